@@ -1,0 +1,1 @@
+"""What operators run: the ``is21`` command, the embedded Redis, logging, the demo."""

@@ -1,0 +1,147 @@
+"""The ``is21`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from schemas.settings import Settings
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.worker import run_worker
+
+    run_worker(settings, name=args.name, queue=args.queue, burst=args.burst)
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
+    from schemas.events import DEFAULT_SCHEMA
+    from workers.detector import load_detectors
+    from workers.image import ImageError
+    from workers.manifest import load_manifest, manifest_path
+
+    detectors = load_detectors(load_manifest(manifest_path(settings.manifest)),
+                               settings.model_dir, threads=settings.intra_op_threads)
+    status = 0
+    for image in args.images:
+        try:
+            dets = [d for det in detectors
+                    for d in det.detect(Path(image).read_bytes(), settings.max_pixels)]
+        except (OSError, ImageError) as exc:
+            print(json.dumps({"file": image, "error": str(exc)}) if args.json
+                  else f"{image}: error: {exc}")
+            status = 1
+            continue
+        primary, events = DEFAULT_SCHEMA.evaluate(dets)
+        if args.json:
+            print(json.dumps({"file": image, "primary_event": primary, "events": events,
+                              "detections": [d.model_dump(mode="json") for d in dets]}))
+        else:
+            top = ", ".join(f"{d.label} {d.score:.2f}" for d in dets[:5]) or "-"
+            print(f"{Path(image).name}: {primary:9s} {top}")
+    return status
+
+
+def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
+    from producer import FrameProducer
+
+    producer = FrameProducer.from_settings(settings)
+    for image in args.images:
+        ticket = producer.submit(args.camera, Path(image).read_bytes(),
+                                 request_id=args.request_id)
+        if args.wait:
+            result = producer.wait(ticket, timeout=args.wait)
+            print(result.model_dump_json())
+        else:
+            print(json.dumps({"camera_id": ticket.camera_id, "frame_id": ticket.frame_id,
+                              "seq": ticket.seq}))
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from producer import FrameProducer
+    from producer.replay import load_photos, replay
+
+    producer = FrameProducer.from_settings(settings)
+    report = replay(producer, load_photos(Path(args.dir)), cameras=args.cameras, fps=args.fps,
+                    seconds=args.seconds)
+    total = sum(report.submitted.values())
+    print(json.dumps({"submitted": total, "seconds": round(report.seconds, 2),
+                      "fps": round(total / max(report.seconds, 1e-9), 2)}))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.demo import run_demo
+
+    return run_demo(settings, images=Path(args.images), cameras=args.cameras,
+                    workers=args.workers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="is21", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("worker", help="run one detection worker (an RQ SimpleWorker)")
+    p.add_argument("--name", help="worker name shown in rq info (default HOST.PID)")
+    p.add_argument("--queue", help="RQ queue (default IS21_QUEUE or 'is21')")
+    p.add_argument("--burst", action="store_true", help="exit once the queue is empty")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("detect", help="run the detectors on image files, without Redis")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("submit", help="submit image files as frames of one camera")
+    p.add_argument("--camera", required=True)
+    p.add_argument("--request-id")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for each result")
+    p.add_argument("images", nargs="+")
+    p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser("replay", help="replay a folder of photos as N cameras")
+    p.add_argument("dir")
+    p.add_argument("--cameras", type=int, default=4)
+    p.add_argument("--fps", type=float, default=1.0)
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("demo", help="embedded Redis + 2 workers + replayed cameras")
+    p.add_argument("--images", default="../shared/samples/coco")
+    p.add_argument("--cameras", type=int, default=4)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ops import logs
+    from producer.errors import FrameRejected, WaitTimeout
+    from workers.manifest import ModelError
+
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        print(f"is21: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    logs.setup(settings.log_level)
+    try:
+        code: int = args.func(args, settings)
+        return code
+    except ModelError as exc:
+        print(f"is21: {exc}", file=sys.stderr)
+        return 2
+    except (FrameRejected, WaitTimeout, FileNotFoundError) as exc:
+        print(f"is21: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

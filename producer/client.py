@@ -1,0 +1,151 @@
+"""The camera server's side of the fleet: submit frames, read results."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+
+from producer.connection import connect, load_script
+from producer.dispatch import Dispatcher
+from producer.errors import (
+    FrameTooLarge,
+    InvalidCameraId,
+    InvalidRequestId,
+    NotAJpeg,
+    WaitTimeout,
+)
+from schemas import codec, keys
+from schemas.frames import is_camera_id, is_request_id
+from schemas.results import Result
+from schemas.settings import Settings
+
+JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    camera_id: str
+    frame_id: str
+    seq: int
+    results_after: str
+    request_id: str | None
+    submitted_at: float
+
+
+def result_from_entry(fields: dict[bytes, bytes]) -> Result:
+    return codec.decode(fields[b"data"], Result)
+
+
+class FrameProducer:
+    def __init__(self, client: redis.Redis, settings: Settings | None = None) -> None:
+        self.client = client
+        self.settings = settings or Settings()
+        self.dispatcher = Dispatcher(client, self.settings)
+        self._submit = load_script(client, "producer", "submit.lua")
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> FrameProducer:
+        settings = settings or Settings()
+        return cls(connect(settings.effective_redis_url), settings)
+
+    @classmethod
+    def from_url(cls, url: str, settings: Settings | None = None) -> FrameProducer:
+        return cls(connect(url), settings)
+
+    def validate(self, camera_id: str, jpeg: bytes, request_id: str | None) -> None:
+        if not is_camera_id(camera_id):
+            raise InvalidCameraId(f"camera id must match [A-Za-z0-9_.-]{{1,64}}: {camera_id!r:.80}")
+        if request_id is not None and not is_request_id(request_id):
+            raise InvalidRequestId(
+                f"request id must match [A-Za-z0-9_.-]{{1,128}}: {request_id!r:.80}")
+        if not isinstance(jpeg, bytes | bytearray | memoryview) or len(jpeg) == 0:
+            raise NotAJpeg(f"camera {camera_id}: frame is empty or not bytes")
+        if len(jpeg) > self.settings.max_frame_bytes:
+            raise FrameTooLarge(
+                f"camera {camera_id}: frame of {len(jpeg)} bytes exceeds "
+                f"IS21_MAX_FRAME_BYTES={self.settings.max_frame_bytes}")
+        if bytes(jpeg[:3]) != JPEG_MAGIC:
+            raise NotAJpeg(f"camera {camera_id}: frame does not start with a JPEG SOI marker")
+
+    def submit(self, camera_id: str, jpeg: bytes, *, captured_at: datetime | None = None,
+               request_id: str | None = None) -> Ticket:
+        """Store a frame for detection; raises ``FrameRejected`` for refused input."""
+        self.validate(camera_id, jpeg, request_id)
+        captured = captured_at or datetime.now(UTC)
+        meta = {"captured_at": captured.isoformat()}
+        if request_id is not None:
+            meta["request_id"] = request_id
+        pipe = self.client.pipeline(transaction=False)
+        self._submit(
+            keys=[keys.frames(camera_id), keys.camera(camera_id), keys.READY, keys.LEASES,
+                  keys.WAKE, keys.CAMERAS, keys.results(camera_id)],
+            args=[camera_id, codec.packb(meta), bytes(jpeg), self.settings.frame_maxlen],
+            client=pipe,
+        )
+        candidate = self.dispatcher.run_ensure_in(pipe)
+        (frame_id, seq, after), enqueue = pipe.execute()
+        if enqueue == 1:
+            self.dispatcher.enqueue(candidate)
+        return Ticket(camera_id, frame_id.decode(), int(seq), after.decode(), request_id,
+                      time.time())
+
+    def wait(self, ticket: Ticket, timeout: float = 10.0) -> Result:
+        """The result of the ticket's frame, or of the newer frame that superseded it."""
+        deadline = time.monotonic() + timeout
+        stream = keys.results(ticket.camera_id)
+        after = ticket.results_after
+        while (left := deadline - time.monotonic()) > 0:
+            block = max(1, min(int(left * 1000), 1000))
+            reply = self.client.xread({stream: after}, block=block)
+            for _stream, entries in reply or []:
+                for entry_id, fields in entries:
+                    after = entry_id.decode()
+                    if int(fields[b"seq"]) >= ticket.seq:
+                        return result_from_entry(fields)
+        raise WaitTimeout(
+            f"no result for camera {ticket.camera_id} frame {ticket.seq} within {timeout:.1f}s")
+
+    def latest_result(self, camera_id: str) -> Result | None:
+        entries = self.client.xrevrange(keys.results(camera_id), count=1)
+        return result_from_entry(entries[0][1]) if entries else None
+
+    def cameras(self) -> list[str]:
+        return sorted(m.decode() for m in self.client.smembers(keys.CAMERAS))
+
+    def results(self, camera_ids: Iterable[str] | None = None, *, since: str = "$",
+                block: float = 1.0, refresh: float = 5.0) -> Iterator[Result]:
+        """Yield results as they are published, for the given cameras or all of them.
+
+        With no camera ids the set of cameras is re-read every ``refresh`` seconds, so
+        a camera that starts streaming later is picked up without a restart.
+        """
+        fixed = list(camera_ids) if camera_ids is not None else None
+        positions: dict[str, str] = {}
+        next_refresh = 0.0
+        while True:
+            if fixed is None and time.monotonic() >= next_refresh:
+                next_refresh = time.monotonic() + refresh
+                names = self.cameras()
+            else:
+                names = fixed if fixed is not None else list(positions)
+            for cam in names:
+                stream = keys.results(cam)
+                if stream not in positions:
+                    # Pin '$' to an id now: XREAD's '$' would drop what arrives between reads.
+                    positions[stream] = self._last_id(stream) if since == "$" else since
+            if not positions:
+                time.sleep(block)
+                continue
+            reply = self.client.xread(dict(positions), block=max(1, int(block * 1000)))
+            for stream, entries in reply or []:
+                for entry_id, fields in entries:
+                    positions[stream.decode()] = entry_id.decode()
+                    yield result_from_entry(fields)
+
+    def _last_id(self, stream: str) -> str:
+        last = self.client.xrevrange(stream, count=1)
+        return last[0][0].decode() if last else "0-0"

@@ -1,0 +1,64 @@
+"""RQ supervises the fleet; frames never ride inside RQ jobs.
+
+A dispatch job is a long-lived RQ job that serves many frames (see ``workers/serve.py``),
+so RQ's per-job bookkeeping (~5 ms, ~60 commands) is paid once per job budget instead of
+once per frame. This module keeps the number of such jobs equal to the number of live
+workers, using expiring leases in ``is21:jobs`` so that a crashed job never blocks
+dispatch for longer than its lease.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from producer.connection import load_script
+from schemas import keys
+from schemas.settings import Settings
+
+SERVE_FUNCTION = "workers.serve.serve"
+
+
+def new_job_id() -> str:
+    return "is21-" + uuid.uuid4().hex
+
+
+class Dispatcher:
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.queue = Queue(settings.queue, connection=client, serializer=JSONSerializer)
+        self._ensure = load_script(client, "producer", "ensure_jobs.lua")
+
+    def ensure_args(self, leaving: str = "") -> tuple[list[str], list[Any]]:
+        return (
+            [keys.JOBS, keys.WORKERS],
+            [leaving, new_job_id(), int(self.settings.job_queued_ttl * 1000)],
+        )
+
+    def ensure_jobs(self, leaving: str = "") -> None:
+        """Reserve and enqueue a job if fewer live jobs than workers exist."""
+        ks, args = self.ensure_args(leaving)
+        if self._ensure(keys=ks, args=args) == 1:
+            self.enqueue(str(args[1]))
+
+    def run_ensure_in(self, pipe: redis.client.Pipeline, leaving: str = "") -> str:
+        """Queue the ensure script on a pipeline; returns the candidate id to enqueue."""
+        ks, args = self.ensure_args(leaving)
+        self._ensure(keys=ks, args=args, client=pipe)
+        return str(args[1])
+
+    def enqueue(self, job_id: str) -> None:
+        self.queue.enqueue(
+            SERVE_FUNCTION,
+            job_id=job_id,
+            job_timeout=int(self.settings.job_budget) + 60,
+            ttl=int(self.settings.job_queued_ttl),
+            result_ttl=0,
+            failure_ttl=24 * 3600,
+            description="is21 dispatch: serve ready cameras",
+        )

@@ -1,0 +1,25 @@
+"""Errors ``FrameProducer.submit`` raises for input it refuses before touching Redis."""
+
+
+class FrameRejected(ValueError):
+    """The frame was refused; nothing was stored."""
+
+
+class InvalidCameraId(FrameRejected):
+    pass
+
+
+class InvalidRequestId(FrameRejected):
+    pass
+
+
+class NotAJpeg(FrameRejected):
+    pass
+
+
+class FrameTooLarge(FrameRejected):
+    pass
+
+
+class WaitTimeout(TimeoutError):
+    """No result for the frame (or a newer one of its camera) arrived in time."""

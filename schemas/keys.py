@@ -1,0 +1,35 @@
+"""Redis key names: part of the contract with operators, retention jobs and dashboards.
+
+The Lua scripts in ``producer/`` and ``workers/`` build the per-camera names from the
+same prefix (passed to them as an argument); the integration tests read every key
+through this module, so a drift between the two fails them.
+"""
+
+from __future__ import annotations
+
+PREFIX = "is21:"
+
+READY = PREFIX + "ready"  # zset camera -> ms since its oldest unserved frame waits
+LEASES = PREFIX + "leases"  # zset camera -> ms when the worker's claim on it expires
+JOBS = PREFIX + "jobs"  # zset RQ job id -> ms when its dispatch lease expires
+WORKERS = PREFIX + "workers"  # zset worker name -> ms when its heartbeat expires
+WAKE = PREFIX + "wake"  # list of wake-up tokens for idle jobs
+CAMERAS = PREFIX + "cameras"  # set of every camera id ever submitted
+EVENTS = PREFIX + "events"  # stream of results whose primary_event is not no_event
+
+
+def frames(camera_id: str) -> str:
+    return f"{PREFIX}frames:{camera_id}"
+
+
+def results(camera_id: str) -> str:
+    return f"{PREFIX}results:{camera_id}"
+
+
+def camera(camera_id: str) -> str:
+    """Hash of counters and claim state of one camera."""
+    return f"{PREFIX}camera:{camera_id}"
+
+
+def heartbeat(worker: str) -> str:
+    return f"{PREFIX}heartbeat:{worker}"

@@ -1,0 +1,47 @@
+"""What a worker publishes for each processed frame."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+NO_EVENT = "no_event"
+
+Status = Literal["ok", "error"]
+
+
+class Detection(BaseModel):
+    label: str
+    score: float = Field(ge=0.0, le=1.0)
+    box: tuple[float, float, float, float] = Field(
+        description="x1, y1, x2, y2 in pixels of the original image"
+    )
+    model: str = ""
+
+
+class Result(BaseModel):
+    camera_id: str
+    frame_id: str
+    seq: int
+    status: Status
+    primary_event: str = NO_EVENT
+    events: list[str] = Field(default_factory=list)
+    detections: list[Detection] = Field(default_factory=list)
+    processing_ms: float = 0.0
+    queue_ms: float = Field(default=0.0, description="submit to claim, Redis clock")
+    skipped: int = Field(default=0, description="older frames of the camera superseded by this one")
+    model: str = ""
+    model_sha256: str = ""
+    schema_version: str = ""
+    worker: str = ""
+    request_id: str | None = None
+    captured_at: datetime | None = None
+    claimed_at: datetime | None = None
+    published_at: datetime | None = None
+    error: str | None = None
+
+    @property
+    def is_event(self) -> bool:
+        return self.status == "ok" and self.primary_event != NO_EVENT

@@ -1,0 +1,57 @@
+"""Fleet configuration, read from ``IS21_*`` environment variables.
+
+One settings object serves the producer, the workers and the operator commands so that
+a value (a lease TTL, a frame cap) can never disagree between the side that writes a key
+and the side that reads it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IS21_", extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://, rediss:// or unix:// URL, may carry user:password. "
+        "Unset means 127.0.0.1:6379 for workers and producers; `is21 demo` starts its own.",
+    )
+    model_dir: Path = Path("models")
+    manifest: Path | None = None
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 9000
+
+    queue: str = "is21"
+    frame_maxlen: int = Field(default=30, ge=1, description="frames kept per camera stream")
+    max_frame_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_pixels: int = Field(default=40_000_000, ge=1, description="decompression-bomb guard")
+    max_frame_age: float = Field(default=10.0, gt=0, description="seconds; older frames expire")
+    events_maxlen: int = Field(default=2000, ge=1)
+
+    lease_ttl: float = Field(default=5.0, gt=0, description="seconds a camera claim lives")
+    job_budget: float = Field(default=30.0, gt=0, description="seconds one RQ job serves")
+    job_queued_ttl: float = Field(default=60.0, gt=0, description="seconds a queued job may wait")
+    heartbeat_ttl: float = Field(default=10.0, gt=0)
+    heartbeat_interval: float = Field(default=2.0, gt=0)
+
+    intra_op_threads: int = Field(default=0, ge=0, description="onnxruntime threads; 0 = auto")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(REDIS_SCHEMES):
+            raise ValueError(f"IS21_REDIS_URL must start with one of {', '.join(REDIS_SCHEMES)}")
+        return value
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or DEFAULT_REDIS_URL

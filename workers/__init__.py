@@ -1,0 +1,1 @@
+"""RQ workers that run detectors on the newest frame of each camera."""

@@ -1,0 +1,29 @@
+"""Runtimes that execute a model file: one module per runtime, one small interface.
+
+A backend takes letterboxed uint8 pixels (H, W, 3) and returns the model's raw output
+tensors; turning those into boxes is the output format's job (``workers/formats``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+
+class Backend(Protocol):
+    name: str
+
+    def run(self, pixels: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.float32]]: ...
+
+    def close(self) -> None: ...
+
+
+def load_backend(name: str, path: Path, *, input_scale: float, threads: int) -> Backend:
+    if name == "onnx":
+        from workers.backends.onnx import OnnxBackend
+
+        return OnnxBackend(path, input_scale=input_scale, threads=threads)
+    raise ValueError(f"unknown backend {name!r} (known: onnx)")

@@ -1,0 +1,59 @@
+-- Claim the camera that has waited longest and hand back its newest frame, atomically.
+-- Older unserved frames of that camera are counted as skipped; a newest frame older
+-- than the age limit is counted as expired. Cameras whose holder's lease ran out (a
+-- killed worker) are made ready again first.
+-- KEYS: 1 ready  2 leases  3 jobs  4 workers
+-- ARGV: 1 key prefix  2 job id  3 camera lease ms  4 job lease ms  5 max frame age ms
+-- Returns false (nothing ready), 'retire' (this job's lease was lost and enough other
+-- jobs are live), or {camera, frame id, seq, meta, jpeg, skipped, queue ms}.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local prefix, job = ARGV[1], ARGV[2]
+
+if not redis.call('ZSCORE', KEYS[3], job) then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  local target = math.max(1, redis.call('ZCOUNT', KEYS[4], now, '+inf'))
+  if redis.call('ZCARD', KEYS[3]) >= target then return 'retire' end
+end
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), job)
+
+for _, cam in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
+  local ckey = prefix .. 'camera:' .. cam
+  redis.call('ZREM', KEYS[2], cam)
+  redis.call('HDEL', ckey, 'holder')
+  redis.call('HINCRBY', ckey, 'leases_expired', 1)
+  local since = redis.call('HGET', ckey, 'pending_since') or now
+  redis.call('HDEL', ckey, 'pending_since')
+  redis.call('ZADD', KEYS[1], 'NX', since, cam)
+end
+
+while true do
+  local popped = redis.call('ZPOPMIN', KEYS[1])
+  if #popped == 0 then return false end
+  local cam = popped[1]
+  local ckey = prefix .. 'camera:' .. cam
+  local newest = redis.call('XREVRANGE', prefix .. 'frames:' .. cam, '+', '-', 'COUNT', 1)
+  if #newest > 0 then
+    local id, f = newest[1][1], newest[1][2]
+    local seq, meta, jpeg
+    for i = 1, #f, 2 do
+      if f[i] == 'seq' then seq = tonumber(f[i + 1])
+      elseif f[i] == 'meta' then meta = f[i + 1]
+      elseif f[i] == 'jpeg' then jpeg = f[i + 1] end
+    end
+    local last = tonumber(redis.call('HGET', ckey, 'claimed_seq') or '0')
+    if seq and seq > last then
+      local skipped = seq - last - 1
+      redis.call('HSET', ckey, 'claimed_seq', seq)
+      if skipped > 0 then redis.call('HINCRBY', ckey, 'skipped', skipped) end
+      local age = now - tonumber(string.match(id, '^(%d+)'))
+      if age > tonumber(ARGV[5]) then
+        redis.call('HINCRBY', ckey, 'expired', 1)
+      else
+        redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), cam)
+        redis.call('HSET', ckey, 'holder', job)
+        return {cam, id, seq, meta or '', jpeg or '', skipped, age}
+      end
+    end
+  end
+end

@@ -1,0 +1,77 @@
+"""A detector: one model file = a runtime (backend) + an output format + its labels."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemas.results import Detection
+from workers.backends import Backend, load_backend
+from workers.formats import OutputFormat, get_format
+from workers.image import Letterbox, prepare
+from workers.manifest import Manifest, ModelError, ModelSpec, verify
+
+
+@dataclass
+class Timings:
+    decode_ms: float = 0.0
+    infer_ms: float = 0.0
+    post_ms: float = 0.0
+
+    @property
+    def total_ms(self) -> float:
+        return self.decode_ms + self.infer_ms + self.post_ms
+
+
+@dataclass
+class Detector:
+    spec: ModelSpec
+    backend: Backend
+    fmt: OutputFormat
+    letterbox: Letterbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.letterbox = self.fmt.letterbox(*self.spec.input_size)
+
+    @classmethod
+    def load(cls, spec: ModelSpec, model_dir: Path, *, threads: int = 0) -> Detector:
+        path = verify(spec, model_dir)
+        fmt = get_format(spec.format, spec.input_size, len(spec.labels))
+        try:
+            backend = load_backend(spec.backend, path, input_scale=fmt.input_scale,
+                                   threads=threads)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"model {spec.name}: {exc}") from exc
+        return cls(spec, backend, fmt)
+
+    def detect(self, jpeg: bytes, max_pixels: int,
+               timings: Timings | None = None) -> list[Detection]:
+        """Raises ImageError for an undecodable frame; anything else is a detector fault."""
+        t = timings if timings is not None else Timings()
+        t0 = time.perf_counter()
+        prep = prepare(jpeg, self.letterbox, max_pixels)
+        t1 = time.perf_counter()
+        outputs = self.backend.run(prep.pixels)
+        t2 = time.perf_counter()
+        raw = self.fmt.decode(outputs, prep, self.spec.score_threshold, self.spec.nms_iou)
+        labels = self.spec.labels
+        dets = [
+            Detection(label=labels[int(c)], score=round(float(s), 4),
+                      box=(round(float(b[0]), 1), round(float(b[1]), 1),
+                           round(float(b[2]), 1), round(float(b[3]), 1)),
+                      model=self.spec.name)
+            for b, s, c in zip(raw.boxes, raw.scores, raw.classes, strict=True)
+        ]
+        t3 = time.perf_counter()
+        t.decode_ms += (t1 - t0) * 1000
+        t.infer_ms += (t2 - t1) * 1000
+        t.post_ms += (t3 - t2) * 1000
+        return dets
+
+
+def load_detectors(manifest: Manifest, model_dir: Path, *, threads: int = 0) -> list[Detector]:
+    specs = [s for s in manifest.detector if s.enabled]
+    if not specs:
+        raise ModelError("the model manifest enables no detector")
+    return [Detector.load(s, model_dir, threads=threads) for s in specs]

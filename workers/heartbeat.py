@@ -1,0 +1,56 @@
+"""A worker's proof of life, refreshed from a thread.
+
+RQ's own worker keys are refreshed only between jobs, and a dispatch job lasts tens of
+seconds, so liveness needs its own short-lived key written independently of the job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from producer.connection import load_script
+from schemas import keys
+
+log = logging.getLogger(__name__)
+
+
+class Heartbeat:
+    def __init__(self, client: redis.Redis, name: str, status: Callable[[], dict[str, Any]],
+                 *, ttl: float, interval: float) -> None:
+        self.client, self.name, self.status = client, name, status
+        self.ttl_ms, self.interval = int(ttl * 1000), interval
+        self._beat = load_script(client, "workers", "beat.lua")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="is21-heartbeat", daemon=True)
+
+    def beat(self) -> None:
+        self._beat(keys=[keys.heartbeat(self.name), keys.WORKERS],
+                   args=[self.name, json.dumps(self.status()), self.ttl_ms])
+
+    def start(self) -> None:
+        self.beat()
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.beat()
+            except redis.RedisError as exc:
+                log.warning("heartbeat failed: %s", exc)
+
+    def stop(self) -> None:
+        """Say goodbye at once, so dispatch stops counting this worker."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.interval + 1)
+        try:
+            self.client.delete(keys.heartbeat(self.name))
+            self.client.zrem(keys.WORKERS, self.name)
+        except redis.RedisError as exc:
+            log.warning("heartbeat cleanup failed: %s", exc)

@@ -1,0 +1,80 @@
+"""The model manifest: which weights a worker runs, and proof they are the right ones.
+
+Weights live outside the repository (``IS21_MODEL_DIR``); the manifest pins each file by
+sha256 so that a truncated copy or a wrong file stops the worker at start with a message
+naming the file, instead of producing plausible but wrong detections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+REPO_MANIFEST = Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
+
+
+class ModelError(RuntimeError):
+    """A model file or the manifest is missing, corrupt or inconsistent."""
+
+
+class ModelSpec(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    file: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    backend: str
+    format: str
+    input_size: tuple[int, int] = Field(description="height, width")
+    labels: list[str] = Field(min_length=1)
+    score_threshold: float = Field(default=0.3, gt=0.0, lt=1.0)
+    nms_iou: float = Field(default=0.45, gt=0.0, le=1.0)
+    enabled: bool = True
+
+    def path(self, model_dir: Path) -> Path:
+        return model_dir / self.file
+
+
+class Manifest(BaseModel):
+    detector: list[ModelSpec] = Field(min_length=1)
+
+
+def manifest_path(configured: Path | None) -> Path:
+    return configured if configured is not None else REPO_MANIFEST
+
+
+def load_manifest(path: Path) -> Manifest:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(f"model manifest not found: {path} (set IS21_MANIFEST)") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"model manifest {path} is not valid TOML: {exc}") from exc
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise ModelError(f"model manifest {path} is invalid: {exc}") from exc
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(spec: ModelSpec, model_dir: Path) -> Path:
+    """Return the model's path once its bytes match the manifest, else raise ModelError."""
+    path = spec.path(model_dir)
+    if not path.is_file():
+        raise ModelError(
+            f"model {spec.name}: file {path} not found (expected sha256 {spec.sha256}; "
+            f"set IS21_MODEL_DIR to the folder that holds {spec.file})")
+    actual = sha256_of(path)
+    if actual != spec.sha256:
+        raise ModelError(
+            f"model {spec.name}: file {path} has sha256 {actual}, expected {spec.sha256} "
+            f"(corrupt, truncated or a different model)")
+    return path

@@ -1,0 +1,205 @@
+"""The dispatch job: serve ready cameras, newest frame first, until the budget is spent.
+
+One RQ job serves many frames so RQ's bookkeeping is amortised; frames arrive through
+Redis streams, never inside jobs. Every state change that involves more than one key
+(claim a camera, publish and release it) is one Lua script, so a worker killed at any
+instant leaves a state the next claim repairs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from pydantic import ValidationError
+from rq import get_current_job
+
+from producer.connection import load_script
+from producer.dispatch import Dispatcher
+from schemas import codec, keys
+from schemas.events import DEFAULT_SCHEMA, EventSchema
+from schemas.frames import FrameMeta
+from schemas.results import NO_EVENT, Detection, Result
+from schemas.settings import Settings
+from workers.detector import Detector, Timings
+from workers.heartbeat import Heartbeat
+from workers.image import ImageError
+
+log = logging.getLogger(__name__)
+
+_META_FIELDS = {"captured_at", "request_id"}
+
+
+@dataclass
+class Claim:
+    camera_id: str
+    frame_id: str
+    seq: int
+    meta: bytes
+    jpeg: bytes
+    skipped: int
+    queue_ms: float
+    claimed_at: datetime
+
+
+@dataclass
+class Stats:
+    processed: int = 0
+    failed: int = 0
+    last_inference_at: str | None = None
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+
+def ms_to_datetime(ms: float) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+class Engine:
+    """Everything a worker process keeps between jobs: models, scripts, counters."""
+
+    def __init__(self, client: redis.Redis, settings: Settings, detectors: list[Detector],
+                 worker_name: str, schema: EventSchema = DEFAULT_SCHEMA) -> None:
+        self.client, self.settings, self.detectors = client, settings, detectors
+        self.worker_name, self.schema = worker_name, schema
+        self.dispatcher = Dispatcher(client, settings)
+        self.stopping = threading.Event()
+        self.stats = Stats()
+        self.model = "+".join(d.spec.name for d in detectors)
+        self.model_sha256 = "+".join(d.spec.sha256 for d in detectors)
+        self.heartbeat = Heartbeat(client, worker_name, self.status, ttl=settings.heartbeat_ttl,
+                                   interval=settings.heartbeat_interval)
+        self._claim = load_script(client, "workers", "claim.lua")
+        self._publish = load_script(client, "workers", "publish.lua")
+
+    # -- one frame -------------------------------------------------------------------
+
+    def claim(self, job_id: str) -> Claim | str | None:
+        reply = self._claim(
+            keys=[keys.READY, keys.LEASES, keys.JOBS, keys.WORKERS],
+            args=[keys.PREFIX, job_id, int(self.settings.lease_ttl * 1000),
+                  int(self.settings.lease_ttl * 1000), int(self.settings.max_frame_age * 1000)],
+        )
+        if reply is None:
+            return None
+        if reply == b"retire":
+            return "retire"
+        cam, frame_id, seq, meta, jpeg, skipped, age = reply
+        return Claim(cam.decode(), frame_id.decode(), int(seq), meta, jpeg, int(skipped),
+                     float(age), datetime.now(UTC))
+
+    def detect(self, claim: Claim) -> Result:
+        """Run every detector on the frame; bad input becomes an error result, never a crash."""
+        timings = Timings()
+        meta: FrameMeta | None = None
+        detections: list[Detection] = []
+        primary, events, error = NO_EVENT, [], None
+        try:
+            meta = self.frame_meta(claim)
+            for det in self.detectors:
+                detections.extend(det.detect(claim.jpeg, self.settings.max_pixels, timings))
+            primary, events = self.schema.evaluate(detections)
+        except (ImageError, codec.CodecError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a detector fault must not take the worker down
+            log.exception("detector failed on camera %s frame %s", claim.camera_id, claim.seq)
+            error = f"detector failed: {type(exc).__name__}: {exc}"
+        return Result(
+            camera_id=claim.camera_id, frame_id=claim.frame_id, seq=claim.seq,
+            status="ok" if error is None else "error", error=error,
+            primary_event=primary, events=events, detections=detections if error is None else [],
+            processing_ms=round(timings.total_ms, 2), queue_ms=claim.queue_ms,
+            skipped=claim.skipped, model=self.model, model_sha256=self.model_sha256,
+            schema_version=self.schema.version, worker=self.worker_name,
+            request_id=meta.request_id if meta else None,
+            captured_at=meta.captured_at if meta else None, claimed_at=claim.claimed_at,
+        )
+
+    @staticmethod
+    def frame_meta(claim: Claim) -> FrameMeta:
+        """Metadata read back from Redis is untrusted: validate it like any input."""
+        stored = codec.unpackb(claim.meta)
+        if not isinstance(stored, dict):
+            raise codec.CodecError("frame metadata is not a map")
+        try:
+            return FrameMeta(camera_id=claim.camera_id, seq=claim.seq, frame_id=claim.frame_id,
+                             **{k: v for k, v in stored.items() if k in _META_FIELDS})
+        except ValidationError as exc:
+            raise codec.CodecError(f"invalid frame metadata: {exc}") from exc
+
+    def publish(self, job_id: str, result: Result) -> bool:
+        result.published_at = datetime.now(UTC)
+        data = codec.encode(result)
+        published = self._publish(
+            keys=[keys.camera(result.camera_id), keys.results(result.camera_id), keys.EVENTS,
+                  keys.LEASES, keys.READY, keys.WAKE],
+            args=[result.camera_id, job_id, result.seq, result.status, result.primary_event,
+                  data, int(result.is_event), self.settings.events_maxlen],
+        )
+        if result.status == "ok":
+            self.stats.processed += 1
+        else:
+            self.stats.failed += 1
+        self.stats.last_inference_at = result.published_at.isoformat()
+        log.info("frame %s/%s: %s", result.camera_id, result.seq, result.primary_event,
+                 extra={"camera_id": result.camera_id, "primary_event": result.primary_event,
+                        "processing_ms": result.processing_ms, "request_id": result.request_id,
+                        "status": result.status, "error": result.error})
+        return bool(published)
+
+    # -- one job ---------------------------------------------------------------------
+
+    def serve(self, job_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + self.settings.job_budget
+        served = 0
+        while not self.stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            claim = self.claim(job_id)
+            if claim == "retire":
+                return {"served": served, "retired": True}
+            if claim is None:
+                # Idle: sleep until a camera becomes ready, but wake at least every second
+                # to keep this job's lease fresh and notice a stop request.
+                self.client.blpop([keys.WAKE], timeout=min(1.0, max(left, 0.01)))
+                continue
+            assert isinstance(claim, Claim)
+            self.publish(job_id, self.detect(claim))
+            served += 1
+        if self.stopping.is_set():
+            # Leave the live set first, so the handover sizes dispatch without this worker.
+            self.heartbeat.stop()
+        self.dispatcher.ensure_jobs(leaving=job_id)
+        return {"served": served, "retired": False}
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "worker": self.worker_name,
+            "backend": ",".join(sorted({d.backend.name for d in self.detectors})),
+            "models": [{"name": d.spec.name, "sha256": d.spec.sha256} for d in self.detectors],
+            "model_loaded": True,
+            "schema_version": self.schema.version,
+            "started_at": self.stats.started_at,
+            "last_inference_at": self.stats.last_inference_at,
+            "frames_processed": self.stats.processed,
+            "frames_failed": self.stats.failed,
+        }
+
+
+_engine: Engine | None = None
+
+
+def install(engine: Engine | None) -> None:
+    global _engine
+    _engine = engine
+
+
+def serve() -> dict[str, Any]:
+    """The RQ job function. Runs only inside ``is21 worker``, which holds the models."""
+    job = get_current_job()
+    if _engine is None or job is None:
+        raise RuntimeError("workers.serve.serve must run inside `is21 worker` "
+                           "(a plain `rq worker` has no models loaded)")
+    return _engine.serve(job.id)

@@ -1,0 +1,63 @@
+"""``is21 worker``: one RQ worker process that keeps its detectors loaded.
+
+RQ's default ``Worker`` forks a child per job, which would reload the model for every job;
+``SimpleWorker`` runs jobs in the process that already holds the models. The serializer is
+JSON: a job payload is data, never code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from types import FrameType
+from typing import Any
+
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from producer.connection import connect
+from schemas.settings import Settings
+from workers import serve
+from workers.detector import load_detectors
+from workers.manifest import load_manifest, manifest_path
+
+log = logging.getLogger(__name__)
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}.{os.getpid()}"
+
+
+class FleetWorker(SimpleWorker):
+    engine: serve.Engine
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> Any:
+        # Let the dispatch job finish the frame in hand and hand over, instead of
+        # running out its whole budget before RQ's warm shutdown completes.
+        self.engine.stopping.set()
+        return super().request_stop(signum, frame)
+
+
+def run_worker(settings: Settings, *, name: str | None = None, queue: str | None = None,
+               burst: bool = False) -> None:
+    """Load and verify models (raises ModelError), then serve until stopped."""
+    detectors = load_detectors(load_manifest(manifest_path(settings.manifest)),
+                               settings.model_dir, threads=settings.intra_op_threads)
+    client = connect(settings.effective_redis_url)
+    name = name or default_worker_name()
+    engine = serve.Engine(client, settings, detectors, name)
+    worker = FleetWorker([queue or settings.queue], connection=client, name=name,
+                         serializer=JSONSerializer)
+    worker.engine = engine
+    serve.install(engine)
+    engine.heartbeat.start()
+    try:
+        # A new worker raises the number of jobs dispatch wants; ask for one now rather
+        # than waiting for the next submitted frame.
+        engine.dispatcher.ensure_jobs()
+        log.info("worker %s ready: %s", name, engine.model)
+        worker.work(burst=burst, logging_level=settings.log_level.upper())
+    finally:
+        engine.heartbeat.stop()
+        serve.install(None)
