@@ -23,22 +23,39 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     from workers.image import ImageError
     from workers.manifest import load_manifest, manifest_path
 
-    detectors = load_detectors(load_manifest(manifest_path(settings.manifest)),
-                               settings.model_dir, threads=settings.intra_op_threads)
+    detectors = load_detectors(
+        load_manifest(manifest_path(settings.manifest)),
+        settings.model_dir,
+        threads=settings.intra_op_threads,
+    )
     status = 0
     for image in args.images:
         try:
-            dets = [d for det in detectors
-                    for d in det.detect(Path(image).read_bytes(), settings.max_pixels)]
+            dets = [
+                d
+                for det in detectors
+                for d in det.detect(Path(image).read_bytes(), settings.max_pixels)
+            ]
         except (OSError, ImageError) as exc:
-            print(json.dumps({"file": image, "error": str(exc)}) if args.json
-                  else f"{image}: error: {exc}")
+            print(
+                json.dumps({"file": image, "error": str(exc)})
+                if args.json
+                else f"{image}: error: {exc}"
+            )
             status = 1
             continue
         primary, events = DEFAULT_SCHEMA.evaluate(dets)
         if args.json:
-            print(json.dumps({"file": image, "primary_event": primary, "events": events,
-                              "detections": [d.model_dump(mode="json") for d in dets]}))
+            print(
+                json.dumps(
+                    {
+                        "file": image,
+                        "primary_event": primary,
+                        "events": events,
+                        "detections": [d.model_dump(mode="json") for d in dets],
+                    }
+                )
+            )
         else:
             top = ", ".join(f"{d.label} {d.score:.2f}" for d in dets[:5]) or "-"
             print(f"{Path(image).name}: {primary:9s} {top}")
@@ -50,14 +67,16 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
     producer = FrameProducer.from_settings(settings)
     for image in args.images:
-        ticket = producer.submit(args.camera, Path(image).read_bytes(),
-                                 request_id=args.request_id)
+        ticket = producer.submit(args.camera, Path(image).read_bytes(), request_id=args.request_id)
         if args.wait:
             result = producer.wait(ticket, timeout=args.wait)
             print(result.model_dump_json())
         else:
-            print(json.dumps({"camera_id": ticket.camera_id, "frame_id": ticket.frame_id,
-                              "seq": ticket.seq}))
+            print(
+                json.dumps(
+                    {"camera_id": ticket.camera_id, "frame_id": ticket.frame_id, "seq": ticket.seq}
+                )
+            )
     return 0
 
 
@@ -66,19 +85,30 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     from producer.replay import load_photos, replay
 
     producer = FrameProducer.from_settings(settings)
-    report = replay(producer, load_photos(Path(args.dir)), cameras=args.cameras, fps=args.fps,
-                    seconds=args.seconds)
+    report = replay(
+        producer,
+        load_photos(Path(args.dir)),
+        cameras=args.cameras,
+        fps=args.fps,
+        seconds=args.seconds,
+    )
     total = sum(report.submitted.values())
-    print(json.dumps({"submitted": total, "seconds": round(report.seconds, 2),
-                      "fps": round(total / max(report.seconds, 1e-9), 2)}))
+    print(
+        json.dumps(
+            {
+                "submitted": total,
+                "seconds": round(report.seconds, 2),
+                "fps": round(total / max(report.seconds, 1e-9), 2),
+            }
+        )
+    )
     return 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from ops.demo import run_demo
 
-    return run_demo(settings, images=Path(args.images), cameras=args.cameras,
-                    workers=args.workers)
+    return run_demo(settings, images=Path(args.images), cameras=args.cameras, workers=args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:

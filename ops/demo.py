@@ -23,14 +23,22 @@ from schemas import keys
 from schemas.settings import Settings
 
 
-def start_workers(url: str, count: int, log_dir: Path, prefix: str) -> list[subprocess.Popen[bytes]]:
+def start_workers(
+    url: str, count: int, log_dir: Path, prefix: str
+) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "IS21_REDIS_URL": url}
     procs = []
     for i in range(count):
         log = (log_dir / f"worker-{i}.log").open("wb")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "ops", "worker", "--name", f"{prefix}-{i}"],
-            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "ops", "worker", "--name", f"{prefix}-{i}"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     return procs
 
 
@@ -47,8 +55,12 @@ def stop_workers(procs: list[subprocess.Popen[bytes]], timeout: float = 15.0) ->
             p.wait()
 
 
-def wait_for_workers(producer: FrameProducer, procs: list[subprocess.Popen[bytes]],
-                     log_dir: Path, timeout: float = 60.0) -> None:
+def wait_for_workers(
+    producer: FrameProducer,
+    procs: list[subprocess.Popen[bytes]],
+    log_dir: Path,
+    timeout: float = 60.0,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for i, p in enumerate(procs):
@@ -80,27 +92,43 @@ def run_demo(settings: Settings, *, images: Path, cameras: int, workers: int) ->
         latencies = []
         started = time.monotonic()
         for round_start in range(0, len(photos), cameras):
-            batch = list(zip(names, photos[round_start:round_start + cameras], strict=False))
-            tickets = [(cam, photo, time.monotonic(), producer.submit(cam, photo[1]))
-                       for cam, photo in batch]
+            batch = list(zip(names, photos[round_start : round_start + cameras], strict=False))
+            tickets = [
+                (cam, photo, time.monotonic(), producer.submit(cam, photo[1]))
+                for cam, photo in batch
+            ]
             for cam, (fname, _), t0, ticket in tickets:
                 result = producer.wait(ticket, timeout=30)
                 latency = (time.monotonic() - t0) * 1000
                 latencies.append(latency)
                 top = ", ".join(f"{d.label} {d.score:.2f}" for d in result.detections[:4])
-                rows.append((cam, fname, result.primary_event if result.status == "ok"
-                             else f"error: {result.error}", top or "-", latency, result.worker))
+                rows.append(
+                    (
+                        cam,
+                        fname,
+                        result.primary_event if result.status == "ok" else f"error: {result.error}",
+                        top or "-",
+                        latency,
+                        result.worker,
+                    )
+                )
         elapsed = time.monotonic() - started
 
         print()
-        print(f"{'camera':<13} {'photo':<30} {'primary_event':<13} {'latency':>8}  "
-              f"{'worker':<8} top detections")
+        print(
+            f"{'camera':<13} {'photo':<30} {'primary_event':<13} {'latency':>8}  "
+            f"{'worker':<8} top detections"
+        )
         for cam, fname, event, top, latency, worker in rows:
             print(f"{cam:<13} {fname:<30} {event:<13} {latency:6.1f}ms  {worker:<8} {top}")
         counts = {e: sum(1 for r in rows if r[2] == e) for e in sorted({r[2] for r in rows})}
         print()
-        print(f"{len(rows)} frames from {cameras} cameras through {workers} workers in "
-              f"{elapsed:.2f}s; events: {counts}")
-        print(f"submit->result latency: median {statistics.median(latencies):.1f} ms, "
-              f"max {max(latencies):.1f} ms")
+        print(
+            f"{len(rows)} frames from {cameras} cameras through {workers} workers in "
+            f"{elapsed:.2f}s; events: {counts}"
+        )
+        print(
+            f"submit->result latency: median {statistics.median(latencies):.1f} ms, "
+            f"max {max(latencies):.1f} ms"
+        )
     return 0

@@ -26,7 +26,8 @@ class EmbeddedRedis:
         if binary is None:
             raise RedisUnavailable(
                 "redis-server not found on PATH: install it (Debian/Ubuntu: "
-                "`apt-get install redis-server`) or set IS21_REDIS_URL to a running Redis")
+                "`apt-get install redis-server`) or set IS21_REDIS_URL to a running Redis"
+            )
         self.binary = binary
         self.extra_args = extra_args
         self.dir = Path(tempfile.mkdtemp(prefix="is21-redis-"))
@@ -39,10 +40,28 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         self.process = subprocess.Popen(
-            [self.binary, "--port", "0", "--unixsocket", str(self.socket),
-             "--unixsocketperm", "700", "--dir", str(self.dir), "--save", "",
-             "--appendonly", "no", "--logfile", str(self.dir / "redis.log"), *self.extra_args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.dir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(self.dir / "redis.log"),
+                *self.extra_args,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -70,6 +89,10 @@ class EmbeddedRedis:
     def __enter__(self) -> EmbeddedRedis:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

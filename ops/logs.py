@@ -7,8 +7,15 @@ import logging
 import sys
 from datetime import datetime
 
-CONTEXT_FIELDS = ("camera_id", "primary_event", "processing_ms", "request_id", "status",
-                  "error", "worker")
+CONTEXT_FIELDS = (
+    "camera_id",
+    "primary_event",
+    "processing_ms",
+    "request_id",
+    "status",
+    "error",
+    "worker",
+)
 
 
 class JsonFormatter(logging.Formatter):

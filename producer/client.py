@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 
@@ -61,18 +62,26 @@ class FrameProducer:
             raise InvalidCameraId(f"camera id must match [A-Za-z0-9_.-]{{1,64}}: {camera_id!r:.80}")
         if request_id is not None and not is_request_id(request_id):
             raise InvalidRequestId(
-                f"request id must match [A-Za-z0-9_.-]{{1,128}}: {request_id!r:.80}")
+                f"request id must match [A-Za-z0-9_.-]{{1,128}}: {request_id!r:.80}"
+            )
         if not isinstance(jpeg, bytes | bytearray | memoryview) or len(jpeg) == 0:
             raise NotAJpeg(f"camera {camera_id}: frame is empty or not bytes")
         if len(jpeg) > self.settings.max_frame_bytes:
             raise FrameTooLarge(
                 f"camera {camera_id}: frame of {len(jpeg)} bytes exceeds "
-                f"IS21_MAX_FRAME_BYTES={self.settings.max_frame_bytes}")
+                f"IS21_MAX_FRAME_BYTES={self.settings.max_frame_bytes}"
+            )
         if bytes(jpeg[:3]) != JPEG_MAGIC:
             raise NotAJpeg(f"camera {camera_id}: frame does not start with a JPEG SOI marker")
 
-    def submit(self, camera_id: str, jpeg: bytes, *, captured_at: datetime | None = None,
-               request_id: str | None = None) -> Ticket:
+    def submit(
+        self,
+        camera_id: str,
+        jpeg: bytes,
+        *,
+        captured_at: datetime | None = None,
+        request_id: str | None = None,
+    ) -> Ticket:
         """Store a frame for detection; raises ``FrameRejected`` for refused input."""
         self.validate(camera_id, jpeg, request_id)
         captured = captured_at or datetime.now(UTC)
@@ -81,8 +90,15 @@ class FrameProducer:
             meta["request_id"] = request_id
         pipe = self.client.pipeline(transaction=False)
         self._submit(
-            keys=[keys.frames(camera_id), keys.camera(camera_id), keys.READY, keys.LEASES,
-                  keys.WAKE, keys.CAMERAS, keys.results(camera_id)],
+            keys=[
+                keys.frames(camera_id),
+                keys.camera(camera_id),
+                keys.READY,
+                keys.LEASES,
+                keys.WAKE,
+                keys.CAMERAS,
+                keys.results(camera_id),
+            ],
             args=[camera_id, codec.packb(meta), bytes(jpeg), self.settings.frame_maxlen],
             client=pipe,
         )
@@ -90,8 +106,9 @@ class FrameProducer:
         (frame_id, seq, after), enqueue = pipe.execute()
         if enqueue == 1:
             self.dispatcher.enqueue(candidate)
-        return Ticket(camera_id, frame_id.decode(), int(seq), after.decode(), request_id,
-                      time.time())
+        return Ticket(
+            camera_id, frame_id.decode(), int(seq), after.decode(), request_id, time.time()
+        )
 
     def wait(self, ticket: Ticket, timeout: float = 10.0) -> Result:
         """The result of the ticket's frame, or of the newer frame that superseded it."""
@@ -100,24 +117,32 @@ class FrameProducer:
         after = ticket.results_after
         while (left := deadline - time.monotonic()) > 0:
             block = max(1, min(int(left * 1000), 1000))
-            reply = self.client.xread({stream: after}, block=block)
+            reply: Any = self.client.xread({stream: after}, block=block)
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
                     after = entry_id.decode()
                     if int(fields[b"seq"]) >= ticket.seq:
                         return result_from_entry(fields)
         raise WaitTimeout(
-            f"no result for camera {ticket.camera_id} frame {ticket.seq} within {timeout:.1f}s")
+            f"no result for camera {ticket.camera_id} frame {ticket.seq} within {timeout:.1f}s"
+        )
 
     def latest_result(self, camera_id: str) -> Result | None:
-        entries = self.client.xrevrange(keys.results(camera_id), count=1)
+        entries: Any = self.client.xrevrange(keys.results(camera_id), count=1)
         return result_from_entry(entries[0][1]) if entries else None
 
     def cameras(self) -> list[str]:
-        return sorted(m.decode() for m in self.client.smembers(keys.CAMERAS))
+        members: Any = self.client.smembers(keys.CAMERAS)
+        return sorted(m.decode() for m in members)
 
-    def results(self, camera_ids: Iterable[str] | None = None, *, since: str = "$",
-                block: float = 1.0, refresh: float = 5.0) -> Iterator[Result]:
+    def results(
+        self,
+        camera_ids: Iterable[str] | None = None,
+        *,
+        since: str = "$",
+        block: float = 1.0,
+        refresh: float = 5.0,
+    ) -> Iterator[Result]:
         """Yield results as they are published, for the given cameras or all of them.
 
         With no camera ids the set of cameras is re-read every ``refresh`` seconds, so
@@ -140,12 +165,13 @@ class FrameProducer:
             if not positions:
                 time.sleep(block)
                 continue
-            reply = self.client.xread(dict(positions), block=max(1, int(block * 1000)))
+            streams: Any = dict(positions)
+            reply: Any = self.client.xread(streams, block=max(1, int(block * 1000)))
             for stream, entries in reply or []:
                 for entry_id, fields in entries:
                     positions[stream.decode()] = entry_id.decode()
                     yield result_from_entry(fields)
 
     def _last_id(self, stream: str) -> str:
-        last = self.client.xrevrange(stream, count=1)
+        last: Any = self.client.xrevrange(stream, count=1)
         return last[0][0].decode() if last else "0-0"

@@ -12,8 +12,11 @@ from producer.client import FrameProducer, Ticket
 
 
 def load_photos(folder: Path) -> list[tuple[str, bytes]]:
-    photos = [(p.name, p.read_bytes()) for p in sorted(folder.iterdir())
-              if p.suffix.lower() in (".jpg", ".jpeg")]
+    photos = [
+        (p.name, p.read_bytes())
+        for p in sorted(folder.iterdir())
+        if p.suffix.lower() in (".jpg", ".jpeg")
+    ]
     if not photos:
         raise FileNotFoundError(f"no .jpg files in {folder}")
     return photos
@@ -26,8 +29,15 @@ class ReplayReport:
     seconds: float = 0.0
 
 
-def replay(producer: FrameProducer, photos: list[tuple[str, bytes]], *, cameras: int,
-           fps: float, seconds: float, prefix: str = "cam") -> ReplayReport:
+def replay(
+    producer: FrameProducer,
+    photos: list[tuple[str, bytes]],
+    *,
+    cameras: int,
+    fps: float,
+    seconds: float,
+    prefix: str = "cam",
+) -> ReplayReport:
     """Submit on a fixed schedule; a late loop skips ahead rather than bursting."""
     names = [f"{prefix}{i:02d}" for i in range(cameras)]
     report = ReplayReport()

@@ -40,14 +40,26 @@ class EventSchema(BaseModel):
         fired = [
             name
             for name in self.priority
-            if any(best.get(label, -1.0) >= self.events[name].min_score
-                   for label in self.events[name].labels)
+            if any(
+                best.get(label, -1.0) >= self.events[name].min_score
+                for label in self.events[name].labels
+            )
         ]
         return (fired[0] if fired else NO_EVENT), fired
 
 
-ANIMAL_LABELS = ["bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra",
-                 "giraffe"]
+ANIMAL_LABELS = [
+    "bird",
+    "cat",
+    "dog",
+    "horse",
+    "sheep",
+    "cow",
+    "elephant",
+    "bear",
+    "zebra",
+    "giraffe",
+]
 
 DEFAULT_SCHEMA = EventSchema(
     version="2026-11-23.1",

@@ -39,14 +39,14 @@ class Detector:
         path = verify(spec, model_dir)
         fmt = get_format(spec.format, spec.input_size, len(spec.labels))
         try:
-            backend = load_backend(spec.backend, path, input_scale=fmt.input_scale,
-                                   threads=threads)
+            backend = load_backend(spec.backend, path, input_scale=fmt.input_scale, threads=threads)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"model {spec.name}: {exc}") from exc
         return cls(spec, backend, fmt)
 
-    def detect(self, jpeg: bytes, max_pixels: int,
-               timings: Timings | None = None) -> list[Detection]:
+    def detect(
+        self, jpeg: bytes, max_pixels: int, timings: Timings | None = None
+    ) -> list[Detection]:
         """Raises ImageError for an undecodable frame; anything else is a detector fault."""
         t = timings if timings is not None else Timings()
         t0 = time.perf_counter()
@@ -57,10 +57,17 @@ class Detector:
         raw = self.fmt.decode(outputs, prep, self.spec.score_threshold, self.spec.nms_iou)
         labels = self.spec.labels
         dets = [
-            Detection(label=labels[int(c)], score=round(float(s), 4),
-                      box=(round(float(b[0]), 1), round(float(b[1]), 1),
-                           round(float(b[2]), 1), round(float(b[3]), 1)),
-                      model=self.spec.name)
+            Detection(
+                label=labels[int(c)],
+                score=round(float(s), 4),
+                box=(
+                    round(float(b[0]), 1),
+                    round(float(b[1]), 1),
+                    round(float(b[2]), 1),
+                    round(float(b[3]), 1),
+                ),
+                model=self.spec.name,
+            )
             for b, s, c in zip(raw.boxes, raw.scores, raw.classes, strict=True)
         ]
         t3 = time.perf_counter()

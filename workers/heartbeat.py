@@ -21,8 +21,15 @@ log = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    def __init__(self, client: redis.Redis, name: str, status: Callable[[], dict[str, Any]],
-                 *, ttl: float, interval: float) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        name: str,
+        status: Callable[[], dict[str, Any]],
+        *,
+        ttl: float,
+        interval: float,
+    ) -> None:
         self.client, self.name, self.status = client, name, status
         self.ttl_ms, self.interval = int(ttl * 1000), interval
         self._beat = load_script(client, "workers", "beat.lua")
@@ -30,8 +37,10 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="is21-heartbeat", daemon=True)
 
     def beat(self) -> None:
-        self._beat(keys=[keys.heartbeat(self.name), keys.WORKERS],
-                   args=[self.name, json.dumps(self.status()), self.ttl_ms])
+        self._beat(
+            keys=[keys.heartbeat(self.name), keys.WORKERS],
+            args=[self.name, json.dumps(self.status()), self.ttl_ms],
+        )
 
     def start(self) -> None:
         self.beat()

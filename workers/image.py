@@ -77,5 +77,5 @@ def prepare(data: bytes, box: Letterbox, max_pixels: int) -> Prepared:
     canvas = np.full((box.height, box.width, 3), box.pad_value, dtype=np.uint8)
     pad_x = (box.width - new_w) // 2 if box.align == "center" else 0
     pad_y = (box.height - new_h) // 2 if box.align == "center" else 0
-    canvas[pad_y:pad_y + new_h, pad_x:pad_x + new_w] = pixels
+    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = pixels
     return Prepared(canvas, scale, pad_x, pad_y, width, height)

@@ -71,10 +71,12 @@ def verify(spec: ModelSpec, model_dir: Path) -> Path:
     if not path.is_file():
         raise ModelError(
             f"model {spec.name}: file {path} not found (expected sha256 {spec.sha256}; "
-            f"set IS21_MODEL_DIR to the folder that holds {spec.file})")
+            f"set IS21_MODEL_DIR to the folder that holds {spec.file})"
+        )
     actual = sha256_of(path)
     if actual != spec.sha256:
         raise ModelError(
             f"model {spec.name}: file {path} has sha256 {actual}, expected {spec.sha256} "
-            f"(corrupt, truncated or a different model)")
+            f"(corrupt, truncated or a different model)"
+        )
     return path

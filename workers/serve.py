@@ -19,13 +19,13 @@ import redis
 from pydantic import ValidationError
 from rq import get_current_job
 
-from producer.connection import load_script
 from producer.dispatch import Dispatcher
 from schemas import codec, keys
 from schemas.events import DEFAULT_SCHEMA, EventSchema
 from schemas.frames import FrameMeta
 from schemas.results import NO_EVENT, Detection, Result
 from schemas.settings import Settings
+from workers.claims import Claim, ClaimScripts
 from workers.detector import Detector, Timings
 from workers.heartbeat import Heartbeat
 from workers.image import ImageError
@@ -36,18 +36,6 @@ _META_FIELDS = {"captured_at", "request_id"}
 
 
 @dataclass
-class Claim:
-    camera_id: str
-    frame_id: str
-    seq: int
-    meta: bytes
-    jpeg: bytes
-    skipped: int
-    queue_ms: float
-    claimed_at: datetime
-
-
-@dataclass
 class Stats:
     processed: int = 0
     failed: int = 0
@@ -55,15 +43,17 @@ class Stats:
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
-def ms_to_datetime(ms: float) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
 class Engine:
     """Everything a worker process keeps between jobs: models, scripts, counters."""
 
-    def __init__(self, client: redis.Redis, settings: Settings, detectors: list[Detector],
-                 worker_name: str, schema: EventSchema = DEFAULT_SCHEMA) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        settings: Settings,
+        detectors: list[Detector],
+        worker_name: str,
+        schema: EventSchema = DEFAULT_SCHEMA,
+    ) -> None:
         self.client, self.settings, self.detectors = client, settings, detectors
         self.worker_name, self.schema = worker_name, schema
         self.dispatcher = Dispatcher(client, settings)
@@ -71,33 +61,24 @@ class Engine:
         self.stats = Stats()
         self.model = "+".join(d.spec.name for d in detectors)
         self.model_sha256 = "+".join(d.spec.sha256 for d in detectors)
-        self.heartbeat = Heartbeat(client, worker_name, self.status, ttl=settings.heartbeat_ttl,
-                                   interval=settings.heartbeat_interval)
-        self._claim = load_script(client, "workers", "claim.lua")
-        self._publish = load_script(client, "workers", "publish.lua")
+        self.heartbeat = Heartbeat(
+            client,
+            worker_name,
+            self.status,
+            ttl=settings.heartbeat_ttl,
+            interval=settings.heartbeat_interval,
+        )
+        self.scripts = ClaimScripts(client, settings)
 
     # -- one frame -------------------------------------------------------------------
-
-    def claim(self, job_id: str) -> Claim | str | None:
-        reply = self._claim(
-            keys=[keys.READY, keys.LEASES, keys.JOBS, keys.WORKERS],
-            args=[keys.PREFIX, job_id, int(self.settings.lease_ttl * 1000),
-                  int(self.settings.lease_ttl * 1000), int(self.settings.max_frame_age * 1000)],
-        )
-        if reply is None:
-            return None
-        if reply == b"retire":
-            return "retire"
-        cam, frame_id, seq, meta, jpeg, skipped, age = reply
-        return Claim(cam.decode(), frame_id.decode(), int(seq), meta, jpeg, int(skipped),
-                     float(age), datetime.now(UTC))
 
     def detect(self, claim: Claim) -> Result:
         """Run every detector on the frame; bad input becomes an error result, never a crash."""
         timings = Timings()
         meta: FrameMeta | None = None
         detections: list[Detection] = []
-        primary, events, error = NO_EVENT, [], None
+        primary, error = NO_EVENT, None
+        events: list[str] = []
         try:
             meta = self.frame_meta(claim)
             for det in self.detectors:
@@ -109,14 +90,24 @@ class Engine:
             log.exception("detector failed on camera %s frame %s", claim.camera_id, claim.seq)
             error = f"detector failed: {type(exc).__name__}: {exc}"
         return Result(
-            camera_id=claim.camera_id, frame_id=claim.frame_id, seq=claim.seq,
-            status="ok" if error is None else "error", error=error,
-            primary_event=primary, events=events, detections=detections if error is None else [],
-            processing_ms=round(timings.total_ms, 2), queue_ms=claim.queue_ms,
-            skipped=claim.skipped, model=self.model, model_sha256=self.model_sha256,
-            schema_version=self.schema.version, worker=self.worker_name,
+            camera_id=claim.camera_id,
+            frame_id=claim.frame_id,
+            seq=claim.seq,
+            status="ok" if error is None else "error",
+            error=error,
+            primary_event=primary,
+            events=events,
+            detections=detections if error is None else [],
+            processing_ms=round(timings.total_ms, 2),
+            queue_ms=claim.queue_ms,
+            skipped=claim.skipped,
+            model=self.model,
+            model_sha256=self.model_sha256,
+            schema_version=self.schema.version,
+            worker=self.worker_name,
             request_id=meta.request_id if meta else None,
-            captured_at=meta.captured_at if meta else None, claimed_at=claim.claimed_at,
+            captured_at=meta.captured_at if meta else None,
+            claimed_at=claim.claimed_at,
         )
 
     @staticmethod
@@ -126,30 +117,36 @@ class Engine:
         if not isinstance(stored, dict):
             raise codec.CodecError("frame metadata is not a map")
         try:
-            return FrameMeta(camera_id=claim.camera_id, seq=claim.seq, frame_id=claim.frame_id,
-                             **{k: v for k, v in stored.items() if k in _META_FIELDS})
+            return FrameMeta(
+                camera_id=claim.camera_id,
+                seq=claim.seq,
+                frame_id=claim.frame_id,
+                **{k: v for k, v in stored.items() if k in _META_FIELDS},
+            )
         except ValidationError as exc:
             raise codec.CodecError(f"invalid frame metadata: {exc}") from exc
 
-    def publish(self, job_id: str, result: Result) -> bool:
-        result.published_at = datetime.now(UTC)
-        data = codec.encode(result)
-        published = self._publish(
-            keys=[keys.camera(result.camera_id), keys.results(result.camera_id), keys.EVENTS,
-                  keys.LEASES, keys.READY, keys.WAKE],
-            args=[result.camera_id, job_id, result.seq, result.status, result.primary_event,
-                  data, int(result.is_event), self.settings.events_maxlen],
-        )
+    def publish(self, job_id: str, result: Result) -> None:
+        self.scripts.publish(job_id, result)
         if result.status == "ok":
             self.stats.processed += 1
         else:
             self.stats.failed += 1
-        self.stats.last_inference_at = result.published_at.isoformat()
-        log.info("frame %s/%s: %s", result.camera_id, result.seq, result.primary_event,
-                 extra={"camera_id": result.camera_id, "primary_event": result.primary_event,
-                        "processing_ms": result.processing_ms, "request_id": result.request_id,
-                        "status": result.status, "error": result.error})
-        return bool(published)
+        self.stats.last_inference_at = datetime.now(UTC).isoformat()
+        log.info(
+            "frame %s/%s: %s",
+            result.camera_id,
+            result.seq,
+            result.primary_event,
+            extra={
+                "camera_id": result.camera_id,
+                "primary_event": result.primary_event,
+                "processing_ms": result.processing_ms,
+                "request_id": result.request_id,
+                "status": result.status,
+                "error": result.error,
+            },
+        )
 
     # -- one job ---------------------------------------------------------------------
 
@@ -157,7 +154,7 @@ class Engine:
         deadline = time.monotonic() + self.settings.job_budget
         served = 0
         while not self.stopping.is_set() and (left := deadline - time.monotonic()) > 0:
-            claim = self.claim(job_id)
+            claim = self.scripts.claim(job_id)
             if claim == "retire":
                 return {"served": served, "retired": True}
             if claim is None:
@@ -200,6 +197,8 @@ def serve() -> dict[str, Any]:
     """The RQ job function. Runs only inside ``is21 worker``, which holds the models."""
     job = get_current_job()
     if _engine is None or job is None:
-        raise RuntimeError("workers.serve.serve must run inside `is21 worker` "
-                           "(a plain `rq worker` has no models loaded)")
+        raise RuntimeError(
+            "workers.serve.serve must run inside `is21 worker` "
+            "(a plain `rq worker` has no models loaded)"
+        )
     return _engine.serve(job.id)

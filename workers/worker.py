@@ -36,19 +36,24 @@ class FleetWorker(SimpleWorker):
         # Let the dispatch job finish the frame in hand and hand over, instead of
         # running out its whole budget before RQ's warm shutdown completes.
         self.engine.stopping.set()
-        return super().request_stop(signum, frame)
+        return super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
 
-def run_worker(settings: Settings, *, name: str | None = None, queue: str | None = None,
-               burst: bool = False) -> None:
+def run_worker(
+    settings: Settings, *, name: str | None = None, queue: str | None = None, burst: bool = False
+) -> None:
     """Load and verify models (raises ModelError), then serve until stopped."""
-    detectors = load_detectors(load_manifest(manifest_path(settings.manifest)),
-                               settings.model_dir, threads=settings.intra_op_threads)
+    detectors = load_detectors(
+        load_manifest(manifest_path(settings.manifest)),
+        settings.model_dir,
+        threads=settings.intra_op_threads,
+    )
     client = connect(settings.effective_redis_url)
     name = name or default_worker_name()
     engine = serve.Engine(client, settings, detectors, name)
-    worker = FleetWorker([queue or settings.queue], connection=client, name=name,
-                         serializer=JSONSerializer)
+    worker = FleetWorker(
+        [queue or settings.queue], connection=client, name=name, serializer=JSONSerializer
+    )
     worker.engine = engine
     serve.install(engine)
     engine.heartbeat.start()

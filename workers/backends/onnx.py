@@ -20,7 +20,8 @@ class OnnxBackend:
         options.inter_op_num_threads = 1
         try:
             self.session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"])
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:
             raise RuntimeError(f"onnxruntime cannot load {path}: {exc}") from exc
         inp = self.session.get_inputs()[0]
@@ -37,7 +38,8 @@ class OnnxBackend:
         if self.input_scale != 1.0:
             self._buffer *= self.input_scale
         outputs: list[npt.NDArray[np.float32]] = self.session.run(
-            None, {self.input_name: self._buffer})
+            None, {self.input_name: self._buffer}
+        )
         return outputs
 
     def close(self) -> None:

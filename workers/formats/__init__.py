@@ -18,8 +18,12 @@ from workers.image import Letterbox, Prepared
 class RawDetections:
     """Boxes in original-image pixels with class ids and scores, after NMS."""
 
-    def __init__(self, boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32],
-                 classes: npt.NDArray[np.int64]) -> None:
+    def __init__(
+        self,
+        boxes: npt.NDArray[np.float32],
+        scores: npt.NDArray[np.float32],
+        classes: npt.NDArray[np.int64],
+    ) -> None:
         self.boxes, self.scores, self.classes = boxes, scores, classes
 
     def __len__(self) -> int:
@@ -32,8 +36,9 @@ class OutputFormat(Protocol):
 
     def letterbox(self, height: int, width: int) -> Letterbox: ...
 
-    def decode(self, outputs: Sequence[npt.NDArray[np.float32]], prep: Prepared,
-               conf: float, iou: float) -> RawDetections: ...
+    def decode(
+        self, outputs: Sequence[npt.NDArray[np.float32]], prep: Prepared, conf: float, iou: float
+    ) -> RawDetections: ...
 
 
 def get_format(name: str, input_size: tuple[int, int], num_classes: int) -> OutputFormat:

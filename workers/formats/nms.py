@@ -6,8 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 
-def nms(boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32],
-        iou: float) -> list[int]:
+def nms(boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32], iou: float) -> list[int]:
     """Greedy NMS; returns kept indices, best score first."""
     x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
     areas = np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
@@ -25,8 +24,12 @@ def nms(boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32],
     return keep
 
 
-def per_class_nms(boxes: npt.NDArray[np.float32], scores: npt.NDArray[np.float32],
-                  classes: npt.NDArray[np.int64], iou: float) -> npt.NDArray[np.int64]:
+def per_class_nms(
+    boxes: npt.NDArray[np.float32],
+    scores: npt.NDArray[np.float32],
+    classes: npt.NDArray[np.int64],
+    iou: float,
+) -> npt.NDArray[np.int64]:
     """NMS within each class: a person under a laptop survives the laptop's box."""
     kept: list[int] = []
     for cls in np.unique(classes):

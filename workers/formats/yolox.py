@@ -25,8 +25,7 @@ def make_grid(height: int, width: int) -> tuple[npt.NDArray[np.float32], npt.NDA
         gy, gx = np.meshgrid(np.arange(gh), np.arange(gw), indexing="ij")
         grids.append(np.stack([gx.ravel(), gy.ravel()], axis=1))
         strides.append(np.full((gh * gw, 1), s))
-    return (np.concatenate(grids).astype(np.float32),
-            np.concatenate(strides).astype(np.float32))
+    return (np.concatenate(grids).astype(np.float32), np.concatenate(strides).astype(np.float32))
 
 
 class YoloxFormat:
@@ -41,13 +40,16 @@ class YoloxFormat:
     def letterbox(self, height: int, width: int) -> Letterbox:
         return Letterbox(height, width, channels="BGR", align="top-left")
 
-    def decode(self, outputs: Sequence[npt.NDArray[np.float32]], prep: Prepared,
-               conf: float, iou: float) -> RawDetections:
+    def decode(
+        self, outputs: Sequence[npt.NDArray[np.float32]], prep: Prepared, conf: float, iou: float
+    ) -> RawDetections:
         out = np.asarray(outputs[0])
         rows = out.reshape(-1, out.shape[-1])
         if rows.shape != (self.grid.shape[0], 5 + self.num_classes):
-            raise ValueError(f"yolox output shape {out.shape} does not match "
-                             f"{self.grid.shape[0]} anchors x {5 + self.num_classes}")
+            raise ValueError(
+                f"yolox output shape {out.shape} does not match "
+                f"{self.grid.shape[0]} anchors x {5 + self.num_classes}"
+            )
         cls_scores = rows[:, 5:] * rows[:, 4:5]  # objectness and classes are sigmoided
         classes = cls_scores.argmax(axis=1)
         scores = cls_scores[np.arange(rows.shape[0]), classes]
@@ -64,5 +66,6 @@ class YoloxFormat:
         np.clip(boxes, 0, [prep.orig_width, prep.orig_height] * 2, out=boxes)
         scores, classes = scores[keep], classes[keep].astype(np.int64)
         kept = per_class_nms(boxes, scores, classes, iou)
-        return RawDetections(boxes[kept].astype(np.float32), scores[kept].astype(np.float32),
-                             classes[kept])
+        return RawDetections(
+            boxes[kept].astype(np.float32), scores[kept].astype(np.float32), classes[kept]
+        )

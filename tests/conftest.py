@@ -1,0 +1,134 @@
+"""Fixtures: a private redis-server, real worker processes, the shared model and photos."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from ops.embedded_redis import EmbeddedRedis
+from producer import FrameProducer
+from producer.connection import connect
+from schemas import keys
+from schemas.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+MODEL_DIR = SHARED / "models"
+SAMPLES = SHARED / "samples" / "coco"
+
+
+def require_shared() -> None:
+    if not (MODEL_DIR / "yolox_nano.onnx").is_file():
+        pytest.fail(f"shared model not found at {MODEL_DIR}: clone the repo beside ../shared")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[EmbeddedRedis]:
+    with EmbeddedRedis() as server:
+        yield server
+
+
+@pytest.fixture
+def client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
+    conn = connect(redis_server.url)
+    conn.flushall()
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def settings(redis_server: EmbeddedRedis) -> Settings:
+    require_shared()
+    return Settings(redis_url=redis_server.url, model_dir=MODEL_DIR)
+
+
+@pytest.fixture
+def producer(client: redis.Redis, settings: Settings) -> FrameProducer:
+    return FrameProducer(client, settings)
+
+
+@dataclass
+class Fleet:
+    """Real ``is21 worker`` processes on the test's redis-server."""
+
+    url: str
+    env: dict[str, str]
+    procs: list[subprocess.Popen[bytes]]
+    log_dir: Path
+
+    def start(self, name: str) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{name}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ops", "worker", "--name", name],
+            env=self.env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def wait_alive(self, client: redis.Redis, count: int, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for p in self.procs:
+                if p.poll() is not None:
+                    raise AssertionError(f"worker exited {p.returncode}:\n{self.logs()}")
+            if client.zcard(keys.WORKERS) >= count:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{count} workers not alive within {timeout}s:\n{self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
+                         for p in sorted(self.log_dir.glob("*.log")))
+
+    def stop(self) -> list[int]:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        codes = []
+        for p in self.procs:
+            try:
+                codes.append(p.wait(timeout=20))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                codes.append(p.wait())
+        return codes
+
+
+def fleet_env(url: str, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IS21_")}
+    env.update(IS21_REDIS_URL=url, IS21_MODEL_DIR=str(MODEL_DIR), IS21_INTRA_OP_THREADS="1",
+               IS21_LOG_LEVEL="INFO", **overrides)
+    return env
+
+
+@pytest.fixture
+def fleet_factory(client: redis.Redis, redis_server: EmbeddedRedis,
+                  tmp_path: Path) -> Iterator[Callable[..., Fleet]]:
+    require_shared()
+    fleets: list[Fleet] = []
+
+    def make(workers: int = 2, **env: str) -> Fleet:
+        fleet = Fleet(redis_server.url, fleet_env(redis_server.url, **env), [], tmp_path)
+        for i in range(workers):
+            fleet.start(f"w{i}")
+        fleet.wait_alive(client, workers)
+        fleets.append(fleet)
+        return fleet
+
+    yield make
+    for fleet in fleets:
+        fleet.stop()
+
+
+@pytest.fixture
+def fleet(fleet_factory: Callable[..., Fleet]) -> Fleet:
+    return fleet_factory(2)

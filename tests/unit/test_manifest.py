@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MODEL_DIR, ROOT, require_shared
+from workers.manifest import REPO_MANIFEST, ModelError, load_manifest, verify
+
+EXPECTED_SHA = "695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14"
+
+
+def spec():  # type: ignore[no-untyped-def]
+    return load_manifest(REPO_MANIFEST).detector[0]
+
+
+def test_repo_manifest_pins_the_shared_model() -> None:
+    s = spec()
+    assert (s.file, s.sha256, s.backend, s.format) == ("yolox_nano.onnx", EXPECTED_SHA,
+                                                       "onnx", "yolox")
+    assert s.labels[0] == "person" and len(s.labels) == 80
+
+
+def test_missing_model_names_file_and_sha(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=f"yolox_nano.onnx not found.*{EXPECTED_SHA}"):
+        verify(spec(), tmp_path)
+
+
+def test_truncated_model_names_expected_sha(tmp_path: Path) -> None:
+    require_shared()
+    (tmp_path / "yolox_nano.onnx").write_bytes((MODEL_DIR / "yolox_nano.onnx").read_bytes()[:1000])
+    with pytest.raises(ModelError, match=f"expected {EXPECTED_SHA}"):
+        verify(spec(), tmp_path)
+
+
+def test_bad_manifest(tmp_path: Path) -> None:
+    (tmp_path / "m.toml").write_text("[[detector]]\nname = 'x'\n")
+    with pytest.raises(ModelError, match="invalid"):
+        load_manifest(tmp_path / "m.toml")
+    (tmp_path / "n.toml").write_text("not = [toml")
+    with pytest.raises(ModelError, match="not valid TOML"):
+        load_manifest(tmp_path / "n.toml")
+    with pytest.raises(ModelError, match="not found"):
+        load_manifest(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize("content", [None, b"\x08\x01garbage"])
+def test_worker_refuses_to_start_without_a_good_model(tmp_path: Path,
+                                                      content: bytes | None) -> None:
+    if content is not None:
+        (tmp_path / "yolox_nano.onnx").write_bytes(content)
+    out = subprocess.run([sys.executable, "-m", "ops", "worker"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60,
+                         env={"IS21_MODEL_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+                              "IS21_REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert out.returncode == 2
+    assert "yolox_nano.onnx" in out.stderr and EXPECTED_SHA in out.stderr

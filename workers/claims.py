@@ -1,0 +1,88 @@
+"""The two atomic steps of serving a frame: claim a camera, publish and release it.
+
+Kept apart from the job loop so that tests (and later tools) can drive the dispatch
+protocol directly against a real Redis, e.g. to play a worker that dies mid-frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+
+from producer.connection import load_script
+from schemas import codec, keys
+from schemas.results import Result
+from schemas.settings import Settings
+
+
+@dataclass
+class Claim:
+    camera_id: str
+    frame_id: str
+    seq: int
+    meta: bytes
+    jpeg: bytes
+    skipped: int
+    queue_ms: float
+    claimed_at: datetime
+
+
+class ClaimScripts:
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.settings = settings
+        self._claim = load_script(client, "workers", "claim.lua")
+        self._publish = load_script(client, "workers", "publish.lua")
+
+    def claim(self, job_id: str) -> Claim | str | None:
+        reply = self._claim(
+            keys=[keys.READY, keys.LEASES, keys.JOBS, keys.WORKERS],
+            args=[
+                keys.PREFIX,
+                job_id,
+                int(self.settings.lease_ttl * 1000),
+                int(self.settings.lease_ttl * 1000),
+                int(self.settings.max_frame_age * 1000),
+            ],
+        )
+        if reply is None:
+            return None
+        if reply == b"retire":
+            return "retire"
+        cam, frame_id, seq, meta, jpeg, skipped, age = reply
+        return Claim(
+            cam.decode(),
+            frame_id.decode(),
+            int(seq),
+            meta,
+            jpeg,
+            int(skipped),
+            float(age),
+            datetime.now(UTC),
+        )
+
+    def publish(self, job_id: str, result: Result) -> bool:
+        """Publish the result (unless a newer frame's result is out) and release the camera."""
+        result.published_at = datetime.now(UTC)
+        published = self._publish(
+            keys=[
+                keys.camera(result.camera_id),
+                keys.results(result.camera_id),
+                keys.EVENTS,
+                keys.LEASES,
+                keys.READY,
+                keys.WAKE,
+            ],
+            args=[
+                result.camera_id,
+                job_id,
+                result.seq,
+                result.status,
+                result.primary_event,
+                codec.encode(result),
+                int(result.is_event),
+                self.settings.events_maxlen,
+            ],
+        )
+        return bool(published)
