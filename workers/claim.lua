@@ -18,10 +18,25 @@ end
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), job)
 
 for _, cam in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
+  -- The holder died with the frame at claimed_seq in hand. Serve that frame again once
+  -- (it is still the newest unless newer ones arrived, which then supersede it); a frame
+  -- that was in hand for two lost leases gets an error result instead of a third try.
   local ckey = prefix .. 'camera:' .. cam
   redis.call('ZREM', KEYS[2], cam)
   redis.call('HDEL', ckey, 'holder')
   redis.call('HINCRBY', ckey, 'leases_expired', 1)
+  local lost = tonumber(redis.call('HGET', ckey, 'claimed_seq'))
+  local lost_id = redis.call('HGET', ckey, 'claimed_id')
+  if redis.call('HGET', ckey, 'lost_id') == lost_id then
+    redis.call('HINCRBY', ckey, 'failed', 1)
+    redis.call('HSET', ckey, 'published_seq', lost)
+    local err = 'frame lost twice: the workers holding it stopped before publishing'
+    redis.call('XADD', prefix .. 'results:' .. cam, '*', 'seq', lost, 'status', 'error',
+               'primary_event', 'no_event', 'data', cmsgpack.pack({camera_id = cam,
+               frame_id = lost_id, seq = lost, status = 'error', error = err}))
+  else
+    redis.call('HSET', ckey, 'lost_id', lost_id, 'claimed_seq', lost - 1)
+  end
   local since = redis.call('HGET', ckey, 'pending_since') or now
   redis.call('HDEL', ckey, 'pending_since')
   redis.call('ZADD', KEYS[1], 'NX', since, cam)
@@ -44,7 +59,7 @@ while true do
     local last = tonumber(redis.call('HGET', ckey, 'claimed_seq') or '0')
     if seq and seq > last then
       local skipped = seq - last - 1
-      redis.call('HSET', ckey, 'claimed_seq', seq)
+      redis.call('HSET', ckey, 'claimed_seq', seq, 'claimed_id', id)
       if skipped > 0 then redis.call('HINCRBY', ckey, 'skipped', skipped) end
       local age = now - tonumber(string.match(id, '^(%d+)'))
       if age > tonumber(ARGV[5]) then

@@ -1,0 +1,328 @@
+"""The frame path against a real redis-server and two real worker processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Any
+
+import redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from producer import FrameProducer
+from schemas import codec, keys
+from schemas.results import Result
+from tests.conftest import ROOT, Fleet
+from tests.samples import EXPECTED_EVENTS, expected_primary, photo
+
+PHOTOS = sorted(EXPECTED_EVENTS)
+
+
+def counters(client: redis.Redis, camera_id: str) -> dict[str, int]:
+    raw: Any = client.hgetall(keys.camera(camera_id))
+    text = {b"holder", b"claimed_id", b"lost_id"}
+    return {k.decode(): int(v) for k, v in raw.items() if k not in text}
+
+
+def results_of(client: redis.Redis, camera_id: str) -> list[Result]:
+    entries: Any = client.xrange(keys.results(camera_id))
+    return [codec.decode(fields[b"data"], Result) for _id, fields in entries]
+
+
+def settled(client: redis.Redis, cameras: list[str]) -> bool:
+    """Every submitted frame is in exactly one final count and nothing is held."""
+    if client.zcard(keys.READY) or client.zcard(keys.LEASES):
+        return False
+    for cam in cameras:
+        c = counters(client, cam)
+        done = sum(c.get(k, 0) for k in ("processed", "failed", "skipped", "expired"))
+        if done != c["submitted"]:
+            return False
+    return True
+
+
+def wait_settled(client: redis.Redis, cameras: list[str], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if settled(client, cameras):
+            return
+        time.sleep(0.05)
+    state = {cam: counters(client, cam) for cam in cameras}
+    raise AssertionError(f"not settled after {timeout}s: {state}")
+
+
+def test_sample_photos_through_the_fleet(fleet: Fleet, producer: FrameProducer,
+                                         client: redis.Redis) -> None:
+    cams = ["front", "back", "garden", "drive"]
+    for start in range(0, len(PHOTOS), len(cams)):
+        tickets = [(name, producer.submit(cam, photo(name), request_id=f"req-{name[-10:-4]}"))
+                   for cam, name in zip(cams, PHOTOS[start:start + len(cams)], strict=True)]
+        for name, ticket in tickets:
+            result = producer.wait(ticket, timeout=30)
+            assert result.status == "ok", result.error
+            assert result.seq == ticket.seq and result.frame_id == ticket.frame_id
+            assert result.primary_event == expected_primary(name), name
+            assert set(result.events) == EXPECTED_EVENTS[name]
+            assert result.request_id == ticket.request_id
+            assert result.worker in ("w0", "w1")
+            assert result.processing_ms > 0 and result.queue_ms >= 0
+            assert result.model == "yolox-nano-coco" and len(result.model_sha256) == 64
+    # One result per frame, and non-no_event results also in the events stream.
+    all_results = [r for cam in cams for r in results_of(client, cam)]
+    assert len(all_results) == len(PHOTOS)
+    assert client.xlen(keys.EVENTS) == sum(1 for n in PHOTOS if EXPECTED_EVENTS[n])
+    ev: Any = client.xrange(keys.EVENTS)
+    assert {f[b"primary_event"] for _i, f in ev} <= {b"human", b"animal"}
+    assert producer.latest_result("drive") == results_of(client, "drive")[-1]
+
+
+def flood(producer: FrameProducer, cams: list[str], per_camera: int,
+          gap: float = 0.0) -> None:
+    frames = [photo(n) for n in PHOTOS]
+    for i in range(per_camera):
+        for cam in cams:
+            producer.submit(cam, frames[(i + len(cam)) % len(frames)])
+        if gap:
+            time.sleep(gap)
+
+
+def test_invariants_under_overload(fleet: Fleet, producer: FrameProducer,
+                                   client: redis.Redis) -> None:
+    cams = [f"cam{i}" for i in range(6)]
+    queue = Queue("is21", connection=client, serializer=JSONSerializer)
+    peak = {"queued": 0, "jobs": 0}
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            peak["queued"] = max(peak["queued"], queue.count)
+            peak["jobs"] = max(peak["jobs"], client.zcard(keys.JOBS))
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        flood(producer, cams, per_camera=80, gap=0.01)
+        wait_settled(client, cams)
+    finally:
+        stop.set()
+        watcher.join()
+
+    # 4. RQ work stays bounded by the number of workers, whatever the frame rate.
+    assert peak["jobs"] <= 2 and peak["queued"] <= 2, peak
+    total_skipped = 0
+    for cam in cams:
+        c = counters(client, cam)
+        results = results_of(client, cam)
+        # 1. every frame is exactly one of processed / skipped / expired.
+        assert c["submitted"] == 80
+        assert c.get("processed", 0) + c.get("failed", 0) == len(results)
+        assert c.get("failed", 0) == 0
+        assert c.get("expired", 0) == 0
+        assert len(results) + c.get("skipped", 0) == 80
+        assert sum(r.skipped for r in results) == c.get("skipped", 0)
+        total_skipped += c.get("skipped", 0)
+        # 2. results in frame order, one camera served by one worker at a time.
+        assert [r.seq for r in results] == sorted({r.seq for r in results})
+        for a, b in pairwise(results):
+            assert a.published_at and b.claimed_at and a.published_at <= b.claimed_at
+        # 3. the last frame of each camera was served (the newest one wins).
+        assert results[-1].seq == 80
+    assert total_skipped > 0, "the flood did not overload the fleet; the test proves nothing"
+
+
+def test_longest_waiting_camera_first_and_newest_frame(producer: FrameProducer,
+                                                       client: redis.Redis) -> None:
+    """Drive the claim protocol directly: no workers, this test plays one."""
+    from workers.claims import ClaimScripts
+
+    scripts = ClaimScripts(client, producer.settings)
+    jpeg = photo(PHOTOS[0])
+    for cam in ("a", "b", "c"):
+        producer.submit(cam, jpeg)
+        time.sleep(0.005)
+    for _ in range(3):
+        producer.submit("c", jpeg)
+    producer.submit("a", jpeg)
+    # Submitting reserved one dispatch job lease (no worker is alive); play that job.
+    (job_id,) = [j.decode() for j in client.zrange(keys.JOBS, 0, -1)]
+    claimed = []
+    while (claim := scripts.claim(job_id)) is not None:
+        assert not isinstance(claim, str)
+        claimed.append((claim.camera_id, claim.seq, claim.skipped))
+    # a waited longest, then b, then c; each gives its newest frame, older ones skipped.
+    assert claimed == [("a", 2, 1), ("b", 1, 0), ("c", 4, 3)]
+
+
+def test_frame_in_hand_of_a_dead_worker_is_served_again_then_failed(
+        producer: FrameProducer, client: redis.Redis) -> None:
+    from workers.claims import ClaimScripts
+
+    scripts = ClaimScripts(client, producer.settings.model_copy(update={"lease_ttl": 0.2}))
+    ticket = producer.submit("poison", photo(PHOTOS[0]))
+    (job_id,) = [j.decode() for j in client.zrange(keys.JOBS, 0, -1)]
+    first = scripts.claim(job_id)
+    assert not isinstance(first, str) and first is not None and first.seq == ticket.seq
+    assert scripts.claim(job_id) is None  # held: nobody else gets the camera
+    time.sleep(0.3)
+    again = scripts.claim(job_id)  # lease ran out: the same frame is served once more
+    assert not isinstance(again, str) and again is not None and again.seq == ticket.seq
+    time.sleep(0.3)
+    assert scripts.claim(job_id) is None  # lost twice: not a third time
+    (result,) = results_of(client, "poison")
+    assert result.status == "error" and result.seq == ticket.seq
+    assert result.frame_id == ticket.frame_id and "lost twice" in (result.error or "")
+    c = counters(client, "poison")
+    assert c["failed"] == 1 and c["leases_expired"] == 2 and c["submitted"] == 1
+    assert settled(client, ["poison"])
+
+
+def test_killed_worker_blocks_its_camera_for_one_lease(fleet_factory: Callable[..., Fleet],
+                                                       producer: FrameProducer,
+                                                       client: redis.Redis) -> None:
+    from workers.claims import ClaimScripts
+
+    fleet_factory(1, IS21_LEASE_TTL="1.5")
+    dead = ClaimScripts(client, producer.settings.model_copy(update={"lease_ttl": 1.5}))
+    jpeg = photo(PHOTOS[1])
+    # Play a dispatched job that claims the camera and dies without publishing.
+    client.zadd(keys.JOBS, {"job-that-dies": time.time() * 1000 + 60_000})
+    ticket0 = producer.submit("cam-dead", jpeg)
+    # The live worker may win the race for the first frame; claim until we hold one.
+    claimed_at = None
+    for _ in range(50):
+        claim = dead.claim("job-that-dies")
+        if claim is not None and not isinstance(claim, str):
+            claimed_at = time.monotonic()
+            break
+        producer.submit("cam-dead", jpeg)
+        time.sleep(0.02)
+    assert claimed_at is not None
+    ticket = producer.submit("cam-dead", jpeg)
+    result = producer.wait(ticket, timeout=15)
+    waited = time.monotonic() - claimed_at
+    assert result.seq == ticket.seq and result.status == "ok"
+    assert 1.0 <= waited <= 5.0, waited
+    assert counters(client, "cam-dead")["leases_expired"] == 1
+    assert ticket0.seq < ticket.seq
+
+
+def test_sigkill_mid_flood_loses_nothing(fleet: Fleet, producer: FrameProducer,
+                                         client: redis.Redis) -> None:
+    cams = [f"k{i}" for i in range(4)]
+    feeder = threading.Thread(target=flood, args=(producer, cams, 60, 0.02))
+    feeder.start()
+    time.sleep(0.5)
+    fleet.procs[0].kill()
+    feeder.join()
+    wait_settled(client, cams, timeout=30)
+    for cam in cams:
+        seqs = [r.seq for r in results_of(client, cam)]
+        assert seqs == sorted(set(seqs)), "a frame got two results or came out of order"
+        assert seqs[-1] == 60
+
+
+def test_lost_wake_up_race_with_tiny_job_budget(fleet_factory: Callable[..., Fleet],
+                                                producer: FrameProducer,
+                                                client: redis.Redis) -> None:
+    """Jobs hand over every 50 ms; frames arriving at any moment must still be served."""
+    fleet_factory(2, IS21_JOB_BUDGET="0.05")
+    jpeg = photo(PHOTOS[2])
+    tickets = []
+    for i in range(40):
+        tickets.append(producer.submit(f"race{i % 3}", jpeg))
+        time.sleep((i % 7) * 0.013)
+    for t in tickets[-3:]:
+        assert producer.wait(t, timeout=20).seq == t.seq
+    wait_settled(client, ["race0", "race1", "race2"], timeout=20)
+    assert client.zcard(keys.JOBS) <= 2
+
+
+def test_bad_frames_become_error_results_and_the_worker_goes_on(
+        fleet: Fleet, producer: FrameProducer, client: redis.Redis) -> None:
+    good = photo("COCO_val2014_000000181586.jpg")
+    bad = {
+        "truncated": good[: len(good) // 3],
+        "garbage": b"\xff\xd8\xff" + bytes(range(256)) * 40,
+        "bomb": bomb_jpeg(),
+    }
+    for name, frame in bad.items():
+        result = producer.wait(producer.submit(f"bad-{name}", frame), timeout=20)
+        assert result.status == "error", name
+        assert result.error and ("ImageError" in result.error), result.error
+        assert result.detections == [] and result.primary_event == "no_event"
+        after = producer.wait(producer.submit(f"bad-{name}", good), timeout=20)
+        assert after.status == "ok" and after.primary_event == "animal"
+        assert counters(client, f"bad-{name}")["failed"] == 1
+    assert all(p.poll() is None for p in fleet.procs)
+    assert client.xlen(keys.EVENTS) == len(bad)  # errors are not events
+
+
+def bomb_jpeg() -> bytes:
+    import io
+    import struct
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(buf, "JPEG")
+    data = buf.getvalue()
+    i = data.index(b"\xff\xc0")
+    return data[:i + 5] + struct.pack(">HH", 65535, 65535) + data[i + 9:]
+
+
+def test_rq_jobs_carry_no_frames_and_no_pickle(fleet: Fleet, producer: FrameProducer,
+                                               client: redis.Redis) -> None:
+    producer.wait(producer.submit("j", photo(PHOTOS[0])), timeout=20)
+    job_keys: Any = client.keys("rq:job:*")
+    assert job_keys
+    for key in job_keys:
+        data: Any = client.hget(key, "data")
+        if data is None:
+            continue
+        plain = zlib.decompress(data)  # RQ zlib-compresses the serialized job
+        assert len(plain) < 1024
+        func, _instance, args, kwargs = json.loads(plain)  # JSON: plain data, never a pickle
+        assert (func, args, kwargs) == ("workers.serve.serve", [], {})
+
+
+def test_rq_info_shows_queue_and_workers(fleet: Fleet, producer: FrameProducer) -> None:
+    out = subprocess.run([sys.executable, "-m", "rq.cli", "info", "-u", fleet.url],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "is21" in out.stdout and "w0" in out.stdout and "w1" in out.stdout
+
+
+def test_results_iterator_sees_new_results(fleet: Fleet, producer: FrameProducer) -> None:
+    seen: list[Result] = []
+
+    def consume() -> None:
+        for r in producer.results(["it1", "it2"], block=0.2):
+            seen.append(r)
+            if len(seen) == 2:
+                return
+
+    reader = threading.Thread(target=consume, daemon=True)
+    reader.start()
+    time.sleep(0.3)
+    producer.submit("it1", photo(PHOTOS[3]))
+    producer.submit("it2", photo(PHOTOS[4]))
+    reader.join(timeout=20)
+    assert sorted(r.camera_id for r in seen) == ["it1", "it2"]
+
+
+def test_sigterm_exits_cleanly(fleet: Fleet, producer: FrameProducer,
+                               client: redis.Redis) -> None:
+    producer.wait(producer.submit("t", photo(PHOTOS[0])), timeout=20)
+    started = time.monotonic()
+    assert fleet.stop() == [0, 0]
+    assert time.monotonic() - started < 10
+    assert client.zcard(keys.WORKERS) == 0
+    assert not client.keys(keys.heartbeat("*"))
