@@ -69,8 +69,12 @@ class Fleet:
         log = (self.log_dir / f"{name}.log").open("wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "ops", "worker", "--name", name],
-            env=self.env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT)
+            env=self.env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.procs.append(proc)
         return proc
 
@@ -86,8 +90,10 @@ class Fleet:
         raise AssertionError(f"{count} workers not alive within {timeout}s:\n{self.logs()}")
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
-                         for p in sorted(self.log_dir.glob("*.log")))
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
+            for p in sorted(self.log_dir.glob("*.log"))
+        )
 
     def stop(self) -> list[int]:
         for p in self.procs:
@@ -105,14 +111,20 @@ class Fleet:
 
 def fleet_env(url: str, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IS21_")}
-    env.update(IS21_REDIS_URL=url, IS21_MODEL_DIR=str(MODEL_DIR), IS21_INTRA_OP_THREADS="1",
-               IS21_LOG_LEVEL="INFO", **overrides)
+    env.update(
+        IS21_REDIS_URL=url,
+        IS21_MODEL_DIR=str(MODEL_DIR),
+        IS21_INTRA_OP_THREADS="1",
+        IS21_LOG_LEVEL="INFO",
+        **overrides,
+    )
     return env
 
 
 @pytest.fixture
-def fleet_factory(client: redis.Redis, redis_server: EmbeddedRedis,
-                  tmp_path: Path) -> Iterator[Callable[..., Fleet]]:
+def fleet_factory(
+    client: redis.Redis, redis_server: EmbeddedRedis, tmp_path: Path
+) -> Iterator[Callable[..., Fleet]]:
     require_shared()
     fleets: list[Fleet] = []
 

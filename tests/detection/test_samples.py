@@ -52,7 +52,10 @@ def test_is21_detect_json() -> None:
     names = ["COCO_val2014_000000181586.jpg", "COCO_val2014_000000181386.jpg"]
     out = subprocess.run(
         [sys.executable, "-m", "ops", "detect", "--json", *[str(SAMPLES / n) for n in names]],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"IS21_MODEL_DIR": str(MODEL_DIR), "PATH": "/usr/bin:/bin"},
     )
     assert out.returncode == 0, out.stderr

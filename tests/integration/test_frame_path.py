@@ -58,12 +58,15 @@ def wait_settled(client: redis.Redis, cameras: list[str], timeout: float = 60.0)
     raise AssertionError(f"not settled after {timeout}s: {state}")
 
 
-def test_sample_photos_through_the_fleet(fleet: Fleet, producer: FrameProducer,
-                                         client: redis.Redis) -> None:
+def test_sample_photos_through_the_fleet(
+    fleet: Fleet, producer: FrameProducer, client: redis.Redis
+) -> None:
     cams = ["front", "back", "garden", "drive"]
     for start in range(0, len(PHOTOS), len(cams)):
-        tickets = [(name, producer.submit(cam, photo(name), request_id=f"req-{name[-10:-4]}"))
-                   for cam, name in zip(cams, PHOTOS[start:start + len(cams)], strict=True)]
+        tickets = [
+            (name, producer.submit(cam, photo(name), request_id=f"req-{name[-10:-4]}"))
+            for cam, name in zip(cams, PHOTOS[start : start + len(cams)], strict=True)
+        ]
         for name, ticket in tickets:
             result = producer.wait(ticket, timeout=30)
             assert result.status == "ok", result.error
@@ -83,8 +86,7 @@ def test_sample_photos_through_the_fleet(fleet: Fleet, producer: FrameProducer,
     assert producer.latest_result("drive") == results_of(client, "drive")[-1]
 
 
-def flood(producer: FrameProducer, cams: list[str], per_camera: int,
-          gap: float = 0.0) -> None:
+def flood(producer: FrameProducer, cams: list[str], per_camera: int, gap: float = 0.0) -> None:
     frames = [photo(n) for n in PHOTOS]
     for i in range(per_camera):
         for cam in cams:
@@ -93,8 +95,9 @@ def flood(producer: FrameProducer, cams: list[str], per_camera: int,
             time.sleep(gap)
 
 
-def test_invariants_under_overload(fleet: Fleet, producer: FrameProducer,
-                                   client: redis.Redis) -> None:
+def test_invariants_under_overload(
+    fleet: Fleet, producer: FrameProducer, client: redis.Redis
+) -> None:
     cams = [f"cam{i}" for i in range(6)]
     queue = Queue("is21", connection=client, serializer=JSONSerializer)
     peak = {"queued": 0, "jobs": 0}
@@ -138,8 +141,9 @@ def test_invariants_under_overload(fleet: Fleet, producer: FrameProducer,
     assert total_skipped > 0, "the flood did not overload the fleet; the test proves nothing"
 
 
-def test_longest_waiting_camera_first_and_newest_frame(producer: FrameProducer,
-                                                       client: redis.Redis) -> None:
+def test_longest_waiting_camera_first_and_newest_frame(
+    producer: FrameProducer, client: redis.Redis
+) -> None:
     """Drive the claim protocol directly: no workers, this test plays one."""
     from workers.claims import ClaimScripts
 
@@ -162,7 +166,8 @@ def test_longest_waiting_camera_first_and_newest_frame(producer: FrameProducer,
 
 
 def test_frame_in_hand_of_a_dead_worker_is_served_again_then_failed(
-        producer: FrameProducer, client: redis.Redis) -> None:
+    producer: FrameProducer, client: redis.Redis
+) -> None:
     from workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings.model_copy(update={"lease_ttl": 0.2}))
@@ -184,9 +189,9 @@ def test_frame_in_hand_of_a_dead_worker_is_served_again_then_failed(
     assert settled(client, ["poison"])
 
 
-def test_killed_worker_blocks_its_camera_for_one_lease(fleet_factory: Callable[..., Fleet],
-                                                       producer: FrameProducer,
-                                                       client: redis.Redis) -> None:
+def test_killed_worker_blocks_its_camera_for_one_lease(
+    fleet_factory: Callable[..., Fleet], producer: FrameProducer, client: redis.Redis
+) -> None:
     from workers.claims import ClaimScripts
 
     fleet_factory(1, IS21_LEASE_TTL="1.5")
@@ -214,8 +219,9 @@ def test_killed_worker_blocks_its_camera_for_one_lease(fleet_factory: Callable[.
     assert ticket0.seq < ticket.seq
 
 
-def test_sigkill_mid_flood_loses_nothing(fleet: Fleet, producer: FrameProducer,
-                                         client: redis.Redis) -> None:
+def test_sigkill_mid_flood_loses_nothing(
+    fleet: Fleet, producer: FrameProducer, client: redis.Redis
+) -> None:
     cams = [f"k{i}" for i in range(4)]
     feeder = threading.Thread(target=flood, args=(producer, cams, 60, 0.02))
     feeder.start()
@@ -229,9 +235,9 @@ def test_sigkill_mid_flood_loses_nothing(fleet: Fleet, producer: FrameProducer,
         assert seqs[-1] == 60
 
 
-def test_lost_wake_up_race_with_tiny_job_budget(fleet_factory: Callable[..., Fleet],
-                                                producer: FrameProducer,
-                                                client: redis.Redis) -> None:
+def test_lost_wake_up_race_with_tiny_job_budget(
+    fleet_factory: Callable[..., Fleet], producer: FrameProducer, client: redis.Redis
+) -> None:
     """Jobs hand over every 50 ms; frames arriving at any moment must still be served."""
     fleet_factory(2, IS21_JOB_BUDGET="0.05")
     jpeg = photo(PHOTOS[2])
@@ -246,7 +252,8 @@ def test_lost_wake_up_race_with_tiny_job_budget(fleet_factory: Callable[..., Fle
 
 
 def test_bad_frames_become_error_results_and_the_worker_goes_on(
-        fleet: Fleet, producer: FrameProducer, client: redis.Redis) -> None:
+    fleet: Fleet, producer: FrameProducer, client: redis.Redis
+) -> None:
     good = photo("COCO_val2014_000000181586.jpg")
     bad = {
         "truncated": good[: len(good) // 3],
@@ -275,11 +282,12 @@ def bomb_jpeg() -> bytes:
     Image.new("RGB", (16, 16)).save(buf, "JPEG")
     data = buf.getvalue()
     i = data.index(b"\xff\xc0")
-    return data[:i + 5] + struct.pack(">HH", 65535, 65535) + data[i + 9:]
+    return data[: i + 5] + struct.pack(">HH", 65535, 65535) + data[i + 9 :]
 
 
-def test_rq_jobs_carry_no_frames_and_no_pickle(fleet: Fleet, producer: FrameProducer,
-                                               client: redis.Redis) -> None:
+def test_rq_jobs_carry_no_frames_and_no_pickle(
+    fleet: Fleet, producer: FrameProducer, client: redis.Redis
+) -> None:
     producer.wait(producer.submit("j", photo(PHOTOS[0])), timeout=20)
     job_keys: Any = client.keys("rq:job:*")
     assert job_keys
@@ -294,8 +302,13 @@ def test_rq_jobs_carry_no_frames_and_no_pickle(fleet: Fleet, producer: FrameProd
 
 
 def test_rq_info_shows_queue_and_workers(fleet: Fleet, producer: FrameProducer) -> None:
-    out = subprocess.run([sys.executable, "-m", "rq.cli", "info", "-u", fleet.url],
-                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "rq.cli", "info", "-u", fleet.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stderr
     assert "is21" in out.stdout and "w0" in out.stdout and "w1" in out.stdout
 
@@ -318,8 +331,7 @@ def test_results_iterator_sees_new_results(fleet: Fleet, producer: FrameProducer
     assert sorted(r.camera_id for r in seen) == ["it1", "it2"]
 
 
-def test_sigterm_exits_cleanly(fleet: Fleet, producer: FrameProducer,
-                               client: redis.Redis) -> None:
+def test_sigterm_exits_cleanly(fleet: Fleet, producer: FrameProducer, client: redis.Redis) -> None:
     producer.wait(producer.submit("t", photo(PHOTOS[0])), timeout=20)
     started = time.monotonic()
     assert fleet.stop() == [0, 0]

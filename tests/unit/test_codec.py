@@ -11,12 +11,21 @@ from schemas.results import Detection, Result
 
 def make_result() -> Result:
     return Result(
-        camera_id="cam-1", frame_id="1700000000000-0", seq=7, status="ok",
-        primary_event="human", events=["human"],
-        detections=[Detection(label="person", score=0.91, box=(1.0, 2.0, 30.5, 80.0),
-                              model="m")],
-        processing_ms=23.5, queue_ms=1.25, skipped=2, model="m", model_sha256="ab",
-        schema_version="2026-11-23.1", worker="w0", request_id="req-1",
+        camera_id="cam-1",
+        frame_id="1700000000000-0",
+        seq=7,
+        status="ok",
+        primary_event="human",
+        events=["human"],
+        detections=[Detection(label="person", score=0.91, box=(1.0, 2.0, 30.5, 80.0), model="m")],
+        processing_ms=23.5,
+        queue_ms=1.25,
+        skipped=2,
+        model="m",
+        model_sha256="ab",
+        schema_version="2026-11-23.1",
+        worker="w0",
+        request_id="req-1",
         captured_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
     )
 
@@ -32,8 +41,17 @@ def test_error_result_round_trip_keeps_reason() -> None:
     assert back.status == "error" and back.error == "ImageError: x" and back.detections == []
 
 
-@pytest.mark.parametrize("payload", [b"", b"\xc1", b"\x92\x01", b"not msgpack at all \xff\xfe",
-                                     msgpack.packb([1, 2, 3]), msgpack.packb("text")])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b"\xc1",
+        b"\x92\x01",
+        b"not msgpack at all \xff\xfe",
+        msgpack.packb([1, 2, 3]),
+        msgpack.packb("text"),
+    ],
+)
 def test_garbage_is_a_codec_error(payload: bytes) -> None:
     with pytest.raises(codec.CodecError):
         codec.decode(payload, Result)

@@ -15,8 +15,9 @@ def test_person_is_human() -> None:
     assert DEFAULT_SCHEMA.evaluate([det("person", 0.8)]) == ("human", ["human"])
 
 
-@pytest.mark.parametrize("label", ["bird", "cat", "dog", "horse", "sheep", "cow", "elephant",
-                                   "bear", "zebra", "giraffe"])
+@pytest.mark.parametrize(
+    "label", ["bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe"]
+)
 def test_animals_are_animal(label: str) -> None:
     assert DEFAULT_SCHEMA.evaluate([det(label, 0.9)]) == ("animal", ["animal"])
 
@@ -40,21 +41,33 @@ def test_priority_picks_primary_and_lists_all() -> None:
 def test_min_score_is_per_event() -> None:
     schema = EventSchema(
         version="2026-01-01.2",
-        events={"human": EventRule(labels=["person"], min_score=0.9),
-                "animal": EventRule(labels=["dog"], min_score=0.2)},
-        priority=["human", "animal"])
+        events={
+            "human": EventRule(labels=["person"], min_score=0.9),
+            "animal": EventRule(labels=["dog"], min_score=0.2),
+        },
+        priority=["human", "animal"],
+    )
     assert schema.evaluate([det("person", 0.85), det("dog", 0.25)]) == ("animal", ["animal"])
 
 
-@pytest.mark.parametrize("bad", [
-    {"version": "v1", "events": {"h": {"labels": ["person"]}}, "priority": ["h"]},
-    {"version": "2026-01-01.1", "events": {"h": {"labels": ["person"]}}, "priority": []},
-    {"version": "2026-01-01.1", "events": {"h": {"labels": []}}, "priority": ["h"]},
-    {"version": "2026-01-01.1", "events": {"no_event": {"labels": ["x"]}},
-     "priority": ["no_event"]},
-    {"version": "2026-01-01.1", "events": {"h": {"labels": ["p"], "min_score": 2}},
-     "priority": ["h"]},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"version": "v1", "events": {"h": {"labels": ["person"]}}, "priority": ["h"]},
+        {"version": "2026-01-01.1", "events": {"h": {"labels": ["person"]}}, "priority": []},
+        {"version": "2026-01-01.1", "events": {"h": {"labels": []}}, "priority": ["h"]},
+        {
+            "version": "2026-01-01.1",
+            "events": {"no_event": {"labels": ["x"]}},
+            "priority": ["no_event"],
+        },
+        {
+            "version": "2026-01-01.1",
+            "events": {"h": {"labels": ["p"], "min_score": 2}},
+            "priority": ["h"],
+        },
+    ],
+)
 def test_invalid_schemas_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         EventSchema.model_validate(bad)

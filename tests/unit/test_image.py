@@ -12,8 +12,9 @@ from workers.image import ImageError, Letterbox, prepare
 BOX = Letterbox(416, 416, channels="BGR", align="top-left")
 
 
-def jpeg(width: int, height: int, color: tuple[int, int, int] = (200, 10, 30),
-         mode: str = "RGB") -> bytes:
+def jpeg(
+    width: int, height: int, color: tuple[int, int, int] = (200, 10, 30), mode: str = "RGB"
+) -> bytes:
     buf = io.BytesIO()
     img = Image.new("RGB", (width, height), color)
     (img.convert(mode) if mode != "RGB" else img).save(buf, "JPEG", quality=95)
@@ -56,14 +57,17 @@ def noisy_jpeg(width: int = 640, height: int = 480) -> bytes:
 
 def sof_with_size(data: bytes, width: int, height: int) -> bytes:
     i = data.index(b"\xff\xc0")
-    return data[:i + 5] + struct.pack(">HH", height, width) + data[i + 9:]
+    return data[: i + 5] + struct.pack(">HH", height, width) + data[i + 9 :]
 
 
-@pytest.mark.parametrize("data,reason", [
-    (b"", "not a decodable image"),
-    (b"\xff\xd8\xff" + bytes(range(256)) * 4, "not a decodable image"),
-    (noisy_jpeg()[:20_000], "failed to decode"),
-])
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (b"", "not a decodable image"),
+        (b"\xff\xd8\xff" + bytes(range(256)) * 4, "not a decodable image"),
+        (noisy_jpeg()[:20_000], "failed to decode"),
+    ],
+)
 def test_bad_bytes_are_image_errors(data: bytes, reason: str) -> None:
     with pytest.raises(ImageError, match=reason):
         prepare(data, BOX, 10**8)

@@ -18,8 +18,12 @@ def spec():  # type: ignore[no-untyped-def]
 
 def test_repo_manifest_pins_the_shared_model() -> None:
     s = spec()
-    assert (s.file, s.sha256, s.backend, s.format) == ("yolox_nano.onnx", EXPECTED_SHA,
-                                                       "onnx", "yolox")
+    assert (s.file, s.sha256, s.backend, s.format) == (
+        "yolox_nano.onnx",
+        EXPECTED_SHA,
+        "onnx",
+        "yolox",
+    )
     assert s.labels[0] == "person" and len(s.labels) == 80
 
 
@@ -47,13 +51,22 @@ def test_bad_manifest(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", [None, b"\x08\x01garbage"])
-def test_worker_refuses_to_start_without_a_good_model(tmp_path: Path,
-                                                      content: bytes | None) -> None:
+def test_worker_refuses_to_start_without_a_good_model(
+    tmp_path: Path, content: bytes | None
+) -> None:
     if content is not None:
         (tmp_path / "yolox_nano.onnx").write_bytes(content)
-    out = subprocess.run([sys.executable, "-m", "ops", "worker"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60,
-                         env={"IS21_MODEL_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
-                              "IS21_REDIS_URL": "redis://127.0.0.1:1/0"})
+    out = subprocess.run(
+        [sys.executable, "-m", "ops", "worker"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "IS21_MODEL_DIR": str(tmp_path),
+            "PATH": "/usr/bin:/bin",
+            "IS21_REDIS_URL": "redis://127.0.0.1:1/0",
+        },
+    )
     assert out.returncode == 2
     assert "yolox_nano.onnx" in out.stderr and EXPECTED_SHA in out.stderr

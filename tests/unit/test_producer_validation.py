@@ -27,25 +27,39 @@ def producer(fake: fakeredis.FakeRedis) -> FrameProducer:
     return FrameProducer(fake, Settings(max_frame_bytes=4096))
 
 
-@pytest.mark.parametrize("camera_id", [
-    "", "a:b", "cam*", "cam\nid", "x" * 65, "camé", "../etc", "a b", "{tag}", "x" * 10_000,
-])
-def test_bad_camera_ids(producer: FrameProducer, fake: fakeredis.FakeRedis,
-                        camera_id: str) -> None:
+@pytest.mark.parametrize(
+    "camera_id",
+    [
+        "",
+        "a:b",
+        "cam*",
+        "cam\nid",
+        "x" * 65,
+        "camé",
+        "../etc",
+        "a b",
+        "{tag}",
+        "x" * 10_000,
+    ],
+)
+def test_bad_camera_ids(producer: FrameProducer, fake: fakeredis.FakeRedis, camera_id: str) -> None:
     with pytest.raises(InvalidCameraId, match="camera id must match"):
         producer.submit(camera_id, JPEG)
     assert fake.keys("*") == []
 
 
 @pytest.mark.parametrize("request_id", ["", "a:b", "r\n", "r" * 129, "*"])
-def test_bad_request_ids(producer: FrameProducer, fake: fakeredis.FakeRedis,
-                         request_id: str) -> None:
+def test_bad_request_ids(
+    producer: FrameProducer, fake: fakeredis.FakeRedis, request_id: str
+) -> None:
     with pytest.raises(InvalidRequestId):
         producer.submit("cam1", JPEG, request_id=request_id)
     assert fake.keys("*") == []
 
 
-@pytest.mark.parametrize("frame", [b"", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, b"GIF89a", b"\xff\xd8"])
+@pytest.mark.parametrize(
+    "frame", [b"", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, b"GIF89a", b"\xff\xd8"]
+)
 def test_not_a_jpeg(producer: FrameProducer, fake: fakeredis.FakeRedis, frame: bytes) -> None:
     with pytest.raises(NotAJpeg):
         producer.submit("cam1", frame)

@@ -23,8 +23,9 @@ def blank() -> np.ndarray:
     return np.zeros((1, 3549, 5 + NC), np.float32)
 
 
-def put(out: np.ndarray, idx: int, t: tuple[float, float, float, float], obj: float,
-        cls: list[float]) -> None:
+def put(
+    out: np.ndarray, idx: int, t: tuple[float, float, float, float], obj: float, cls: list[float]
+) -> None:
     out[0, idx, :4] = t
     out[0, idx, 4] = obj
     out[0, idx, 5:] = cls
@@ -84,4 +85,4 @@ def test_boxes_are_clipped_to_the_original_image() -> None:
 
 def test_wrong_output_shape_is_an_error() -> None:
     with pytest.raises(ValueError, match="does not match"):
-        YoloxFormat((416, 416), NC).decode([np.zeros((1, 100, 8), np.float32)], prep(), .3, .45)
+        YoloxFormat((416, 416), NC).decode([np.zeros((1, 100, 8), np.float32)], prep(), 0.3, 0.45)
