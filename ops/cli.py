@@ -111,6 +111,24 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, images=Path(args.images), cameras=args.cameras, workers=args.workers)
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from ops.bench import format_table, run_bench
+
+    if settings.intra_op_threads == 0:
+        settings = settings.model_copy(update={"intra_op_threads": 1})
+    rows = run_bench(
+        settings,
+        images=Path(args.images),
+        workers=args.workers,
+        cameras=[int(c) for c in args.cameras.split(",")],
+        seconds=args.seconds,
+    )
+    print(json.dumps([asdict(r) for r in rows]) if args.json else format_table(rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="is21", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cameras", type=int, default=4)
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("bench", help="the detector alone vs the fleet, side by side")
+    p.add_argument("--images", default="../shared/samples/coco")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--cameras", default="1,8,30", help="comma-separated camera counts")
+    p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per phase")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -9,10 +9,10 @@ instant leaves a state the next claim repairs.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -29,18 +29,11 @@ from workers.claims import Claim, ClaimScripts
 from workers.detector import Detector, Timings
 from workers.heartbeat import Heartbeat
 from workers.image import ImageError
+from workers.stats import WorkerStats
 
 log = logging.getLogger(__name__)
 
 _META_FIELDS = {"captured_at", "request_id"}
-
-
-@dataclass
-class Stats:
-    processed: int = 0
-    failed: int = 0
-    last_inference_at: str | None = None
-    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
 class Engine:
@@ -58,7 +51,7 @@ class Engine:
         self.worker_name, self.schema = worker_name, schema
         self.dispatcher = Dispatcher(client, settings)
         self.stopping = threading.Event()
-        self.stats = Stats()
+        self.stats = WorkerStats()
         self.model = "+".join(d.spec.name for d in detectors)
         self.model_sha256 = "+".join(d.spec.sha256 for d in detectors)
         self.heartbeat = Heartbeat(
@@ -128,11 +121,6 @@ class Engine:
 
     def publish(self, job_id: str, result: Result) -> None:
         self.scripts.publish(job_id, result)
-        if result.status == "ok":
-            self.stats.processed += 1
-        else:
-            self.stats.failed += 1
-        self.stats.last_inference_at = datetime.now(UTC).isoformat()
         log.info(
             "frame %s/%s: %s",
             result.camera_id,
@@ -154,6 +142,7 @@ class Engine:
         deadline = time.monotonic() + self.settings.job_budget
         served = 0
         while not self.stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            started = time.perf_counter()
             claim = self.scripts.claim(job_id)
             if claim == "retire":
                 return {"served": served, "retired": True}
@@ -163,7 +152,12 @@ class Engine:
                 self.client.blpop([keys.WAKE], timeout=min(1.0, max(left, 0.01)))
                 continue
             assert isinstance(claim, Claim)
-            self.publish(job_id, self.detect(claim))
+            result = self.detect(claim)
+            self.publish(job_id, result)
+            # Everything this frame cost besides decode and inference: the claim and
+            # publish round trips, encoding, logging.
+            dispatch_ms = (time.perf_counter() - started) * 1000 - result.processing_ms
+            self.stats.record(result.status == "ok", result.processing_ms, dispatch_ms)
             served += 1
         if self.stopping.is_set():
             # Leave the live set first, so the handover sizes dispatch without this worker.
@@ -178,10 +172,9 @@ class Engine:
             "models": [{"name": d.spec.name, "sha256": d.spec.sha256} for d in self.detectors],
             "model_loaded": True,
             "schema_version": self.schema.version,
-            "started_at": self.stats.started_at,
-            "last_inference_at": self.stats.last_inference_at,
-            "frames_processed": self.stats.processed,
-            "frames_failed": self.stats.failed,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            **self.stats.as_dict(),
         }
 
 

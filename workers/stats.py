@@ -1,0 +1,54 @@
+"""Recent per-frame timings of one worker, for its heartbeat and the benchmark."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+class Recent:
+    """The last N samples; percentiles over a window, so a slow hour does not linger."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.samples: deque[float] = deque(maxlen=size)
+
+    def add(self, value: float) -> None:
+        self.samples.append(value)
+
+    def percentile(self, q: float) -> float | None:
+        if not self.samples:
+            return None
+        ordered = sorted(self.samples)
+        return round(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))], 3)
+
+
+@dataclass
+class WorkerStats:
+    processed: int = 0
+    failed: int = 0
+    last_inference_at: str | None = None
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    inference_ms: Recent = field(default_factory=Recent)
+    dispatch_ms: Recent = field(default_factory=Recent)
+
+    def record(self, ok: bool, inference_ms: float, dispatch_ms: float) -> None:
+        if ok:
+            self.processed += 1
+        else:
+            self.failed += 1
+        self.last_inference_at = datetime.now(UTC).isoformat()
+        self.inference_ms.add(inference_ms)
+        self.dispatch_ms.add(dispatch_ms)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "started_at": self.started_at,
+            "last_inference_at": self.last_inference_at,
+            "frames_processed": self.processed,
+            "frames_failed": self.failed,
+            "inference_ms_p50": self.inference_ms.percentile(50),
+            "inference_ms_p99": self.inference_ms.percentile(99),
+            "dispatch_ms_p50": self.dispatch_ms.percentile(50),
+            "dispatch_ms_p99": self.dispatch_ms.percentile(99),
+        }
