@@ -68,8 +68,10 @@ class EmbeddedRedis:
                 log = (self.dir / "redis.log").read_text(errors="replace")[-2000:]
                 raise RedisUnavailable(f"redis-server exited at start: {log}")
             try:
-                if redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping():
-                    return self
+                redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping()
+                return self
+            except (redis.AuthenticationError, redis.ResponseError):
+                return self  # it answered; it wants credentials (an ACL test)
             except redis.RedisError:
                 time.sleep(0.02)
         self.stop()
