@@ -106,6 +106,7 @@ class Fleet:
             except subprocess.TimeoutExpired:
                 p.kill()
                 codes.append(p.wait())
+        self.procs.clear()
         return codes
 
 

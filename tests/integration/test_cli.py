@@ -1,0 +1,73 @@
+"""The is21 commands a user types, against the test's redis-server and real workers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import redis
+
+from producer import FrameProducer
+from schemas import keys
+from tests.conftest import ROOT, SAMPLES, Fleet
+from tests.samples import photo
+
+
+def is21(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ops", *args],
+        cwd=ROOT,
+        env=fleet.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_submit_and_wait(fleet: Fleet) -> None:
+    out = is21(
+        fleet,
+        "submit",
+        "--camera",
+        "door",
+        "--request-id",
+        "r-1",
+        "--wait",
+        "20",
+        str(SAMPLES / "COCO_val2014_000000181013.jpg"),
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["primary_event"] == "human" and result["request_id"] == "r-1"
+
+
+def test_submit_refuses_a_bad_camera_id(fleet: Fleet) -> None:
+    out = is21(fleet, "submit", "--camera", "a:b", str(SAMPLES / "COCO_val2014_000000181013.jpg"))
+    assert out.returncode == 1 and "camera id must match" in out.stderr
+
+
+def test_replay(fleet: Fleet, client: redis.Redis) -> None:
+    out = is21(fleet, "replay", str(SAMPLES), "--cameras", "3", "--fps", "4", "--seconds", "1.5")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert 12 <= report["submitted"] <= 21
+    assert sorted(m.decode() for m in client.smembers(keys.CAMERAS)) == ["cam00", "cam01", "cam02"]
+
+
+def test_frames_survive_the_last_worker_stopping(
+    fleet_factory: Callable[..., Fleet], producer: FrameProducer, client: redis.Redis
+) -> None:
+    """The lost wake-up at its sharpest: the only worker leaves while frames arrive."""
+    fleet = fleet_factory(1)
+    jpeg = photo("COCO_val2014_000000181586.jpg")
+    producer.submit("lone", jpeg)
+    assert fleet.stop() == [0]
+    last = producer.submit("lone", jpeg)  # nobody is alive; its job waits in the queue
+    time.sleep(0.5)
+    assert client.zcard(keys.JOBS) == 1
+    fleet.start("late")
+    fleet.wait_alive(client, 1)
+    assert producer.wait(last, timeout=30).seq == last.seq
