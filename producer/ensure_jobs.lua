@@ -1,4 +1,5 @@
--- Keep as many live RQ dispatch jobs as there are live workers (at least one).
+-- Keep as many live RQ dispatch jobs as there are live workers. With no worker alive no
+-- job is queued: frames wait in the ready set and a starting worker asks for its job.
 -- A job leaving (its budget spent, or its worker stopping) passes its own id so that
 -- removing it and reserving its successor happen in one step: there is never a moment
 -- with frames waiting and no job to serve them (the lost wake-up).
@@ -9,7 +10,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local target = math.max(1, redis.call('ZCOUNT', KEYS[2], now, '+inf'))
+local target = redis.call('ZCOUNT', KEYS[2], now, '+inf')
 if redis.call('ZCARD', KEYS[1]) < target then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
   return 1

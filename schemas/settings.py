@@ -39,7 +39,9 @@ class Settings(BaseSettings):
 
     lease_ttl: float = Field(default=5.0, gt=0, description="seconds a camera claim lives")
     job_budget: float = Field(default=30.0, gt=0, description="seconds one RQ job serves")
-    job_queued_ttl: float = Field(default=60.0, gt=0, description="seconds a queued job may wait")
+    job_queued_ttl: float = Field(
+        default=10.0, gt=0, description="seconds a queued dispatch job keeps its lease"
+    )
     heartbeat_ttl: float = Field(default=10.0, gt=0)
     heartbeat_interval: float = Field(default=2.0, gt=0)
 

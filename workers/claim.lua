@@ -12,7 +12,7 @@ local prefix, job = ARGV[1], ARGV[2]
 
 if not redis.call('ZSCORE', KEYS[3], job) then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-  local target = math.max(1, redis.call('ZCOUNT', KEYS[4], now, '+inf'))
+  local target = redis.call('ZCOUNT', KEYS[4], now, '+inf')
   if redis.call('ZCARD', KEYS[3]) >= target then return 'retire' end
 end
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), job)

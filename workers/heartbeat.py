@@ -1,7 +1,12 @@
-"""A worker's proof of life, refreshed from a thread.
+"""A worker's proof of life, refreshed from a thread, and dispatch's safety net.
 
 RQ's own worker keys are refreshed only between jobs, and a dispatch job lasts tens of
 seconds, so liveness needs its own short-lived key written independently of the job.
+
+The same thread re-checks dispatch after every beat: a job whose worker died, or that was
+dequeued by a worker stopping at that instant, holds a lease that simply runs out, and
+with no frame arriving nothing else would notice. So every live worker restores "one job
+per live worker" within a lease plus one beat, whatever the traffic.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ class Heartbeat:
         *,
         ttl: float,
         interval: float,
+        after_beat: Callable[[], None],
     ) -> None:
         self.client, self.name, self.status = client, name, status
+        self.after_beat = after_beat
         self.ttl_ms, self.interval = int(ttl * 1000), interval
         self._beat = load_script(client, "workers", "beat.lua")
         self._stop = threading.Event()
@@ -50,6 +57,7 @@ class Heartbeat:
         while not self._stop.wait(self.interval):
             try:
                 self.beat()
+                self.after_beat()
             except redis.RedisError as exc:
                 log.warning("heartbeat failed: %s", exc)
 

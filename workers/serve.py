@@ -60,6 +60,7 @@ class Engine:
             self.status,
             ttl=settings.heartbeat_ttl,
             interval=settings.heartbeat_interval,
+            after_beat=self.dispatcher.ensure_jobs,
         )
         self.scripts = ClaimScripts(client, settings)
 

@@ -32,6 +32,16 @@ def default_worker_name() -> str:
 class FleetWorker(SimpleWorker):
     engine: serve.Engine
 
+    def _install_signal_handlers(self) -> None:
+        # Announce the worker only once SIGTERM would reach request_stop: a worker
+        # killed by a bare SIGTERM before this point has left nothing behind.
+        super()._install_signal_handlers()  # type: ignore[no-untyped-call]
+        self.engine.heartbeat.start()
+        # A new worker raises the number of jobs dispatch wants; ask for one now rather
+        # than waiting for the next submitted frame.
+        self.engine.dispatcher.ensure_jobs()
+        self.log.info("worker %s ready: %s", self.name, self.engine.model)
+
     def request_stop(self, signum: int, frame: FrameType | None) -> Any:
         # Let the dispatch job finish the frame in hand and hand over, instead of
         # running out its whole budget before RQ's warm shutdown completes.
@@ -56,12 +66,7 @@ def run_worker(
     )
     worker.engine = engine
     serve.install(engine)
-    engine.heartbeat.start()
     try:
-        # A new worker raises the number of jobs dispatch wants; ask for one now rather
-        # than waiting for the next submitted frame.
-        engine.dispatcher.ensure_jobs()
-        log.info("worker %s ready: %s", name, engine.model)
         worker.work(burst=burst, logging_level=settings.log_level.upper())
     finally:
         engine.heartbeat.stop()

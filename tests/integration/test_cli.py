@@ -64,10 +64,20 @@ def test_frames_survive_the_last_worker_stopping(
     fleet = fleet_factory(1)
     jpeg = photo("COCO_val2014_000000181586.jpg")
     producer.submit("lone", jpeg)
-    assert fleet.stop() == [0]
-    last = producer.submit("lone", jpeg)  # nobody is alive; its job waits in the queue
-    time.sleep(0.5)
-    assert client.zcard(keys.JOBS) == 1
+    assert fleet.stop() == [0], fleet.logs()
+    last = producer.submit("lone", jpeg)  # nobody is alive: the camera waits, ready
+    assert client.zrange(keys.READY, 0, -1) == [b"lone"]
     fleet.start("late")
     fleet.wait_alive(client, 1)
     assert producer.wait(last, timeout=30).seq == last.seq
+
+
+def test_a_lost_job_is_replaced_without_new_frames(
+    fleet_factory: Callable[..., Fleet], producer: FrameProducer, client: redis.Redis
+) -> None:
+    """A job lease whose job will never run (its worker stopped as it dequeued it)."""
+    ticket = producer.submit("orphan", photo("COCO_val2014_000000181586.jpg"))
+    client.zadd(keys.JOBS, {"ghost": time.time() * 1000 + 1000})
+    fleet_factory(1)  # starts while the ghost still counts: its own ask for a job is refused
+    # No further frame arrives; the worker's heartbeat must notice the lapsed lease.
+    assert producer.wait(ticket, timeout=15).seq == ticket.seq

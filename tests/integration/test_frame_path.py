@@ -141,6 +141,20 @@ def test_invariants_under_overload(
     assert total_skipped > 0, "the flood did not overload the fleet; the test proves nothing"
 
 
+def play_a_worker(client: redis.Redis) -> str:
+    """Register a live worker so that dispatch wants one job, and return that job's id."""
+    client.zadd(keys.WORKERS, {"test-worker": time.time() * 1000 + 60_000})
+    return "job-x"
+
+
+def test_no_job_is_queued_while_no_worker_is_alive(
+    producer: FrameProducer, client: redis.Redis
+) -> None:
+    producer.submit("a", photo(PHOTOS[0]))
+    assert client.zcard(keys.JOBS) == 0 and client.llen("rq:queue:is21") == 0
+    assert client.zrange(keys.READY, 0, -1) == [b"a"]  # waits for a worker
+
+
 def test_longest_waiting_camera_first_and_newest_frame(
     producer: FrameProducer, client: redis.Redis
 ) -> None:
@@ -155,8 +169,7 @@ def test_longest_waiting_camera_first_and_newest_frame(
     for _ in range(3):
         producer.submit("c", jpeg)
     producer.submit("a", jpeg)
-    # Submitting reserved one dispatch job lease (no worker is alive); play that job.
-    (job_id,) = [j.decode() for j in client.zrange(keys.JOBS, 0, -1)]
+    job_id = play_a_worker(client)
     claimed = []
     while (claim := scripts.claim(job_id)) is not None:
         assert not isinstance(claim, str)
@@ -172,7 +185,7 @@ def test_frame_in_hand_of_a_dead_worker_is_served_again_then_failed(
 
     scripts = ClaimScripts(client, producer.settings.model_copy(update={"lease_ttl": 0.2}))
     ticket = producer.submit("poison", photo(PHOTOS[0]))
-    (job_id,) = [j.decode() for j in client.zrange(keys.JOBS, 0, -1)]
+    job_id = play_a_worker(client)
     first = scripts.claim(job_id)
     assert not isinstance(first, str) and first is not None and first.seq == ticket.seq
     assert scripts.claim(job_id) is None  # held: nobody else gets the camera
