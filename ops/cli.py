@@ -175,7 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import redis
+
     from ops import logs
+    from ops.embedded_redis import RedisUnavailable
     from producer.errors import FrameRejected, WaitTimeout
     from workers.manifest import ModelError
 
@@ -192,8 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as exc:
         print(f"is21: {exc}", file=sys.stderr)
         return 2
-    except (FrameRejected, WaitTimeout, FileNotFoundError) as exc:
+    except (FrameRejected, WaitTimeout, FileNotFoundError, RedisUnavailable) as exc:
         print(f"is21: {exc}", file=sys.stderr)
+        return 1
+    except redis.ConnectionError as exc:
+        print(f"is21: cannot reach Redis ({exc}); check IS21_REDIS_URL", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

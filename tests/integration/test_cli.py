@@ -81,3 +81,37 @@ def test_a_lost_job_is_replaced_without_new_frames(
     fleet_factory(1)  # starts while the ghost still counts: its own ask for a job is refused
     # No further frame arrives; the worker's heartbeat must notice the lapsed lease.
     assert producer.wait(ticket, timeout=15).seq == ticket.seq
+
+
+def test_demo_names_the_missing_redis_package() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "ops", "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/nonexistent"},
+    )
+    assert out.returncode == 1
+    assert "redis-server not found" in out.stderr and "apt-get install redis-server" in out.stderr
+
+
+def test_unreachable_redis_is_a_clear_error() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ops",
+            "submit",
+            "--camera",
+            "a",
+            str(SAMPLES / "COCO_val2014_000000181586.jpg"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "IS21_REDIS_URL": "redis://:pw@127.0.0.1:1/0"},
+    )
+    assert out.returncode == 1
+    assert "cannot reach Redis" in out.stderr and "pw" not in out.stderr
