@@ -66,18 +66,21 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     from producer import FrameProducer
 
     producer = FrameProducer.from_settings(settings)
+    status = 0
     for image in args.images:
         ticket = producer.submit(args.camera, Path(image).read_bytes(), request_id=args.request_id)
-        if args.wait:
-            result = producer.wait(ticket, timeout=args.wait)
-            print(result.model_dump_json())
+        if ticket.fallback is not None:
+            print(f"is21: {image} not submitted: {ticket.fallback.error}", file=sys.stderr)
+            status = 1
+        elif args.wait:
+            print(producer.wait(ticket, timeout=args.wait).model_dump_json())
         else:
             print(
                 json.dumps(
                     {"camera_id": ticket.camera_id, "frame_id": ticket.frame_id, "seq": ticket.seq}
                 )
             )
-    return 0
+    return status
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from schemas.settings import Settings
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Ticket:
@@ -35,6 +38,18 @@ class Ticket:
     results_after: str
     request_id: str | None
     submitted_at: float
+    fallback: Result | None = None  # set when the frame was not enqueued
+
+
+def fallback_result(camera_id: str, request_id: str | None, reason: str) -> Result:
+    return Result(
+        camera_id=camera_id,
+        frame_id="",
+        seq=0,
+        status="fallback",
+        request_id=request_id,
+        error=reason,
+    )
 
 
 def result_from_entry(fields: dict[bytes, bytes]) -> Result:
@@ -47,15 +62,32 @@ class FrameProducer:
         self.settings = settings or Settings()
         self.dispatcher = Dispatcher(client, self.settings)
         self._submit = load_script(client, "producer", "submit.lua")
+        self._alive_script = load_script(client, "producer", "alive.lua")
+        self._alive, self._alive_at = False, float("-inf")
+        self._redis_down_until = float("-inf")
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> FrameProducer:
         settings = settings or Settings()
-        return cls(connect(settings.effective_redis_url), settings)
+        return cls.from_url(settings.effective_redis_url, settings)
 
     @classmethod
     def from_url(cls, url: str, settings: Settings | None = None) -> FrameProducer:
-        return cls(connect(url), settings)
+        settings = settings or Settings()
+        # One quick retry at most: the camera loop prefers a fallback to a long stall.
+        return cls(connect(url, timeout=settings.redis_timeout, retries=1), settings)
+
+    def fleet_available(self) -> bool:
+        """True when at least one worker has a fresh heartbeat (cached for a second).
+
+        Raises ``redis.RedisError`` when Redis cannot be asked; ``submit`` turns that
+        into a fallback.
+        """
+        now = time.monotonic()
+        if now - self._alive_at > self.settings.fleet_cache:
+            self._alive = int(self._alive_script(keys=[keys.WORKERS])) > 0
+            self._alive_at = now
+        return self._alive
 
     def validate(self, camera_id: str, jpeg: bytes, request_id: str | None) -> None:
         if not is_camera_id(camera_id):
@@ -82,8 +114,36 @@ class FrameProducer:
         captured_at: datetime | None = None,
         request_id: str | None = None,
     ) -> Ticket:
-        """Store a frame for detection; raises ``FrameRejected`` for refused input."""
+        """Store a frame for detection; raises ``FrameRejected`` for refused input.
+
+        With no live worker, or Redis unreachable, the frame is not stored and the ticket
+        carries a ``fallback`` result (no_event) at once, as is22 expects.
+        """
         self.validate(camera_id, jpeg, request_id)
+        if time.monotonic() < self._redis_down_until:
+            return self._fallback(camera_id, request_id, "redis unreachable (cached)")
+        try:
+            if not self.fleet_available():
+                self._count_fallback()
+                return self._fallback(camera_id, request_id, "no live worker")
+            return self._store(camera_id, jpeg, captured_at, request_id)
+        except redis.RedisError as exc:
+            # Do not retry on every frame: skip Redis for as long as a liveness answer lives.
+            self._redis_down_until = time.monotonic() + max(self.settings.fleet_cache, 0.1)
+            self._alive_at = float("-inf")
+            log.warning("redis unreachable, falling back to no_event: %s", exc)
+            return self._fallback(camera_id, request_id, f"redis unreachable: {exc}")
+
+    def _fallback(self, camera_id: str, request_id: str | None, reason: str) -> Ticket:
+        result = fallback_result(camera_id, request_id, reason)
+        return Ticket(camera_id, "", 0, "0-0", request_id, time.time(), fallback=result)
+
+    def _count_fallback(self) -> None:
+        self.client.hincrby(keys.COUNTERS, "fallback", 1)
+
+    def _store(
+        self, camera_id: str, jpeg: bytes, captured_at: datetime | None, request_id: str | None
+    ) -> Ticket:
         captured = captured_at or datetime.now(UTC)
         meta = {"captured_at": captured.isoformat()}
         if request_id is not None:
@@ -112,11 +172,14 @@ class FrameProducer:
 
     def wait(self, ticket: Ticket, timeout: float = 10.0) -> Result:
         """The result of the ticket's frame, or of the newer frame that superseded it."""
+        if ticket.fallback is not None:
+            return ticket.fallback
         deadline = time.monotonic() + timeout
         stream = keys.results(ticket.camera_id)
         after = ticket.results_after
         while (left := deadline - time.monotonic()) > 0:
-            block = max(1, min(int(left * 1000), 1000))
+            # A blocking read must return before the socket times out.
+            block = max(1, int(min(left, self.settings.redis_timeout / 2) * 1000))
             reply: Any = self.client.xread({stream: after}, block=block)
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
@@ -166,7 +229,8 @@ class FrameProducer:
                 time.sleep(block)
                 continue
             streams: Any = dict(positions)
-            reply: Any = self.client.xread(streams, block=max(1, int(block * 1000)))
+            block_ms = int(min(block, self.settings.redis_timeout / 2) * 1000)
+            reply: Any = self.client.xread(streams, block=max(1, block_ms))
             for stream, entries in reply or []:
                 for entry_id, fields in entries:
                     positions[stream.decode()] = entry_id.decode()

@@ -10,12 +10,15 @@ from __future__ import annotations
 from importlib import resources
 
 import redis
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.commands.core import AsyncScript, Script
+from redis.retry import Retry
 
 from schemas.settings import REDIS_SCHEMES
 
 
-def connect(url: str, *, timeout: float = 5.0) -> redis.Redis:
+def connect(url: str, *, timeout: float = 5.0, retries: int = 3) -> redis.Redis:
+    """Open a client; ``retries`` reconnect attempts, with jittered backoff, per command."""
     if not url.startswith(REDIS_SCHEMES):
         raise ValueError(f"Redis URL must start with one of {', '.join(REDIS_SCHEMES)}: {url!r}")
     return redis.Redis.from_url(
@@ -24,6 +27,7 @@ def connect(url: str, *, timeout: float = 5.0) -> redis.Redis:
         socket_connect_timeout=timeout,
         health_check_interval=30,
         decode_responses=False,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), retries),
     )
 
 

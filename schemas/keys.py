@@ -16,6 +16,8 @@ WORKERS = PREFIX + "workers"  # zset worker name -> ms when its heartbeat expire
 WAKE = PREFIX + "wake"  # list of wake-up tokens for idle jobs
 CAMERAS = PREFIX + "cameras"  # set of every camera id ever submitted
 EVENTS = PREFIX + "events"  # stream of results whose primary_event is not no_event
+COUNTERS = PREFIX + "counters"  # hash of fleet-wide counters (fallback, ...)
+SCHEMA = PREFIX + "schema"  # the current event schema, JSON
 
 
 def frames(camera_id: str) -> str:

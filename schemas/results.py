@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 
 NO_EVENT = "no_event"
 
-Status = Literal["ok", "error"]
+# fallback: the producer answered no_event itself because no worker (or no Redis) was
+# there to run the frame; the camera loop must never wait on a fleet that is down.
+Status = Literal["ok", "error", "fallback"]
 
 
 class Detection(BaseModel):

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 9000
 
+    redis_timeout: float = Field(
+        default=2.0, gt=0, description="seconds; bounds every producer call to Redis"
+    )
+    fleet_cache: float = Field(default=1.0, ge=0, description="seconds a liveness answer lives")
+
     queue: str = "is21"
     frame_maxlen: int = Field(default=30, ge=1, description="frames kept per camera stream")
     max_frame_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)

@@ -10,6 +10,7 @@ import time
 import zlib
 from collections.abc import Callable
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -19,6 +20,7 @@ from rq.serializers import JSONSerializer
 from producer import FrameProducer
 from schemas import codec, keys
 from schemas.results import Result
+from schemas.settings import Settings
 from tests.conftest import ROOT, Fleet
 from tests.samples import EXPECTED_EVENTS, expected_primary, photo
 
@@ -142,17 +144,39 @@ def test_invariants_under_overload(
 
 
 def play_a_worker(client: redis.Redis) -> str:
-    """Register a live worker so that dispatch wants one job, and return that job's id."""
+    """Register a live worker and its dispatch job, and return that job's id."""
     client.zadd(keys.WORKERS, {"test-worker": time.time() * 1000 + 60_000})
+    client.zadd(keys.JOBS, {"job-x": time.time() * 1000 + 60_000})
     return "job-x"
 
 
-def test_no_job_is_queued_while_no_worker_is_alive(
+def test_submit_falls_back_at_once_when_no_worker_is_alive(
     producer: FrameProducer, client: redis.Redis
 ) -> None:
-    producer.submit("a", photo(PHOTOS[0]))
-    assert client.zcard(keys.JOBS) == 0 and client.llen("rq:queue:is21") == 0
-    assert client.zrange(keys.READY, 0, -1) == [b"a"]  # waits for a worker
+    jpeg = photo(PHOTOS[0])
+    for _ in range(3):
+        started = time.perf_counter()
+        ticket = producer.submit("a", jpeg, request_id="r-1")
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        assert elapsed_ms < 50, elapsed_ms
+        assert ticket.fallback is not None
+        result = producer.wait(ticket, timeout=0.01)
+        assert (result.status, result.primary_event) == ("fallback", "no_event")
+        assert result.request_id == "r-1" and result.error == "no live worker"
+    assert client.xlen(keys.frames("a")) == 0 and client.zcard(keys.JOBS) == 0
+    assert client.hget(keys.COUNTERS, "fallback") == b"3"
+
+
+def test_submit_falls_back_when_redis_is_unreachable(tmp_path: Path) -> None:
+    producer = FrameProducer.from_url(f"unix://{tmp_path}/nothing.sock", Settings())
+    started = time.perf_counter()
+    ticket = producer.submit("a", photo(PHOTOS[0]))
+    assert time.perf_counter() - started < 1.0
+    assert ticket.fallback is not None and ticket.fallback.status == "fallback"
+    assert "redis unreachable" in (ticket.fallback.error or "")
+    started = time.perf_counter()
+    assert producer.submit("a", photo(PHOTOS[0])).fallback is not None
+    assert time.perf_counter() - started < 0.05  # the outage is remembered for a moment
 
 
 def test_longest_waiting_camera_first_and_newest_frame(
@@ -162,6 +186,7 @@ def test_longest_waiting_camera_first_and_newest_frame(
     from workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings)
+    job_id = play_a_worker(client)
     jpeg = photo(PHOTOS[0])
     for cam in ("a", "b", "c"):
         producer.submit(cam, jpeg)
@@ -169,7 +194,6 @@ def test_longest_waiting_camera_first_and_newest_frame(
     for _ in range(3):
         producer.submit("c", jpeg)
     producer.submit("a", jpeg)
-    job_id = play_a_worker(client)
     claimed = []
     while (claim := scripts.claim(job_id)) is not None:
         assert not isinstance(claim, str)
@@ -184,8 +208,8 @@ def test_frame_in_hand_of_a_dead_worker_is_served_again_then_failed(
     from workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings.model_copy(update={"lease_ttl": 0.2}))
-    ticket = producer.submit("poison", photo(PHOTOS[0]))
     job_id = play_a_worker(client)
+    ticket = producer.submit("poison", photo(PHOTOS[0]))
     first = scripts.claim(job_id)
     assert not isinstance(first, str) and first is not None and first.seq == ticket.seq
     assert scripts.claim(job_id) is None  # held: nobody else gets the camera

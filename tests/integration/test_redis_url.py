@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 
 from ops.embedded_redis import EmbeddedRedis
 from producer import FrameProducer
+from schemas import keys
 from schemas.settings import Settings
 from tests.samples import photo
 
@@ -21,12 +24,17 @@ def acl_server():  # type: ignore[no-untyped-def]
 def test_user_and_password_in_a_unix_url(acl_server: EmbeddedRedis) -> None:
     url = f"unix://camera:s3cret@{acl_server.socket}"
     producer = FrameProducer.from_url(url, Settings())
+    producer.client.zadd(keys.WORKERS, {"w": time.time() * 1000 + 60_000})
     ticket = producer.submit("acl-cam", photo("COCO_val2014_000000181586.jpg"))
-    assert ticket.seq == 1
+    assert ticket.fallback is None and ticket.seq == 1
     assert producer.cameras() == ["acl-cam"]
 
 
 def test_wrong_password_is_a_clear_error(acl_server: EmbeddedRedis) -> None:
     producer = FrameProducer.from_url(f"unix://camera:wrong@{acl_server.socket}", Settings())
     with pytest.raises(redis.AuthenticationError):
-        producer.submit("acl-cam", photo("COCO_val2014_000000181586.jpg"))
+        producer.fleet_available()
+    # The camera loop is never raised into: the frame falls back, saying why.
+    ticket = producer.submit("acl-cam", photo("COCO_val2014_000000181586.jpg"))
+    assert ticket.fallback is not None
+    assert "invalid username-password" in (ticket.fallback.error or "")
