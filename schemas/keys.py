@@ -17,7 +17,18 @@ WAKE = PREFIX + "wake"  # list of wake-up tokens for idle jobs
 CAMERAS = PREFIX + "cameras"  # set of every camera id ever submitted
 EVENTS = PREFIX + "events"  # stream of results whose primary_event is not no_event
 COUNTERS = PREFIX + "counters"  # hash of fleet-wide counters (fallback, ...)
-SCHEMA = PREFIX + "schema"  # the current event schema, JSON
+SCHEMA = PREFIX + "schema"  # hash: version, json of the event schema in force
+INFERENCE_HISTOGRAM = PREFIX + "hist:inference_ms"  # hash: bucket counts, count, sum
+
+# Upper bounds (ms) of the fleet-wide inference-time histogram; the last is +Inf.
+INFERENCE_BUCKETS_MS = (5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500)
+
+
+def inference_bucket(ms: float) -> str:
+    for bound in INFERENCE_BUCKETS_MS:
+        if ms <= bound:
+            return f"le:{bound}"
+    return "le:+Inf"
 
 
 def frames(camera_id: str) -> str:

@@ -2,10 +2,10 @@
 -- Older unserved frames of that camera are counted as skipped; a newest frame older
 -- than the age limit is counted as expired. Cameras whose holder's lease ran out (a
 -- killed worker) are made ready again first.
--- KEYS: 1 ready  2 leases  3 jobs  4 workers
+-- KEYS: 1 ready  2 leases  3 jobs  4 workers  5 schema
 -- ARGV: 1 key prefix  2 job id  3 camera lease ms  4 job lease ms  5 max frame age ms
 -- Returns false (nothing ready), 'retire' (this job's lease was lost and enough other
--- jobs are live), or {camera, frame id, seq, meta, jpeg, skipped, queue ms}.
+-- jobs are live), or {camera, frame id, seq, meta, jpeg, skipped, queue ms, schema version}.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local prefix, job = ARGV[1], ARGV[2]
@@ -67,7 +67,8 @@ while true do
       else
         redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), cam)
         redis.call('HSET', ckey, 'holder', job)
-        return {cam, id, seq, meta or '', jpeg or '', skipped, age}
+        local version = redis.call('HGET', KEYS[5], 'version') or ''
+        return {cam, id, seq, meta or '', jpeg or '', skipped, age, version}
       end
     end
   end

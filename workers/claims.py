@@ -27,6 +27,7 @@ class Claim:
     skipped: int
     queue_ms: float
     claimed_at: datetime
+    schema_version: str  # the version in force in Redis; '' when none was pushed
 
 
 class ClaimScripts:
@@ -37,7 +38,7 @@ class ClaimScripts:
 
     def claim(self, job_id: str) -> Claim | str | None:
         reply = self._claim(
-            keys=[keys.READY, keys.LEASES, keys.JOBS, keys.WORKERS],
+            keys=[keys.READY, keys.LEASES, keys.JOBS, keys.WORKERS, keys.SCHEMA],
             args=[
                 keys.PREFIX,
                 job_id,
@@ -50,7 +51,7 @@ class ClaimScripts:
             return None
         if reply == b"retire":
             return "retire"
-        cam, frame_id, seq, meta, jpeg, skipped, age = reply
+        cam, frame_id, seq, meta, jpeg, skipped, age, schema_version = reply
         return Claim(
             cam.decode(),
             frame_id.decode(),
@@ -60,10 +61,11 @@ class ClaimScripts:
             int(skipped),
             float(age),
             datetime.now(UTC),
+            schema_version.decode(),
         )
 
     def publish(self, job_id: str, result: Result) -> bool:
-        """Publish the result (unless a newer frame's result is out) and release the camera."""
+        """Publish the result and release the camera, unless this job's claim has lapsed."""
         result.published_at = datetime.now(UTC)
         published = self._publish(
             keys=[
@@ -73,6 +75,7 @@ class ClaimScripts:
                 keys.LEASES,
                 keys.READY,
                 keys.WAKE,
+                keys.INFERENCE_HISTOGRAM,
             ],
             args=[
                 result.camera_id,
@@ -83,6 +86,8 @@ class ClaimScripts:
                 codec.encode(result),
                 int(result.is_event),
                 self.settings.events_maxlen,
+                keys.inference_bucket(result.processing_ms),
+                result.processing_ms,
             ],
         )
         return bool(published)

@@ -4,8 +4,9 @@
 -- so a late result from a presumed-dead worker is dropped and counted, never doubled.
 -- Claims of a camera are exclusive and in frame order, hence so are its results.
 -- KEYS: 1 camera:{cam}  2 results:{cam}  3 events  4 leases  5 ready  6 wake
+--       7 inference histogram
 -- ARGV: 1 camera id  2 job id  3 seq  4 status  5 primary_event  6 data  7 is event (0/1)
---       8 events maxlen
+--       8 events maxlen  9 histogram bucket  10 inference ms
 -- Returns 1 if published, 0 if dropped as stale.
 if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[2] then
   redis.call('HINCRBY', KEYS[1], 'stale_results', 1)
@@ -19,6 +20,11 @@ if ARGV[7] == '1' then
 end
 redis.call('HSET', KEYS[1], 'published_seq', ARGV[3])
 redis.call('HINCRBY', KEYS[1], ARGV[4] == 'ok' and 'processed' or 'failed', 1)
+if ARGV[4] == 'ok' then
+  redis.call('HINCRBY', KEYS[7], ARGV[9], 1)
+  redis.call('HINCRBY', KEYS[7], 'count', 1)
+  redis.call('HINCRBYFLOAT', KEYS[7], 'sum', ARGV[10])
+end
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[1], 'holder')
 local pending = redis.call('HGET', KEYS[1], 'pending_since')

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from rq import get_current_job
 
 from producer.dispatch import Dispatcher
+from producer.schema_store import SchemaError, load_schema
 from schemas import codec, keys
 from schemas.events import DEFAULT_SCHEMA, EventSchema
 from schemas.frames import FrameMeta
@@ -63,6 +64,7 @@ class Engine:
             after_beat=self.dispatcher.ensure_jobs,
         )
         self.scripts = ClaimScripts(client, settings)
+        self._bad_schema_version: str | None = None
 
     # -- one frame -------------------------------------------------------------------
 
@@ -137,6 +139,22 @@ class Engine:
             },
         )
 
+    def follow_schema(self, version: str) -> None:
+        """Switch to the schema version in force in Redis; keep the current one if bad."""
+        if version == self.schema.version or version == self._bad_schema_version:
+            return
+        if version == "":
+            self.schema = DEFAULT_SCHEMA
+            return
+        try:
+            self.schema = load_schema(self.client)
+            log.info("event schema %s in use", self.schema.version)
+        except SchemaError as exc:
+            self._bad_schema_version = version
+            log.error(
+                "stored event schema %s refused, keeping %s: %s", version, self.schema.version, exc
+            )
+
     # -- one job ---------------------------------------------------------------------
 
     def serve(self, job_id: str) -> dict[str, Any]:
@@ -153,6 +171,7 @@ class Engine:
                 self.client.blpop([keys.WAKE], timeout=min(1.0, max(left, 0.01)))
                 continue
             assert isinstance(claim, Claim)
+            self.follow_schema(claim.schema_version)
             result = self.detect(claim)
             self.publish(job_id, result)
             # Everything this frame cost besides decode and inference: the claim and

@@ -1,0 +1,114 @@
+"""Read-only views of the fleet in Redis, shared by the health endpoint and ``is21 status``.
+
+Everything here is a handful of pipelined reads; nothing writes, so it is safe to run as
+often as dashboards poll.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from schemas import keys
+
+COUNTER_FIELDS = ("submitted", "processed", "failed", "skipped", "expired")
+
+
+def server_ms(client: redis.Redis) -> float:
+    sec, usec = client.time()
+    return float(sec) * 1000 + float(usec) / 1000
+
+
+def live_workers(client: redis.Redis) -> list[dict[str, Any]]:
+    """Heartbeats of the workers whose heartbeat has not expired, by name."""
+    now = server_ms(client)
+    names: Any = client.zrangebyscore(keys.WORKERS, now, "+inf")
+    if not names:
+        return []
+    raw: Any = client.mget([keys.heartbeat(n.decode()) for n in names])
+    workers = []
+    for name, value in zip(names, raw, strict=True):
+        if value is None:
+            continue
+        try:
+            beat = json.loads(value)
+        except ValueError:
+            beat = {"worker": name.decode(), "model_loaded": False, "error": "bad heartbeat"}
+        if isinstance(beat, dict):
+            workers.append(beat)
+    return sorted(workers, key=lambda w: str(w.get("worker", "")))
+
+
+@dataclass
+class CameraState:
+    camera_id: str
+    counters: dict[str, int]
+    lag_ms: float  # age of its oldest frame still waiting; 0 when none waits
+    last_primary_event: str | None = None
+    last_result_ms: float | None = None
+
+
+@dataclass
+class FleetState:
+    now_ms: float
+    workers: list[dict[str, Any]]
+    queue_depth: int
+    ready: int
+    jobs: int
+    cameras: list[CameraState] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+    histogram: dict[str, float] = field(default_factory=dict)
+    schema_version: str | None = None
+
+
+def read_state(client: redis.Redis, queue: str) -> FleetState:
+    now = server_ms(client)
+    cams = sorted(m.decode() for m in client.smembers(keys.CAMERAS))  # type: ignore[union-attr]
+    pipe = client.pipeline(transaction=False)
+    pipe.llen(f"rq:queue:{queue}")
+    pipe.zcard(keys.READY)
+    pipe.zcount(keys.JOBS, now, "+inf")
+    pipe.zrange(keys.READY, 0, -1, withscores=True)
+    pipe.hgetall(keys.COUNTERS)
+    pipe.hgetall(keys.INFERENCE_HISTOGRAM)
+    pipe.hget(keys.SCHEMA, "version")
+    for cam in cams:
+        pipe.hgetall(keys.camera(cam))
+        pipe.xrevrange(keys.results(cam), count=1)
+    depth, ready, jobs, waiting, counters, hist, version, *per_cam = pipe.execute()
+    waiting_since = {c.decode(): float(s) for c, s in waiting}
+    state = FleetState(
+        now_ms=now,
+        workers=live_workers(client),
+        queue_depth=int(depth),
+        ready=int(ready),
+        jobs=int(jobs),
+        counters={k.decode(): int(v) for k, v in counters.items()},
+        histogram={k.decode(): float(v) for k, v in hist.items()},
+        schema_version=version.decode() if version else None,
+    )
+    for i, cam in enumerate(cams):
+        raw, last = per_cam[2 * i], per_cam[2 * i + 1]
+        fields = {k.decode(): v for k, v in raw.items()}
+        since = waiting_since.get(cam)
+        if since is None and b"pending_since" in raw:
+            since = float(raw[b"pending_since"])
+        camera = CameraState(
+            camera_id=cam,
+            counters={f: int(fields.get(f, 0)) for f in COUNTER_FIELDS},
+            lag_ms=max(0.0, now - since) if since is not None else 0.0,
+        )
+        if last:
+            entry_id, entry = last[0]
+            camera.last_primary_event = entry.get(b"primary_event", b"").decode() or None
+            camera.last_result_ms = float(entry_id.split(b"-")[0])
+        state.cameras.append(camera)
+    return state
+
+
+def uptime_since(started: float) -> float:
+    return round(time.monotonic() - started, 1)
