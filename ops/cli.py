@@ -132,6 +132,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.health import serve_health
+
+    serve_health(settings, host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="is21", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -166,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cameras", type=int, default=4)
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("health", help="HTTP /healthz, /metrics, /v1/capabilities, /v1/schema")
+    p.add_argument("--host", help="bind address (default IS21_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default IS21_PORT or 9000)")
+    p.set_defaults(func=cmd_health)
 
     p = sub.add_parser("bench", help="the detector alone vs the fleet, side by side")
     p.add_argument("--images", default="../shared/samples/coco")

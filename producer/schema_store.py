@@ -32,7 +32,12 @@ def parse_schema(data: bytes | str) -> EventSchema:
 
 
 def store_schema(client: redis.Redis, schema: EventSchema) -> None:
-    client.hset(keys.SCHEMA, mapping={"version": schema.version, "json": schema.model_dump_json()})
+    """Workers reload on a version change only, so changed rules need a new version."""
+    data = schema.model_dump_json().encode()
+    current: Any = client.hmget(keys.SCHEMA, "version", "json")
+    if current[0] == schema.version.encode() and current[1] != data:
+        raise SchemaError(f"version {schema.version} is in use with other rules: bump it")
+    client.hset(keys.SCHEMA, mapping={"version": schema.version, "json": data})
 
 
 def load_schema(client: redis.Redis) -> EventSchema:

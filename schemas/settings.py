@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 9000
+    admin_token: str | None = Field(
+        default=None, description="bearer token PUT /v1/schema requires (needed off loopback)"
+    )
 
     redis_timeout: float = Field(
         default=2.0, gt=0, description="seconds; bounds every producer call to Redis"

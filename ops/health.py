@@ -1,0 +1,226 @@
+"""``is21 health``: a tiny HTTP endpoint for is22 and Prometheus, standard library only.
+
+It reads Redis and nothing else; every Redis call has a short timeout so a request never
+hangs, and an unreachable Redis is itself an answer (503).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import redis
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import CollectorRegistry
+
+from ops.fleet_state import live_workers
+from ops.metrics import FleetCollector
+from producer.connection import connect
+from producer.schema_store import (
+    MAX_SCHEMA_BYTES,
+    SchemaError,
+    load_schema,
+    parse_schema,
+    store_schema,
+)
+from schemas.settings import Settings
+from workers.manifest import ModelError, load_manifest, manifest_path
+
+log = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class HealthApp:
+    """What the endpoint answers; kept apart from HTTP plumbing so it reads as a spec."""
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.client, self.settings = client, settings
+        self.started = time.monotonic()
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(FleetCollector(client, settings.queue))
+
+    def healthz(self) -> tuple[int, dict[str, Any]]:
+        try:
+            workers = live_workers(self.client)
+            schema = load_schema(self.client)
+        except redis.RedisError as exc:
+            return 503, {"status": "down", "redis": "unreachable", "reason": str(exc)}
+        except SchemaError as exc:
+            return 503, {"status": "degraded", "reason": f"stored schema is bad: {exc}"}
+        body: dict[str, Any] = {
+            "uptime_sec": round(time.monotonic() - self.started, 1),
+            "schema_version": schema.version,
+            "workers": len(workers),
+        }
+        loaded = [w for w in workers if w.get("model_loaded")]
+        if not workers:
+            return 503, {
+                "status": "down",
+                "reason": "no live worker",
+                "model_loaded": False,
+                **body,
+            }
+        if not loaded:
+            return 503, {
+                "status": "degraded",
+                "reason": "no live worker has a model loaded",
+                "model_loaded": False,
+                **body,
+            }
+        last = max(
+            (str(w.get("last_inference_at")) for w in loaded if w.get("last_inference_at")),
+            default=None,
+        )
+        return 200, {
+            "status": "ok",
+            "model_loaded": True,
+            "last_inference_at": last,
+            **body,
+            "workers": len(loaded),
+        }
+
+    def capabilities(self) -> tuple[int, dict[str, Any]]:
+        try:
+            workers = live_workers(self.client)
+            schema = load_schema(self.client)
+        except (redis.RedisError, SchemaError) as exc:
+            return 503, {"error": str(exc)}
+        try:
+            manifest = load_manifest(manifest_path(self.settings.manifest))
+            models = [
+                {
+                    "name": d.name,
+                    "sha256": d.sha256,
+                    "backend": d.backend,
+                    "format": d.format,
+                    "input_size": list(d.input_size),
+                    "labels": d.labels,
+                }
+                for d in manifest.detector
+                if d.enabled
+            ]
+        except ModelError:
+            models = []
+        return 200, {
+            "backends": sorted({str(w.get("backend")) for w in workers}),
+            "models": models,
+            "events": {name: rule.model_dump() for name, rule in schema.events.items()},
+            "schema_version": schema.version,
+            "workers": [
+                {"worker": w.get("worker"), "backend": w.get("backend"), "models": w.get("models")}
+                for w in workers
+            ],
+        }
+
+    def get_schema(self) -> tuple[int, dict[str, Any]]:
+        try:
+            return 200, load_schema(self.client).model_dump()
+        except (redis.RedisError, SchemaError) as exc:
+            return 503, {"error": str(exc)}
+
+    def put_schema(self, body: bytes, authorization: str | None) -> tuple[int, dict[str, Any]]:
+        token = self.settings.admin_token
+        if token is None and not is_loopback(self.settings.host):
+            return 403, {
+                "error": "schema changes on a non-loopback endpoint need IS21_ADMIN_TOKEN to be set"
+            }
+        if token is not None and not hmac.compare_digest(
+            (authorization or "").encode(), f"Bearer {token}".encode()
+        ):
+            return 401, {"error": "missing or wrong bearer token"}
+        try:
+            schema = parse_schema(body)
+            store_schema(self.client, schema)
+        except SchemaError as exc:
+            return 400, {"error": str(exc)}
+        except redis.RedisError as exc:
+            return 503, {"error": str(exc)}
+        log.info("event schema %s stored", schema.version)
+        return 200, {"status": "ok", "version": schema.version}
+
+    def metrics(self) -> tuple[int, bytes]:
+        try:
+            return 200, generate_latest(self.registry)
+        except redis.RedisError as exc:
+            return 503, f"# redis unreachable: {exc}\n".encode()
+
+
+def make_handler(app: HealthApp) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        timeout = 5  # a slow client cannot hold a thread for long
+        server_version = "is21-health"
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _json(self, status: int, obj: dict[str, Any]) -> None:
+            self._send(status, json.dumps(obj).encode(), "application/json")
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/healthz":
+                self._json(*app.healthz())
+            elif path == "/v1/capabilities":
+                self._json(*app.capabilities())
+            elif path == "/v1/schema":
+                self._json(*app.get_schema())
+            elif path == "/metrics":
+                status, text = app.metrics()
+                self._send(status, text, CONTENT_TYPE_LATEST)
+            else:
+                self._json(404, {"error": f"no such path: {path}"})
+
+        def do_PUT(self) -> None:
+            if self.path.split("?", 1)[0] != "/v1/schema":
+                self._json(405 if self.path.startswith("/") else 404, {"error": "not allowed"})
+                return
+            try:
+                length = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                self._json(411, {"error": "Content-Length required"})
+                return
+            if length > MAX_SCHEMA_BYTES or length < 0:
+                self._json(413, {"error": f"body over {MAX_SCHEMA_BYTES} bytes"})
+                return
+            self._json(*app.put_schema(self.rfile.read(length), self.headers.get("Authorization")))
+
+        def do_POST(self) -> None:
+            self._json(405, {"error": "not allowed"})
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("%s " + format, self.address_string(), *args)
+
+    return Handler
+
+
+def serve_health(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    bound = settings.model_copy(
+        update={"host": host or settings.host, "port": port if port is not None else settings.port}
+    )
+    client = connect(bound.effective_redis_url, timeout=1.0, retries=0)
+    app = HealthApp(client, bound)
+    server = ThreadingHTTPServer((bound.host, bound.port), make_handler(app))
+    server.daemon_threads = True
+    log.info("health endpoint on http://%s:%s", bound.host, server.server_address[1])
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

@@ -1,0 +1,102 @@
+"""Prometheus exposition of the whole fleet, read from Redis at scrape time.
+
+The health process holds no counters of its own: every number comes from Redis (camera
+hashes, the fleet histogram, heartbeats), so any number of health endpoints agree and a
+restart loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import redis
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from ops.fleet_state import COUNTER_FIELDS, read_state
+from schemas import keys
+from schemas.events import DEFAULT_SCHEMA
+
+
+class FleetCollector(Collector):
+    def __init__(self, client: redis.Redis, queue: str) -> None:
+        self.client, self.queue = client, queue
+
+    def collect(self) -> Iterator[Metric]:
+        state = read_state(self.client, self.queue)
+
+        frames = CounterMetricFamily(
+            "is21_frames", "Frames per camera by outcome", labels=["camera_id", "outcome"]
+        )
+        totals = dict.fromkeys(COUNTER_FIELDS, 0)
+        for cam in state.cameras:
+            for outcome, value in cam.counters.items():
+                frames.add_metric([cam.camera_id, outcome], value)
+                totals[outcome] += value
+        yield frames
+
+        inference = CounterMetricFamily(
+            "is21_inference", "Frames run through the detectors, by status", labels=["status"]
+        )
+        inference.add_metric(["ok"], totals["processed"])
+        inference.add_metric(["error"], totals["failed"])
+        yield inference
+
+        fallback = CounterMetricFamily(
+            "is21_fallback", "Frames answered no_event by the producer, no worker alive"
+        )
+        fallback.add_metric([], state.counters.get("fallback", 0))
+        yield fallback
+
+        buckets, cumulative = [], 0.0
+        for bound in [*keys.INFERENCE_BUCKETS_MS, "+Inf"]:
+            cumulative += state.histogram.get(f"le:{bound}", 0.0)
+            buckets.append((str(bound), cumulative))
+        yield HistogramMetricFamily(
+            "is21_inference_duration_ms",
+            "Decode + inference + decoding per frame, ms",
+            buckets=buckets,
+            sum_value=state.histogram.get("sum", 0.0),
+        )
+
+        lag = GaugeMetricFamily(
+            "is21_camera_lag_seconds",
+            "Age of the oldest frame still waiting, per camera",
+            labels=["camera_id"],
+        )
+        for cam in state.cameras:
+            lag.add_metric([cam.camera_id], cam.lag_ms / 1000)
+        yield lag
+
+        yield GaugeMetricFamily("is21_queue_depth", "RQ jobs queued", value=state.queue_depth)
+        yield GaugeMetricFamily(
+            "is21_ready_cameras", "Cameras waiting for a worker", value=state.ready
+        )
+        yield GaugeMetricFamily("is21_dispatch_jobs", "Live dispatch jobs", value=state.jobs)
+        yield GaugeMetricFamily(
+            "is21_workers_alive", "Workers with a fresh heartbeat", value=len(state.workers)
+        )
+
+        per_worker = GaugeMetricFamily(
+            "is21_worker_frame_ms",
+            "Recent per-frame time of each worker",
+            labels=["worker", "kind", "quantile"],
+        )
+        for w in state.workers:
+            for kind in ("inference", "dispatch"):
+                for q in ("50", "99"):
+                    ms = w.get(f"{kind}_ms_p{q}")
+                    if isinstance(ms, int | float):
+                        per_worker.add_metric([str(w.get("worker")), kind, f"0.{q}"], ms)
+        yield per_worker
+
+        version = GaugeMetricFamily(
+            "is21_schema_version", "Event schema in force (1 for its version)", labels=["version"]
+        )
+        version.add_metric([state.schema_version or DEFAULT_SCHEMA.version], 1)
+        yield version

@@ -1,0 +1,217 @@
+"""The health endpoint as is22 and Prometheus see it: a real server process, real workers."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from prometheus_client.parser import text_string_to_metric_families
+
+from ops.health import HealthApp
+from producer import FrameProducer
+from producer.connection import connect
+from schemas.settings import Settings
+from tests.conftest import ROOT, Fleet, fleet_env
+from tests.samples import photo
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Health:
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+
+    def request(
+        self,
+        path: str,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        req = urllib.request.Request(
+            self.base + path, data=body, method=method, headers=headers or {}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def json(self, path: str, **kw: Any) -> tuple[int, dict[str, Any]]:
+        status, body = self.request(path, **kw)
+        return status, json.loads(body)
+
+
+@pytest.fixture
+def health_factory(
+    client: redis.Redis, redis_server: Any, tmp_path: Path
+) -> Iterator[Callable[..., Health]]:
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(**env: str) -> Health:
+        port = free_port()
+        log = (tmp_path / f"health-{port}.log").open("wb")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "ops", "health", "--port", str(port)],
+                cwd=ROOT,
+                env=fleet_env(redis_server.url, **env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        health = Health(port)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                health.request("/healthz")
+                return health
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("health endpoint did not start")
+
+    yield start
+    for p in procs:
+        p.terminate()
+        p.wait(timeout=10)
+
+
+def test_healthz_follows_the_workers(
+    health_factory: Callable[..., Health], fleet_factory: Callable[..., Fleet], client: redis.Redis
+) -> None:
+    health = health_factory()
+    status, body = health.json("/healthz")
+    assert status == 503 and body["status"] == "down" and body["workers"] == 0
+
+    started = time.monotonic()
+    fleet = fleet_factory(1, IS21_HEARTBEAT_TTL="3", IS21_HEARTBEAT_INTERVAL="0.5")
+    while (status := health.json("/healthz")[0]) != 200 and time.monotonic() - started < 10:
+        time.sleep(0.05)
+    assert status == 200 and time.monotonic() - started < 5
+    status, body = health.json("/healthz")
+    assert body["status"] == "ok" and body["model_loaded"] is True and body["workers"] == 1
+    assert body["schema_version"] and body["uptime_sec"] >= 0
+
+    fleet.procs[0].send_signal(signal.SIGKILL)
+    fleet.procs[0].wait()
+    killed = time.monotonic()
+    while health.json("/healthz")[0] == 200 and time.monotonic() - killed < 10:
+        time.sleep(0.05)
+    assert health.json("/healthz")[1]["status"] == "down"
+    assert time.monotonic() - killed < 3 + 2  # heartbeat TTL + 2 s
+
+
+def test_metrics_parse_and_count(
+    health_factory: Callable[..., Health], fleet: Fleet, producer: FrameProducer
+) -> None:
+    health = health_factory()
+    for name in ("COCO_val2014_000000181013.jpg", "COCO_val2014_000000181386.jpg"):
+        producer.wait(producer.submit("m1", photo(name)), timeout=20)
+    status, text = health.request("/metrics")
+    assert status == 200
+    families = {f.name: f for f in text_string_to_metric_families(text.decode())}
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in families.values()
+        for s in f.samples
+    }
+    assert samples[("is21_inference_total", (("status", "ok"),))] == 2
+    assert samples[("is21_frames_total", (("camera_id", "m1"), ("outcome", "submitted")))] == 2
+    assert samples[("is21_inference_duration_ms_count", ())] == 2
+    assert samples[("is21_inference_duration_ms_sum", ())] > 0
+    assert samples[("is21_workers_alive", ())] == 2
+    assert families["is21_inference_duration_ms"].type == "histogram"
+    assert any(
+        s.name == "is21_schema_version" and s.value == 1
+        for s in families["is21_schema_version"].samples
+    )
+
+
+def test_capabilities(health_factory: Callable[..., Health], fleet: Fleet) -> None:
+    status, body = health_factory().json("/v1/capabilities")
+    assert status == 200
+    assert body["backends"] == ["onnx"]
+    assert (
+        body["models"][0]["name"] == "yolox-nano-coco" and "person" in body["models"][0]["labels"]
+    )
+    assert set(body["events"]) == {"human", "animal"}
+    assert sorted(w["worker"] for w in body["workers"]) == ["w0", "w1"]
+
+
+VEHICLES = {
+    "version": "2026-11-24.1",
+    "events": {
+        "human": {"labels": ["person"], "min_score": 0.5},
+        "vehicle": {"labels": ["car", "motorcycle", "bus", "truck"], "min_score": 0.5},
+    },
+    "priority": ["vehicle", "human"],
+}
+
+
+def test_schema_push_reaches_workers_without_restart(
+    health_factory: Callable[..., Health], fleet: Fleet, producer: FrameProducer
+) -> None:
+    health = health_factory()
+    rider = photo("COCO_val2014_000000181296.jpg")  # a person on a motorcycle, a car
+    before = producer.wait(producer.submit("s1", rider), timeout=20)
+    assert before.primary_event == "human"
+    assert health.json("/v1/schema", method="PUT", body=b'{"version": "x"}')[0] == 400
+    status, body = health.json("/v1/schema", method="PUT", body=json.dumps(VEHICLES).encode())
+    assert (status, body["version"]) == (200, "2026-11-24.1")
+    assert health.json("/v1/schema")[1]["priority"] == ["vehicle", "human"]
+    after = producer.wait(producer.submit("s1", rider), timeout=20)
+    assert after.schema_version == "2026-11-24.1"
+    assert (after.primary_event, after.events) == ("vehicle", ["vehicle", "human"])
+    changed = {**VEHICLES, "priority": ["human", "vehicle"]}  # same version, other rules
+    status, body = health.json("/v1/schema", method="PUT", body=json.dumps(changed).encode())
+    assert status == 400 and "bump" in body["error"]
+
+
+def test_schema_push_needs_the_token_when_one_is_set(health_factory: Callable[..., Health]) -> None:
+    health = health_factory(IS21_ADMIN_TOKEN="t0ken")
+    body = json.dumps(VEHICLES).encode()
+    assert health.json("/v1/schema", method="PUT", body=body)[0] == 401
+    assert (
+        health.json(
+            "/v1/schema", method="PUT", body=body, headers={"Authorization": "Bearer nope"}
+        )[0]
+        == 401
+    )
+    assert (
+        health.json(
+            "/v1/schema", method="PUT", body=body, headers={"Authorization": "Bearer t0ken"}
+        )[0]
+        == 200
+    )
+    assert health.request("/v1/schema", method="PUT", body=b"x" * 70_000)[0] == 413
+    assert health.request("/nowhere")[0] == 404
+
+
+def test_off_loopback_schema_changes_need_a_token(client: redis.Redis, settings: Settings) -> None:
+    app = HealthApp(client, settings.model_copy(update={"host": "0.0.0.0"}))
+    status, body = app.put_schema(json.dumps(VEHICLES).encode(), None)
+    assert status == 403 and "IS21_ADMIN_TOKEN" in body["error"]
+
+
+def test_unreachable_redis_is_503_without_hanging(tmp_path: Path) -> None:
+    app = HealthApp(connect(f"unix://{tmp_path}/none.sock", timeout=0.5, retries=0), Settings())
+    started = time.monotonic()
+    status, body = app.healthz()
+    assert status == 503 and body["redis"] == "unreachable"
+    assert app.metrics()[0] == 503
+    assert time.monotonic() - started < 2
