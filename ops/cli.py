@@ -13,7 +13,7 @@ from schemas.settings import Settings
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from workers.worker import run_worker
 
-    run_worker(settings, name=args.name, queue=args.queue, burst=args.burst)
+    run_worker(settings, name=args.name, queue=args.queue, burst=args.burst, npu_core=args.npu_core)
     return 0
 
 
@@ -139,12 +139,40 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.status import run_status
+    from producer.connection import connect
+
+    client = connect(settings.effective_redis_url, timeout=2.0, retries=1)
+    run_status(client, settings.queue, once=args.once, as_json=args.json)
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.retention import run_retention
+    from producer.connection import connect
+
+    client = connect(settings.effective_redis_url)
+    report = run_retention(client, settings, dry_run=args.dry_run).as_dict()
+    if args.json:
+        print(json.dumps(report))
+    else:
+        verb = "would remove" if args.dry_run else "removed"
+        for kind in ("frames", "results", "events"):
+            print(
+                f"{kind:<8} {verb} {report[kind]['entries']:>9} entries "
+                f"{report[kind]['bytes']:>12} bytes"
+            )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="is21", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("worker", help="run one detection worker (an RQ SimpleWorker)")
-    p.add_argument("--name", help="worker name shown in rq info (default HOST.PID)")
+    p.add_argument("--name", help="name shown in rq info (default HOST.npuK or HOST.pidP)")
+    p.add_argument("--npu-core", help="the NPU core this worker owns (systemd instance %%i)")
     p.add_argument("--queue", help="RQ queue (default IS21_QUEUE or 'is21')")
     p.add_argument("--burst", action="store_true", help="exit once the queue is empty")
     p.set_defaults(func=cmd_worker)
@@ -178,6 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="bind address (default IS21_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default IS21_PORT or 9000)")
     p.set_defaults(func=cmd_health)
+
+    p = sub.add_parser("status", help="workers, queue, cameras and recent events")
+    p.add_argument("--once", action="store_true", help="one table, no live view")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("retention", help="trim frames, results and events by age")
+    p.add_argument("--dry-run", action="store_true", help="report, remove nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_retention)
 
     p = sub.add_parser("bench", help="the detector alone vs the fleet, side by side")
     p.add_argument("--images", default="../shared/samples/coco")

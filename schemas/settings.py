@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_pixels: int = Field(default=40_000_000, ge=1, description="decompression-bomb guard")
     max_frame_age: float = Field(default=10.0, gt=0, description="seconds; older frames expire")
     events_maxlen: int = Field(default=2000, ge=1)
+    retain_frames: float = Field(default=120.0, gt=0, description="seconds of frames kept")
+    retain_results: float = Field(default=14 * 86400.0, gt=0, description="seconds of results")
+    retain_events: float = Field(default=30 * 86400.0, gt=0, description="seconds of events")
 
     lease_ttl: float = Field(default=5.0, gt=0, description="seconds a camera claim lives")
     job_budget: float = Field(default=30.0, gt=0, description="seconds one RQ job serves")

@@ -66,9 +66,12 @@ class Fleet:
     log_dir: Path
 
     def start(self, name: str) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / f"{name}.log").open("wb")
+        return self.start_args("--name", name)
+
+    def start_args(self, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"worker-{len(self.procs)}-{time.monotonic_ns()}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ops", "worker", "--name", name],
+            [sys.executable, "-m", "ops", "worker", *args],
             env=self.env,
             cwd=ROOT,
             stdin=subprocess.DEVNULL,

@@ -47,9 +47,10 @@ class Engine:
         detectors: list[Detector],
         worker_name: str,
         schema: EventSchema = DEFAULT_SCHEMA,
+        npu_core: str | None = None,
     ) -> None:
         self.client, self.settings, self.detectors = client, settings, detectors
-        self.worker_name, self.schema = worker_name, schema
+        self.worker_name, self.schema, self.npu_core = worker_name, schema, npu_core
         self.dispatcher = Dispatcher(client, settings)
         self.stopping = threading.Event()
         self.stats = WorkerStats()
@@ -193,6 +194,8 @@ class Engine:
             "model_loaded": True,
             "schema_version": self.schema.version,
             "host": socket.gethostname(),
+            "npu_core": self.npu_core,
+            "beat_at": round(time.time(), 3),
             "pid": os.getpid(),
             **self.stats.as_dict(),
         }

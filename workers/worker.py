@@ -25,8 +25,10 @@ from workers.manifest import load_manifest, manifest_path
 log = logging.getLogger(__name__)
 
 
-def default_worker_name() -> str:
-    return f"{socket.gethostname()}.{os.getpid()}"
+def default_worker_name(npu_core: str | None) -> str:
+    """``rq info`` shows this name: it says which host and which core (or process)."""
+    host = socket.gethostname()
+    return f"{host}.npu{npu_core}" if npu_core is not None else f"{host}.pid{os.getpid()}"
 
 
 class FleetWorker(SimpleWorker):
@@ -50,7 +52,12 @@ class FleetWorker(SimpleWorker):
 
 
 def run_worker(
-    settings: Settings, *, name: str | None = None, queue: str | None = None, burst: bool = False
+    settings: Settings,
+    *,
+    name: str | None = None,
+    queue: str | None = None,
+    burst: bool = False,
+    npu_core: str | None = None,
 ) -> None:
     """Load and verify models (raises ModelError), then serve until stopped."""
     detectors = load_detectors(
@@ -59,8 +66,8 @@ def run_worker(
         threads=settings.intra_op_threads,
     )
     client = connect(settings.effective_redis_url)
-    name = name or default_worker_name()
-    engine = serve.Engine(client, settings, detectors, name)
+    name = name or default_worker_name(npu_core)
+    engine = serve.Engine(client, settings, detectors, name, npu_core=npu_core)
     worker = FleetWorker(
         [queue or settings.queue], connection=client, name=name, serializer=JSONSerializer
     )

@@ -1,0 +1,102 @@
+"""``is21 retention``: trim the streams by age so that Redis never fills up.
+
+XTRIM MINID is atomic per stream, so this runs safely beside producers and workers. A
+camera's newest frame is never trimmed: it may still be waiting for a worker, which will
+either serve it or count it as expired, so every frame stays accounted for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from ops.fleet_state import server_ms
+from schemas import keys
+from schemas.settings import Settings
+
+
+@dataclass
+class Trimmed:
+    entries: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class RetentionReport:
+    dry_run: bool
+    kinds: dict[str, Trimmed] = field(
+        default_factory=lambda: {k: Trimmed() for k in ("frames", "results", "events")}
+    )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            **{k: {"entries": t.entries, "bytes": t.bytes} for k, t in self.kinds.items()},
+        }
+
+
+def _count_before(client: redis.Redis, stream: str, minid: str) -> int:
+    """Entries older than minid, counted in batches (used by --dry-run only)."""
+    count, start = 0, "-"
+    while True:
+        batch: Any = client.xrange(stream, start, f"({minid}", count=1000)
+        if not batch:
+            return count
+        count += len(batch)
+        start = "(" + batch[-1][0].decode()
+
+
+def _ms(stream_id: str) -> int:
+    return int(stream_id.split("-", 1)[0])
+
+
+def _usage(client: redis.Redis, stream: str) -> int:
+    used: Any = client.memory_usage(stream)
+    return int(used or 0)
+
+
+def trim(
+    client: redis.Redis, stream: str, minid: str, dry_run: bool, maxlen: int | None = None
+) -> Trimmed:
+    before_len = int(client.xlen(stream))
+    if before_len == 0:
+        return Trimmed()
+    before = _usage(client, stream)
+    if dry_run:
+        old = _count_before(client, stream, minid)
+        if maxlen is not None:
+            old = max(old, before_len - maxlen)
+        return Trimmed(old, before * old // before_len)
+    removed = int(client.xtrim(stream, minid=minid, approximate=False))
+    if maxlen is not None:
+        removed += int(client.xtrim(stream, maxlen=maxlen, approximate=False))
+    return Trimmed(removed, max(0, before - _usage(client, stream)) if removed else 0)
+
+
+def run_retention(client: redis.Redis, settings: Settings, *, dry_run: bool) -> RetentionReport:
+    now = int(server_ms(client))
+    report = RetentionReport(dry_run)
+
+    def minid(age_seconds: float) -> str:
+        return f"{max(0, now - int(age_seconds * 1000))}-0"
+
+    cameras = sorted(m.decode() for m in client.smembers(keys.CAMERAS))  # type: ignore[union-attr]
+    for cam in cameras:
+        frames = keys.frames(cam)
+        cutoff = minid(settings.retain_frames)
+        newest: Any = client.xrevrange(frames, count=1)
+        if newest and _ms(newest[0][0].decode()) < _ms(cutoff):
+            cutoff = newest[0][0].decode()  # never the newest frame (see module doc)
+        for kind, stream, mid, maxlen in (
+            ("frames", frames, cutoff, settings.frame_maxlen),
+            ("results", keys.results(cam), minid(settings.retain_results), None),
+        ):
+            t = trim(client, stream, mid, dry_run, maxlen)
+            report.kinds[kind].entries += t.entries
+            report.kinds[kind].bytes += t.bytes
+    t = trim(client, keys.EVENTS, minid(settings.retain_events), dry_run)
+    report.kinds["events"].entries += t.entries
+    report.kinds["events"].bytes += t.bytes
+    return report

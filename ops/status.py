@@ -1,0 +1,139 @@
+"""``is21 status``: what the fleet is doing, for an operator at a terminal or a script."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+from ops.fleet_state import FleetState, read_state
+from schemas import keys
+
+
+def snapshot(
+    client: redis.Redis, queue: str, before: FleetState | None, seconds: float
+) -> dict[str, Any]:
+    """The state now, with rates computed against ``before`` (``seconds`` earlier)."""
+    state = read_state(client, queue)
+    prev_cams = {c.camera_id: c for c in before.cameras} if before else {}
+    prev_workers = {w.get("worker"): w for w in before.workers} if before else {}
+
+    def rate(now: int, then: int | None) -> float | None:
+        return None if then is None or seconds <= 0 else round((now - then) / seconds, 2)
+
+    workers = []
+    for w in state.workers:
+        p = prev_workers.get(w.get("worker"))
+        done = int(w.get("frames_processed", 0)) + int(w.get("frames_failed", 0))
+        then = (int(p.get("frames_processed", 0)) + int(p.get("frames_failed", 0))) if p else None
+        beat = w.get("beat_at")
+        workers.append(
+            {
+                "worker": w.get("worker"),
+                "npu_core": w.get("npu_core"),
+                "backend": w.get("backend"),
+                "models": [m.get("name") for m in w.get("models", []) if isinstance(m, dict)],
+                "fps": rate(done, then),
+                "last_inference_at": w.get("last_inference_at"),
+                "heartbeat_age_s": round(state.now_ms / 1000 - beat, 1)
+                if isinstance(beat, int | float)
+                else None,
+                "inference_ms_p50": w.get("inference_ms_p50"),
+            }
+        )
+    cameras = []
+    for c in state.cameras:
+        pc = prev_cams.get(c.camera_id)
+        done = c.counters["processed"] + c.counters["failed"]
+        cameras.append(
+            {
+                "camera_id": c.camera_id,
+                "fps_in": rate(c.counters["submitted"], pc.counters["submitted"] if pc else None),
+                "fps_processed": rate(
+                    done, pc.counters["processed"] + pc.counters["failed"] if pc else None
+                ),
+                **c.counters,
+                "lag_s": round(c.lag_ms / 1000, 2),
+                "last_primary_event": c.last_primary_event,
+            }
+        )
+    raw: Any = client.xrevrange(keys.EVENTS, count=5)
+    events = [
+        {
+            "at": datetime.fromtimestamp(int(i.split(b"-")[0]) / 1000, UTC).isoformat(),
+            "camera_id": f.get(b"camera_id", b"").decode(),
+            "primary_event": f.get(b"primary_event", b"").decode(),
+        }
+        for i, f in raw
+    ]
+    return {
+        "workers": workers,
+        "queue_depth": state.queue_depth,
+        "ready": state.ready,
+        "dispatch_jobs": state.jobs,
+        "schema_version": state.schema_version,
+        "cameras": cameras,
+        "recent_events": events,
+        "_state": state,
+    }
+
+
+def render(snap: dict[str, Any]) -> str:
+    def v(x: Any) -> str:
+        return "-" if x is None else str(x)
+
+    out = [
+        f"workers: {len(snap['workers'])}   queue: {snap['queue_depth']}   "
+        f"ready cameras: {snap['ready']}   dispatch jobs: {snap['dispatch_jobs']}   "
+        f"schema: {v(snap['schema_version'])}",
+        "",
+    ]
+    out.append(
+        f"{'worker':<24} {'core':>4} {'backend':<8} {'fps':>6} {'infer p50':>9} "
+        f"{'beat age':>8}  last inference"
+    )
+    for w in snap["workers"]:
+        out.append(
+            f"{v(w['worker']):<24} {v(w['npu_core']):>4} {v(w['backend']):<8} "
+            f"{v(w['fps']):>6} {v(w['inference_ms_p50']):>9} "
+            f"{v(w['heartbeat_age_s']):>8}  {v(w['last_inference_at'])}"
+        )
+    out += [
+        "",
+        f"{'camera':<20} {'fps in':>6} {'fps out':>7} {'submitted':>9} {'processed':>9} "
+        f"{'failed':>6} {'skipped':>7} {'expired':>7} {'lag s':>6}  last event",
+    ]
+    for c in snap["cameras"]:
+        out.append(
+            f"{c['camera_id']:<20} {v(c['fps_in']):>6} {v(c['fps_processed']):>7} "
+            f"{c['submitted']:>9} {c['processed']:>9} {c['failed']:>6} "
+            f"{c['skipped']:>7} {c['expired']:>7} {c['lag_s']:>6}  "
+            f"{v(c['last_primary_event'])}"
+        )
+    out += ["", "recent events:"]
+    out += [
+        f"  {e['at']}  {e['camera_id']:<20} {e['primary_event']}" for e in snap["recent_events"]
+    ] or ["  (none)"]
+    return "\n".join(out)
+
+
+def run_status(
+    client: redis.Redis, queue: str, *, once: bool, as_json: bool, interval: float = 1.0
+) -> None:
+    live = sys.stdout.isatty() and not once and not as_json
+    before = read_state(client, queue)
+    time.sleep(interval)
+    while True:
+        snap = snapshot(client, queue, before, interval)
+        before = snap.pop("_state")
+        if as_json:
+            print(json.dumps(snap))
+        else:
+            print(("\x1b[2J\x1b[H" if live else "") + render(snap), flush=True)
+        if not live:
+            return
+        time.sleep(interval)
