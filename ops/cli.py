@@ -242,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"is21: invalid settings: {exc}", file=sys.stderr)
         return 2
     logs.setup(settings.log_level)
+    if args.command in ("worker", "health"):
+        from ops.sentry import setup_sentry
+
+        setup_sentry(args.command)
     try:
         code: int = args.func(args, settings)
         return code
