@@ -8,6 +8,7 @@ restart loses nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import redis
 from prometheus_client.core import (
@@ -94,6 +95,18 @@ class FleetCollector(Collector):
                     if isinstance(ms, int | float):
                         per_worker.add_metric([str(w.get("worker")), kind, f"0.{q}"], ms)
         yield per_worker
+
+        rss = GaugeMetricFamily(
+            "is21_worker_rss_bytes", "Resident memory of each worker", labels=["worker"]
+        )
+        for w in state.workers:
+            if isinstance(w.get("rss_bytes"), int):
+                rss.add_metric([str(w.get("worker"))], w["rss_bytes"])
+        yield rss
+        memory: Any = self.client.info("memory")
+        yield GaugeMetricFamily(
+            "is21_redis_memory_bytes", "Memory Redis uses", value=int(memory.get("used_memory", 0))
+        )
 
         version = GaugeMetricFamily(
             "is21_schema_version", "Event schema in force (1 for its version)", labels=["version"]

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+
+def rss_bytes() -> int | None:
+    """Current resident memory of this process (Linux), for the heartbeat."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class Recent:
@@ -51,4 +61,5 @@ class WorkerStats:
             "inference_ms_p99": self.inference_ms.percentile(99),
             "dispatch_ms_p50": self.dispatch_ms.percentile(50),
             "dispatch_ms_p99": self.dispatch_ms.percentile(99),
+            "rss_bytes": rss_bytes(),
         }

@@ -1,0 +1,20 @@
+# is21-fleet on any x86_64/aarch64 host with ONNX Runtime (the RK3588 NPU runs on the host
+# under systemd: see ops/systemd). Weights are not in the image: mount them at /models.
+FROM python:3.11-slim
+
+RUN useradd --system --uid 10021 --home-dir /opt/is21 --shell /usr/sbin/nologin is21
+WORKDIR /opt/is21
+COPY pyproject.toml README.md ./
+COPY schemas ./schemas
+COPY producer ./producer
+COPY workers ./workers
+COPY ops ./ops
+COPY models ./models
+RUN pip install --no-cache-dir . && rm -rf /root/.cache
+
+ENV IS21_MANIFEST=/opt/is21/models/manifest.toml \
+    IS21_MODEL_DIR=/models \
+    PYTHONUNBUFFERED=1
+USER is21
+ENTRYPOINT ["is21"]
+CMD ["worker"]

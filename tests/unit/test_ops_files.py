@@ -1,0 +1,83 @@
+"""The deployment files ship in a state their tools accept."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+SYSTEMD = ROOT / "ops" / "systemd"
+UNITS = [
+    "is21-worker@0.service",
+    "is21-health.service",
+    "is21-retention.service",
+    "is21-retention.timer",
+    "is21.target",
+]
+
+
+def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.fail("systemd-analyze missing: install the Debian package 'systemd'")
+    is21 = Path(sys.executable).with_name("is21")
+    for unit in SYSTEMD.iterdir():
+        text = unit.read_text()
+        # verify insists that ExecStart exists: point it at this checkout's is21.
+        (tmp_path / unit.name).write_text(text.replace("/opt/is21/.venv/bin/is21", str(is21)))
+    (tmp_path / "is21-worker@0.service").write_text((tmp_path / "is21-worker@.service").read_text())
+    out = subprocess.run(
+        [analyze, "verify", *[str(tmp_path / u) for u in UNITS]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0 and out.stderr.strip() == "" and out.stdout.strip() == "", (
+        out.stdout + out.stderr
+    )
+
+
+def test_units_run_as_is21_with_hardening() -> None:
+    for name in ("is21-worker@.service", "is21-health.service", "is21-retention.service"):
+        text = (SYSTEMD / name).read_text()
+        for line in (
+            "User=is21",
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "PrivateTmp=yes",
+            "EnvironmentFile=/etc/is21/is21.env",
+            "MemoryMax=",
+        ):
+            assert line in text, (name, line)
+    worker = (SYSTEMD / "is21-worker@.service").read_text()
+    assert "Restart=always" in worker and "RestartSec=5" in worker
+    assert "--npu-core %i" in worker and "ReadOnlyPaths=/opt/is21 /var/lib/is21/models" in worker
+
+
+def test_alert_rules_name_metrics_the_endpoint_exports() -> None:
+    rules = yaml.safe_load((ROOT / "ops" / "prometheus" / "alerts.yml").read_text())
+    alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"]}
+    assert set(alerts) == {
+        "Is21InferenceSlow",
+        "Is21ErrorRate",
+        "Is21NoLiveWorker",
+        "Is21MemoryHigh",
+    }
+    exported = (ROOT / "ops" / "metrics.py").read_text()
+    for rule in alerts.values():
+        for metric in re.findall(r"\bis21_[a-z_]+", rule["expr"]):
+            base = re.sub(r"_(bucket|total|sum|count)$", "", metric)
+            assert f'"{base}"' in exported, metric
+
+
+def test_compose_file_is_valid_yaml_with_the_services() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert {"redis", "worker-0", "worker-1", "health"} <= set(compose["services"])
+    assert "--requirepass" in " ".join(compose["services"]["redis"]["command"])
