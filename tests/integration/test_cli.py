@@ -42,6 +42,10 @@ def test_submit_and_wait(fleet: Fleet) -> None:
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["primary_event"] == "human" and result["request_id"] == "r-1"
+    lines = [json.loads(line) for line in fleet.logs().splitlines() if line.startswith("{")]
+    (line,) = [x for x in lines if x.get("request_id") == "r-1"]
+    assert line["camera_id"] == "door" and line["primary_event"] == "human"
+    assert line["processing_ms"] > 0 and line["level"] == "INFO" and "+" in line["timestamp"]
 
 
 def test_submit_refuses_a_bad_camera_id(fleet: Fleet) -> None:
