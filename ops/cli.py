@@ -166,6 +166,23 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from producer import FrameProducer
+    from producer.schema_store import SchemaError
+
+    producer = FrameProducer.from_settings(settings)
+    if args.action == "show":
+        print(producer.current_schema().model_dump_json(indent=2))
+        return 0
+    try:
+        schema = producer.push_schema(Path(args.file).read_bytes())
+    except SchemaError as exc:
+        print(f"is21: {exc}", file=sys.stderr)
+        return 1
+    print(f"event schema {schema.version} stored; workers use it from their next frame")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="is21", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -216,6 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="report, remove nothing")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_retention)
+
+    p = sub.add_parser("schema", help="show or push the event schema")
+    schema_sub = p.add_subparsers(dest="action", required=True)
+    schema_sub.add_parser("show", help="print the schema in force, as push takes it")
+    push = schema_sub.add_parser("push", help="validate and store a schema JSON file")
+    push.add_argument("file")
+    p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("bench", help="the detector alone vs the fleet, side by side")
     p.add_argument("--images", default="../shared/samples/coco")

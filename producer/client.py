@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -20,7 +21,9 @@ from producer.errors import (
     NotAJpeg,
     WaitTimeout,
 )
+from producer.schema_store import load_schema, parse_schema, store_schema
 from schemas import codec, keys
+from schemas.events import EventSchema
 from schemas.frames import is_camera_id, is_request_id
 from schemas.results import Result
 from schemas.settings import Settings
@@ -193,6 +196,17 @@ class FrameProducer:
     def latest_result(self, camera_id: str) -> Result | None:
         entries: Any = self.client.xrevrange(keys.results(camera_id), count=1)
         return result_from_entry(entries[0][1]) if entries else None
+
+    def push_schema(self, schema: EventSchema | dict[str, Any] | str | bytes) -> EventSchema:
+        """Validate and store an event schema; workers use it from their next frame on."""
+        if isinstance(schema, dict):
+            schema = json.dumps(schema)
+        parsed = schema if isinstance(schema, EventSchema) else parse_schema(schema)
+        store_schema(self.client, parsed)
+        return parsed
+
+    def current_schema(self) -> EventSchema:
+        return load_schema(self.client)
 
     def cameras(self) -> list[str]:
         members: Any = self.client.smembers(keys.CAMERAS)

@@ -80,7 +80,7 @@ class Engine:
             meta = self.frame_meta(claim)
             for det in self.detectors:
                 detections.extend(det.detect(claim.jpeg, self.settings.max_pixels, timings))
-            primary, events = self.schema.evaluate(detections)
+            primary, events = self.schema.evaluate(detections, claim.camera_id)
         except (ImageError, codec.CodecError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a detector fault must not take the worker down

@@ -71,3 +71,36 @@ def test_min_score_is_per_event() -> None:
 def test_invalid_schemas_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         EventSchema.model_validate(bad)
+
+
+def with_cameras(cameras: dict[str, object]) -> EventSchema:
+    return EventSchema.model_validate({**DEFAULT_SCHEMA.model_dump(), "cameras": cameras})
+
+
+def test_camera_override_limits_events() -> None:
+    schema = with_cameras({"pasture": {"events": ["human"]}})
+    dets = [det("cow", 0.9), det("person", 0.7)]
+    assert schema.evaluate(dets, "pasture") == ("human", ["human"])
+    assert schema.evaluate([det("cow", 0.9)], "pasture") == (NO_EVENT, [])
+    assert schema.evaluate(dets, "other") == ("human", ["human", "animal"])
+
+
+def test_camera_override_min_scores() -> None:
+    schema = with_cameras({"busy-street": {"min_scores": {"human": 0.9}}})
+    assert schema.evaluate([det("person", 0.8)], "busy-street") == (NO_EVENT, [])
+    assert schema.evaluate([det("person", 0.8)], "garden") == ("human", ["human"])
+    assert schema.evaluate([det("person", 0.95)], "busy-street") == ("human", ["human"])
+
+
+@pytest.mark.parametrize(
+    "cameras",
+    [
+        {"a:b": {"events": ["human"]}},
+        {"cam": {"events": ["vehicle"]}},
+        {"cam": {"min_scores": {"ghost": 0.5}}},
+        {"cam": {"min_scores": {"human": 1.5}}},
+    ],
+)
+def test_bad_camera_overrides_are_refused(cameras: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        with_cameras(cameras)
