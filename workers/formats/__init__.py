@@ -42,8 +42,14 @@ class OutputFormat(Protocol):
 
 
 def get_format(name: str, input_size: tuple[int, int], num_classes: int) -> OutputFormat:
-    if name == "yolox":
-        from workers.formats.yolox import YoloxFormat
+    from workers.formats.yolov8 import Yolov8Format, Yolov8RknnFormat
+    from workers.formats.yolox import YoloxFormat
 
-        return YoloxFormat(input_size, num_classes)
-    raise ValueError(f"unknown output format {name!r} (known: yolox)")
+    formats: dict[str, type[OutputFormat]] = {
+        "yolox": YoloxFormat,
+        "yolov8": Yolov8Format,
+        "yolov8-rknn": Yolov8RknnFormat,
+    }
+    if name not in formats:
+        raise ValueError(f"unknown output format {name!r} (known: {', '.join(formats)})")
+    return formats[name](input_size, num_classes)  # type: ignore[call-arg]

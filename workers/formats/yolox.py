@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from workers.formats import RawDetections
-from workers.formats.nms import per_class_nms
+from workers.formats.boxes import empty, finish
 from workers.image import Letterbox, Prepared
 
 STRIDES = (8, 16, 32)
@@ -55,17 +55,9 @@ class YoloxFormat:
         scores = cls_scores[np.arange(rows.shape[0]), classes]
         keep = scores > conf
         if not keep.any():
-            empty = np.zeros((0, 4), np.float32)
-            return RawDetections(empty, np.zeros(0, np.float32), np.zeros(0, np.int64))
+            return empty()
         r, grid, stride = rows[keep], self.grid[keep], self.strides[keep]
         centre = (r[:, 0:2] + grid) * stride
         size = np.exp(r[:, 2:4]) * stride
         boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
-        boxes -= np.array([prep.pad_x, prep.pad_y, prep.pad_x, prep.pad_y], np.float32)
-        boxes /= prep.scale
-        np.clip(boxes, 0, [prep.orig_width, prep.orig_height] * 2, out=boxes)
-        scores, classes = scores[keep], classes[keep].astype(np.int64)
-        kept = per_class_nms(boxes, scores, classes, iou)
-        return RawDetections(
-            boxes[kept].astype(np.float32), scores[kept].astype(np.float32), classes[kept]
-        )
+        return finish(boxes, scores[keep], classes[keep].astype(np.int64), prep, iou)
