@@ -40,14 +40,9 @@ class Row:
 
 
 def _detector_loop(settings: Settings, images: Path, seconds: float, out: Any) -> None:
-    from workers.detector import Timings, load_detectors
-    from workers.manifest import load_manifest, manifest_path
+    from workers.detector import Timings, detectors_from_settings
 
-    detectors = load_detectors(
-        load_manifest(manifest_path(settings.manifest)),
-        settings.model_dir,
-        threads=settings.intra_op_threads,
-    )
+    detectors = detectors_from_settings(settings)
     photos = [data for _name, data in load_photos(images)]
     for data in photos[:3]:  # warm-up
         for d in detectors:

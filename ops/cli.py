@@ -13,21 +13,18 @@ from schemas.settings import Settings
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from workers.worker import run_worker
 
+    if args.backend:
+        settings = settings.model_copy(update={"backend": args.backend})
     run_worker(settings, name=args.name, queue=args.queue, burst=args.burst, npu_core=args.npu_core)
     return 0
 
 
 def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     from schemas.events import DEFAULT_SCHEMA
-    from workers.detector import load_detectors
+    from workers.detector import detectors_from_settings
     from workers.image import ImageError
-    from workers.manifest import load_manifest, manifest_path
 
-    detectors = load_detectors(
-        load_manifest(manifest_path(settings.manifest)),
-        settings.model_dir,
-        threads=settings.intra_op_threads,
-    )
+    detectors = detectors_from_settings(settings)
     status = 0
     for image in args.images:
         try:
@@ -189,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run one detection worker (an RQ SimpleWorker)")
     p.add_argument("--name", help="name shown in rq info (default HOST.npuK or HOST.pidP)")
-    p.add_argument("--npu-core", help="the NPU core this worker owns (systemd instance %%i)")
+    p.add_argument("--npu-core", help="NPU core 0/1/2, auto or all (systemd instance %%i)")
+    p.add_argument("--backend", choices=["onnx", "rknn"], help="default IS21_BACKEND or onnx")
     p.add_argument("--queue", help="RQ queue (default IS21_QUEUE or 'is21')")
     p.add_argument("--burst", action="store_true", help="exit once the queue is empty")
     p.set_defaults(func=cmd_worker)
@@ -257,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     from ops import logs
     from ops.embedded_redis import RedisUnavailable
     from producer.errors import FrameRejected, WaitTimeout
+    from workers.backends.rknn import BackendUnavailable
     from workers.manifest import ModelError
 
     args = build_parser().parse_args(argv)
@@ -273,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.func(args, settings)
         return code
-    except ModelError as exc:
+    except (ModelError, BackendUnavailable) as exc:
         print(f"is21: {exc}", file=sys.stderr)
         return 2
     except (FrameRejected, WaitTimeout, FileNotFoundError, RedisUnavailable) as exc:

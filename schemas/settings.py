@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     heartbeat_ttl: float = Field(default=10.0, gt=0)
     heartbeat_interval: float = Field(default=2.0, gt=0)
 
+    backend: str = Field(default="onnx", description="onnx (any host) or rknn (RK3588 NPU)")
     intra_op_threads: int = Field(default=0, ge=0, description="onnxruntime threads; 0 = auto")
 
     @field_validator("redis_url")

@@ -7,10 +7,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas.results import Detection
-from workers.backends import Backend, load_backend
+from schemas.settings import Settings
+from workers.backends import Backend, check_available, load_backend
 from workers.formats import OutputFormat, get_format
 from workers.image import Letterbox, prepare
-from workers.manifest import Manifest, ModelError, ModelSpec, verify
+from workers.manifest import (
+    Manifest,
+    ModelError,
+    ModelSpec,
+    load_manifest,
+    manifest_path,
+    verify,
+)
 
 
 @dataclass
@@ -35,11 +43,15 @@ class Detector:
         self.letterbox = self.fmt.letterbox(*self.spec.input_size)
 
     @classmethod
-    def load(cls, spec: ModelSpec, model_dir: Path, *, threads: int = 0) -> Detector:
+    def load(
+        cls, spec: ModelSpec, model_dir: Path, *, threads: int = 0, npu_core: str | None = None
+    ) -> Detector:
         path = verify(spec, model_dir)
         fmt = get_format(spec.format, spec.input_size, len(spec.labels))
         try:
-            backend = load_backend(spec.backend, path, input_scale=fmt.input_scale, threads=threads)
+            backend = load_backend(
+                spec.backend, path, input_scale=fmt.input_scale, threads=threads, npu_core=npu_core
+            )
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"model {spec.name}: {exc}") from exc
         return cls(spec, backend, fmt)
@@ -77,8 +89,29 @@ class Detector:
         return dets
 
 
-def load_detectors(manifest: Manifest, model_dir: Path, *, threads: int = 0) -> list[Detector]:
-    specs = [s for s in manifest.detector if s.enabled]
+def load_detectors(
+    manifest: Manifest,
+    model_dir: Path,
+    *,
+    backend: str = "onnx",
+    threads: int = 0,
+    npu_core: str | None = None,
+) -> list[Detector]:
+    """Every detector the manifest enables for this backend (e.g. a person model and an
+    animal model on the same frame)."""
+    specs = [s for s in manifest.detector if s.enabled and s.backend == backend]
     if not specs:
-        raise ModelError("the model manifest enables no detector")
-    return [Detector.load(s, model_dir, threads=threads) for s in specs]
+        raise ModelError(f"the model manifest enables no detector for backend {backend!r}")
+    return [Detector.load(s, model_dir, threads=threads, npu_core=npu_core) for s in specs]
+
+
+def detectors_from_settings(settings: Settings, *, npu_core: str | None = None) -> list[Detector]:
+    """The detectors a worker (or ``is21 detect``) runs under these settings."""
+    check_available(settings.backend)
+    return load_detectors(
+        load_manifest(manifest_path(settings.manifest)),
+        settings.model_dir,
+        backend=settings.backend,
+        threads=settings.intra_op_threads,
+        npu_core=npu_core,
+    )

@@ -19,8 +19,7 @@ from rq.serializers import JSONSerializer
 from producer.connection import connect
 from schemas.settings import Settings
 from workers import serve
-from workers.detector import load_detectors
-from workers.manifest import load_manifest, manifest_path
+from workers.detector import detectors_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +59,7 @@ def run_worker(
     npu_core: str | None = None,
 ) -> None:
     """Load and verify models (raises ModelError), then serve until stopped."""
-    detectors = load_detectors(
-        load_manifest(manifest_path(settings.manifest)),
-        settings.model_dir,
-        threads=settings.intra_op_threads,
-    )
+    detectors = detectors_from_settings(settings, npu_core=npu_core)
     client = connect(settings.effective_redis_url)
     name = name or default_worker_name(npu_core)
     engine = serve.Engine(client, settings, detectors, name, npu_core=npu_core)
