@@ -10,7 +10,7 @@ from schemas.results import Detection
 from schemas.settings import Settings
 from workers.backends import Backend, check_available, load_backend
 from workers.formats import OutputFormat, get_format
-from workers.image import Letterbox, prepare
+from workers.image import Letterbox, Prepared, prepare
 from workers.manifest import (
     Manifest,
     ModelError,
@@ -57,17 +57,28 @@ class Detector:
         return cls(spec, backend, fmt)
 
     def detect(
-        self, jpeg: bytes, max_pixels: int, timings: Timings | None = None
+        self,
+        jpeg: bytes,
+        max_pixels: int,
+        timings: Timings | None = None,
+        prepared: dict[Letterbox, Prepared] | None = None,
     ) -> list[Detection]:
-        """Raises ImageError for an undecodable frame; anything else is a detector fault."""
+        """Raises ImageError for an undecodable frame; anything else is a detector fault.
+
+        ``prepared`` is shared by the detectors of one frame, so models that take the same
+        input layout (a person model and an animal model) decode the JPEG once.
+        """
         t = timings if timings is not None else Timings()
         t0 = time.perf_counter()
-        prep = prepare(jpeg, self.letterbox, max_pixels)
+        cache = prepared if prepared is not None else {}
+        prep = cache.get(self.letterbox)
+        if prep is None:
+            prep = cache[self.letterbox] = prepare(jpeg, self.letterbox, max_pixels)
         t1 = time.perf_counter()
         outputs = self.backend.run(prep.pixels)
         t2 = time.perf_counter()
         raw = self.fmt.decode(outputs, prep, self.spec.score_threshold, self.spec.nms_iou)
-        labels = self.spec.labels
+        labels, keep = self.spec.labels, self.spec.keep
         dets = [
             Detection(
                 label=labels[int(c)],
@@ -81,6 +92,7 @@ class Detector:
                 model=self.spec.name,
             )
             for b, s, c in zip(raw.boxes, raw.scores, raw.classes, strict=True)
+            if keep is None or labels[int(c)] in keep
         ]
         t3 = time.perf_counter()
         t.decode_ms += (t1 - t0) * 1000

@@ -11,7 +11,7 @@ import hashlib
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 REPO_MANIFEST = Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
 
@@ -28,6 +28,9 @@ class ModelSpec(BaseModel):
     format: str
     input_size: tuple[int, int] = Field(description="height, width")
     labels: list[str] = Field(min_length=1)
+    keep: list[str] | None = Field(
+        default=None, description="labels this detector reports; None = all of them"
+    )
     score_threshold: float = Field(default=0.3, gt=0.0, lt=1.0)
     nms_iou: float = Field(default=0.45, gt=0.0, le=1.0)
     enabled: bool = True
@@ -38,6 +41,17 @@ class ModelSpec(BaseModel):
 
 class Manifest(BaseModel):
     detector: list[ModelSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Manifest:
+        names = [d.name for d in self.detector]
+        if len(set(names)) != len(names):
+            raise ValueError(f"detector names must be unique: {names}")
+        for d in self.detector:
+            unknown = sorted(set(d.keep or []) - set(d.labels))
+            if unknown:
+                raise ValueError(f"detector {d.name}: keep names unknown labels {unknown}")
+        return self
 
 
 def manifest_path(configured: Path | None) -> Path:

@@ -29,7 +29,7 @@ from schemas.settings import Settings
 from workers.claims import Claim, ClaimScripts
 from workers.detector import Detector, Timings
 from workers.heartbeat import Heartbeat
-from workers.image import ImageError
+from workers.image import ImageError, Letterbox, Prepared
 from workers.stats import WorkerStats
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,11 @@ class Engine:
         events: list[str] = []
         try:
             meta = self.frame_meta(claim)
+            prepared: dict[Letterbox, Prepared] = {}
             for det in self.detectors:
-                detections.extend(det.detect(claim.jpeg, self.settings.max_pixels, timings))
+                detections.extend(
+                    det.detect(claim.jpeg, self.settings.max_pixels, timings, prepared)
+                )
             primary, events = self.schema.evaluate(detections, claim.camera_id)
         except (ImageError, codec.CodecError) as exc:
             error = f"{type(exc).__name__}: {exc}"
