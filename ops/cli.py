@@ -180,6 +180,49 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.models import install_model, rollback_model, sample_jpeg, verify_models
+    from workers.backends import check_available
+    from workers.manifest import load_manifest, manifest_path
+
+    path = manifest_path(settings.manifest)
+    sample = Path(args.sample).read_bytes() if getattr(args, "sample", None) else sample_jpeg()
+    if args.action == "list":
+        for d in load_manifest(path).detector:
+            prev = f"  previous {d.previous.file}" if d.previous else ""
+            print(
+                f"{d.name:<20} {d.file:<36} {d.sha256[:12]}  {d.backend:<5} {d.format:<12} "
+                f"{'enabled' if d.enabled else 'disabled'}{prev}"
+            )
+        return 0
+    if args.action == "verify":
+        runnable = set()
+        for backend in ("onnx", "rknn"):
+            try:
+                check_available(backend)
+                runnable.add(backend)
+            except RuntimeError:
+                pass
+        checks = verify_models(load_manifest(path), settings.model_dir, sample, runnable)
+        for c in checks:
+            print(f"{'ok ' if c.ok else 'BAD'} {c.name:<20} {c.file:<36} {c.detail}")
+        return 0 if all(c.ok for c in checks) else 1
+    if args.action == "install":
+        spec = install_model(path, settings.model_dir, Path(args.file), args.name, sample)
+        print(
+            f"model {spec.name} is now {spec.file} ({spec.sha256[:12]}); previous "
+            f"{spec.previous.file if spec.previous else '-'} kept for rollback. Reload the "
+            f"workers: systemctl reload 'is21-worker@*'"
+        )
+        return 0
+    spec = rollback_model(path, settings.model_dir, args.name)
+    print(
+        f"model {spec.name} rolled back to {spec.file} ({spec.sha256[:12]}). Reload the "
+        f"workers: systemctl reload 'is21-worker@*'"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="is21", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -238,6 +281,19 @@ def build_parser() -> argparse.ArgumentParser:
     push = schema_sub.add_parser("push", help="validate and store a schema JSON file")
     push.add_argument("file")
     p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("models", help="list, verify, install or roll back model files")
+    models_sub = p.add_subparsers(dest="action", required=True)
+    models_sub.add_parser("list", help="the detectors of the manifest")
+    q = models_sub.add_parser("verify", help="check every file's sha256, load and run it")
+    q.add_argument("--sample", help="a JPEG to run (default: a generated image)")
+    q = models_sub.add_parser("install", help="install FILE as the new weights of NAME")
+    q.add_argument("file")
+    q.add_argument("--name", required=True)
+    q.add_argument("--sample", help="a JPEG to run (default: a generated image)")
+    q = models_sub.add_parser("rollback", help="restore the file NAME had before")
+    q.add_argument("name")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("bench", help="the detector alone vs the fleet, side by side")
     p.add_argument("--images", default="../shared/samples/coco")

@@ -8,9 +8,11 @@ naming the file, instead of producing plausible but wrong detections.
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
 from pathlib import Path
 
+import tomli_w
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 REPO_MANIFEST = Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
@@ -18,6 +20,11 @@ REPO_MANIFEST = Path(__file__).resolve().parent.parent / "models" / "manifest.to
 
 class ModelError(RuntimeError):
     """A model file or the manifest is missing, corrupt or inconsistent."""
+
+
+class PreviousModel(BaseModel):
+    file: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class ModelSpec(BaseModel):
@@ -34,6 +41,9 @@ class ModelSpec(BaseModel):
     score_threshold: float = Field(default=0.3, gt=0.0, lt=1.0)
     nms_iou: float = Field(default=0.45, gt=0.0, le=1.0)
     enabled: bool = True
+    previous: PreviousModel | None = Field(
+        default=None, description="the file this one replaced, for is21 models rollback"
+    )
 
     def path(self, model_dir: Path) -> Path:
         return model_dir / self.file
@@ -94,3 +104,26 @@ def verify(spec: ModelSpec, model_dir: Path) -> Path:
             f"(corrupt, truncated or a different model)"
         )
     return path
+
+
+def write_manifest(path: Path, manifest: Manifest) -> None:
+    """Replace the manifest atomically: readers see the old file or the new, never half."""
+    data = tomli_w.dumps(manifest.model_dump(mode="json", exclude_none=True))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,156 @@
+"""``is21 models list | verify | install | rollback``: change weights without surprises.
+
+Installing never overwrites a file a worker may be reading: the new weights get a name
+of their own (``stem-<sha12>.ext``), are copied, fsynced, loaded and run on a sample, and
+only then does one atomic manifest replace make them current. The manifest keeps the file
+it replaced, so rollback is the same atomic step backwards. A crash at any point leaves
+the manifest pointing at a complete, verified file.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from workers.detector import Detector
+from workers.manifest import (
+    Manifest,
+    ModelError,
+    ModelSpec,
+    PreviousModel,
+    fsync_dir,
+    load_manifest,
+    sha256_of,
+    verify,
+    write_manifest,
+)
+
+
+@dataclass
+class Check:
+    name: str
+    file: str
+    ok: bool
+    detail: str
+
+
+def sample_jpeg() -> bytes:
+    """A deterministic 640x480 photo-like gradient: enough to exercise decode and NMS."""
+    y, x = np.mgrid[0:480, 0:640]
+    rgb = np.stack([(x * 255 // 639), (y * 255 // 479), ((x + y) * 255 // 1118)], axis=-1)
+    buf = io.BytesIO()
+    Image.fromarray(rgb.astype(np.uint8)).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def smoke_test(spec: ModelSpec, model_dir: Path, sample: bytes) -> str:
+    """Load the model and run it once; raise ModelError unless the output is sane."""
+    detector = Detector.load(spec, model_dir, threads=1)
+    try:
+        width, height = Image.open(io.BytesIO(sample)).size
+        dets = detector.detect(sample, 10**9)
+    except Exception as exc:
+        raise ModelError(f"model {spec.name}: {spec.file} fails on the sample: {exc}") from exc
+    finally:
+        detector.backend.close()
+    for d in dets:
+        x1, y1, x2, y2 = d.box
+        if not all(math.isfinite(v) for v in d.box) or not (
+            0 <= x1 <= x2 <= width and 0 <= y1 <= y2 <= height
+        ):
+            raise ModelError(f"model {spec.name}: {spec.file} gives an impossible box {d.box}")
+    return f"loads and runs ({len(dets)} detections on the sample)"
+
+
+def find(manifest: Manifest, name: str) -> int:
+    for i, spec in enumerate(manifest.detector):
+        if spec.name == name:
+            return i
+    raise ModelError(
+        f"no detector named {name!r} in the manifest "
+        f"(known: {', '.join(d.name for d in manifest.detector)})"
+    )
+
+
+def verify_models(
+    manifest: Manifest, model_dir: Path, sample: bytes, runnable: set[str]
+) -> list[Check]:
+    """Every file against its sha256; those whose backend runs here, loaded and run too."""
+    checks = []
+    for spec in manifest.detector:
+        try:
+            verify(spec, model_dir)
+            detail = (
+                smoke_test(spec, model_dir, sample)
+                if spec.backend in runnable
+                else f"sha256 ok (backend {spec.backend} not runnable on this host)"
+            )
+            checks.append(Check(spec.name, spec.file, True, detail))
+        except ModelError as exc:
+            checks.append(Check(spec.name, spec.file, False, str(exc)))
+    return checks
+
+
+def install_model(
+    manifest_file: Path, model_dir: Path, source: Path, name: str, sample: bytes
+) -> ModelSpec:
+    manifest = load_manifest(manifest_file)
+    index = find(manifest, name)
+    current = manifest.detector[index]
+    if not source.is_file():
+        raise ModelError(f"{source}: no such file")
+    sha = sha256_of(source)
+    if sha == current.sha256:
+        raise ModelError(f"model {name}: {source} is already the installed file ({sha[:12]})")
+    suffix = Path(current.file).suffix or source.suffix
+    target = model_dir / f"{Path(current.file).stem.split('-')[0]}-{sha[:12]}{suffix}"
+    tmp = model_dir / f".{target.name}.{os.getpid()}.tmp"
+    new = current.model_copy(
+        update={
+            "file": target.name,
+            "sha256": sha,
+            "previous": PreviousModel(file=current.file, sha256=current.sha256),
+        }
+    )
+    try:
+        shutil.copyfile(source, tmp)
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        fsync_dir(model_dir)
+        verify(new, model_dir)  # the copy is the file we hashed
+        smoke_test(new, model_dir, sample)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if target.exists() and target.name != current.file:
+            target.unlink()
+        raise
+    manifest.detector[index] = new
+    write_manifest(manifest_file, manifest)  # the one commit point
+    return new
+
+
+def rollback_model(manifest_file: Path, model_dir: Path, name: str) -> ModelSpec:
+    manifest = load_manifest(manifest_file)
+    index = find(manifest, name)
+    current = manifest.detector[index]
+    if current.previous is None:
+        raise ModelError(f"model {name}: nothing to roll back to (no previous file recorded)")
+    back = current.model_copy(
+        update={
+            "file": current.previous.file,
+            "sha256": current.previous.sha256,
+            "previous": PreviousModel(file=current.file, sha256=current.sha256),
+        }
+    )
+    verify(back, model_dir)  # the old file must still be there, unchanged
+    manifest.detector[index] = back
+    write_manifest(manifest_file, manifest)
+    return back
