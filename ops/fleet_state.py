@@ -43,6 +43,21 @@ def live_workers(client: redis.Redis) -> list[dict[str, Any]]:
     return sorted(workers, key=lambda w: str(w.get("worker", "")))
 
 
+def worker_problems(client: redis.Redis) -> list[dict[str, Any]]:
+    """Workers that failed to start, or that refused a model on reload, and why."""
+    problems = []
+    for key in client.scan_iter(match=keys.worker_error("*"), count=100):
+        raw: Any = client.get(key)
+        try:
+            problems.append(json.loads(raw))
+        except (TypeError, ValueError):
+            continue
+    for w in live_workers(client):
+        if w.get("model_error"):
+            problems.append({"worker": w.get("worker"), "error": w["model_error"]})
+    return sorted(problems, key=lambda p: str(p.get("worker")))
+
+
 @dataclass
 class CameraState:
     camera_id: str

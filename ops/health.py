@@ -18,7 +18,7 @@ import redis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from ops.fleet_state import live_workers
+from ops.fleet_state import live_workers, worker_problems
 from ops.metrics import FleetCollector
 from producer.connection import connect
 from producer.schema_store import (
@@ -65,11 +65,17 @@ class HealthApp:
             "schema_version": schema.version,
             "workers": len(workers),
         }
+        try:
+            problems = worker_problems(self.client)
+        except redis.RedisError:
+            problems = []
+        if problems:
+            body["problems"] = problems
         loaded = [w for w in workers if w.get("model_loaded")]
         if not workers:
             return 503, {
                 "status": "down",
-                "reason": "no live worker",
+                "reason": "no live worker" + (f": {problems[0]['error']}" if problems else ""),
                 "model_loaded": False,
                 **body,
             }

@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 
-from ops.fleet_state import FleetState, read_state
+from ops.fleet_state import FleetState, read_state, worker_problems
 from schemas import keys
 
 
@@ -71,6 +71,7 @@ def snapshot(
         for i, f in raw
     ]
     return {
+        "problems": worker_problems(client),
         "workers": workers,
         "queue_depth": state.queue_depth,
         "ready": state.ready,
@@ -114,6 +115,9 @@ def render(snap: dict[str, Any]) -> str:
             f"{c['skipped']:>7} {c['expired']:>7} {c['lag_s']:>6}  "
             f"{v(c['last_primary_event'])}"
         )
+    if snap["problems"]:
+        out += ["", "problems:"]
+        out += [f"  {p.get('worker')}: {p.get('error')}" for p in snap["problems"]]
     out += ["", "recent events:"]
     out += [
         f"  {e['at']}  {e['camera_id']:<20} {e['primary_event']}" for e in snap["recent_events"]

@@ -46,3 +46,8 @@ def camera(camera_id: str) -> str:
 
 def heartbeat(worker: str) -> str:
     return f"{PREFIX}heartbeat:{worker}"
+
+
+def worker_error(worker: str) -> str:
+    """Why a worker could not start (it exits; systemd retries): shown by health/status."""
+    return f"{PREFIX}worker_error:{worker}"

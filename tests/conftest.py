@@ -115,13 +115,13 @@ class Fleet:
 
 def fleet_env(url: str, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IS21_")}
-    env.update(
-        IS21_REDIS_URL=url,
-        IS21_MODEL_DIR=str(MODEL_DIR),
-        IS21_INTRA_OP_THREADS="1",
-        IS21_LOG_LEVEL="INFO",
-        **overrides,
-    )
+    defaults = {
+        "IS21_REDIS_URL": url,
+        "IS21_MODEL_DIR": str(MODEL_DIR),
+        "IS21_INTRA_OP_THREADS": "1",
+        "IS21_LOG_LEVEL": "INFO",
+    }
+    env.update({**defaults, **overrides})
     return env
 
 

@@ -30,6 +30,7 @@ from workers.claims import Claim, ClaimScripts
 from workers.detector import Detector, Timings
 from workers.heartbeat import Heartbeat
 from workers.image import ImageError, Letterbox, Prepared
+from workers.reload import ModelReloader
 from workers.stats import WorkerStats
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class Engine:
             after_beat=self.dispatcher.ensure_jobs,
         )
         self.scripts = ClaimScripts(client, settings)
+        self.reloader: ModelReloader | None = None
         self._bad_schema_version: str | None = None
 
     # -- one frame -------------------------------------------------------------------
@@ -143,6 +145,18 @@ class Engine:
             },
         )
 
+    def swap_models(self) -> None:
+        """Between frames: put detectors a reload has finished loading into service."""
+        new = self.reloader.take() if self.reloader else None
+        if new is None:
+            return
+        old, self.detectors = self.detectors, new
+        self.model = "+".join(d.spec.name for d in new)
+        self.model_sha256 = "+".join(d.spec.sha256 for d in new)
+        for det in old:
+            det.backend.close()
+        log.info("models reloaded: %s (%s)", self.model, self.model_sha256)
+
     def follow_schema(self, version: str) -> None:
         """Switch to the schema version in force in Redis; keep the current one if bad."""
         if version == self.schema.version or version == self._bad_schema_version:
@@ -173,8 +187,10 @@ class Engine:
                 # Idle: sleep until a camera becomes ready, but wake at least every second
                 # to keep this job's lease fresh and notice a stop request.
                 self.client.blpop([keys.WAKE], timeout=min(1.0, max(left, 0.01)))
+                self.swap_models()
                 continue
             assert isinstance(claim, Claim)
+            self.swap_models()
             self.follow_schema(claim.schema_version)
             result = self.detect(claim)
             self.publish(job_id, result)
@@ -195,6 +211,7 @@ class Engine:
             "backend": ",".join(sorted({d.backend.name for d in self.detectors})),
             "models": [{"name": d.spec.name, "sha256": d.spec.sha256} for d in self.detectors],
             "model_loaded": True,
+            "model_error": self.reloader.error if self.reloader else None,
             "schema_version": self.schema.version,
             "host": socket.gethostname(),
             "npu_core": self.npu_core,

@@ -7,19 +7,27 @@ JSON: a job payload is data, never code.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
 import socket
+import time
 from types import FrameType
 from typing import Any
 
+import redis
 from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from producer.connection import connect
+from schemas import keys
 from schemas.settings import Settings
 from workers import serve
+from workers.backends.rknn import BackendUnavailable
 from workers.detector import detectors_from_settings
+from workers.manifest import ModelError
+from workers.reload import ModelReloader
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,18 @@ def default_worker_name(npu_core: str | None) -> str:
     return f"{host}.npu{npu_core}" if npu_core is not None else f"{host}.pid{os.getpid()}"
 
 
+def report_start_failure(client: redis.Redis, name: str, error: str) -> None:
+    """Leave the reason where /healthz and is21 status look, for a minute; best effort."""
+    try:
+        client.set(
+            keys.worker_error(name),
+            json.dumps({"worker": name, "error": error, "at": time.time()}),
+            ex=60,
+        )
+    except redis.RedisError as exc:
+        log.warning("could not record the start failure in Redis: %s", exc)
+
+
 class FleetWorker(SimpleWorker):
     engine: serve.Engine
 
@@ -37,6 +57,9 @@ class FleetWorker(SimpleWorker):
         # Announce the worker only once SIGTERM would reach request_stop: a worker
         # killed by a bare SIGTERM before this point has left nothing behind.
         super()._install_signal_handlers()  # type: ignore[no-untyped-call]
+        if self.engine.reloader is not None:
+            reloader = self.engine.reloader
+            signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
         self.engine.heartbeat.start()
         # A new worker raises the number of jobs dispatch wants; ask for one now rather
         # than waiting for the next submitted frame.
@@ -59,10 +82,16 @@ def run_worker(
     npu_core: str | None = None,
 ) -> None:
     """Load and verify models (raises ModelError), then serve until stopped."""
-    detectors = detectors_from_settings(settings, npu_core=npu_core)
     client = connect(settings.effective_redis_url)
     name = name or default_worker_name(npu_core)
+    try:
+        detectors = detectors_from_settings(settings, npu_core=npu_core)
+    except (ModelError, BackendUnavailable) as exc:
+        report_start_failure(client, name, str(exc))
+        raise
     engine = serve.Engine(client, settings, detectors, name, npu_core=npu_core)
+    engine.reloader = ModelReloader(lambda: detectors_from_settings(settings, npu_core=npu_core))
+    engine.reloader.start()
     worker = FleetWorker(
         [queue or settings.queue], connection=client, name=name, serializer=JSONSerializer
     )
@@ -71,5 +100,6 @@ def run_worker(
     try:
         worker.work(burst=burst, logging_level=settings.log_level.upper())
     finally:
+        engine.reloader.stop()
         engine.heartbeat.stop()
         serve.install(None)
