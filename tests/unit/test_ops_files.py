@@ -81,3 +81,12 @@ def test_compose_file_is_valid_yaml_with_the_services() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert {"redis", "worker-0", "worker-1", "health"} <= set(compose["services"])
     assert "--requirepass" in " ".join(compose["services"]["redis"]["command"])
+
+
+def test_rk3588_example_manifest_is_valid() -> None:
+    from workers.manifest import load_manifest
+
+    manifest = load_manifest(ROOT / "models" / "manifest.rk3588.example.toml")
+    assert [(d.name, d.backend, d.format) for d in manifest.detector] == [
+        ("person", "rknn", "yolov8-rknn"), ("animal", "rknn", "yolov8-rknn")]
+    assert "ExecReload=/bin/kill -HUP $MAINPID" in (SYSTEMD / "is21-worker@.service").read_text()
