@@ -88,5 +88,7 @@ def test_rk3588_example_manifest_is_valid() -> None:
 
     manifest = load_manifest(ROOT / "models" / "manifest.rk3588.example.toml")
     assert [(d.name, d.backend, d.format) for d in manifest.detector] == [
-        ("person", "rknn", "yolov8-rknn"), ("animal", "rknn", "yolov8-rknn")]
+        ("person", "rknn", "yolov8-rknn"),
+        ("animal", "rknn", "yolov8-rknn"),
+    ]
     assert "ExecReload=/bin/kill -HUP $MAINPID" in (SYSTEMD / "is21-worker@.service").read_text()
