@@ -102,4 +102,6 @@ def run_worker(
     finally:
         engine.reloader.stop()
         engine.heartbeat.stop()
+        for det in engine.detectors:  # an NPU context is released, not left to exit
+            det.backend.close()
         serve.install(None)
