@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 from rq import Queue
 from rq.serializers import JSONSerializer
 
@@ -46,11 +47,10 @@ class Dispatcher:
         if self._ensure(keys=ks, args=args) == 1:
             self.enqueue(str(args[1]))
 
-    def run_ensure_in(self, pipe: redis.client.Pipeline, leaving: str = "") -> str:
-        """Queue the ensure script on a pipeline; returns the candidate id to enqueue."""
+    def ensure_call(self, leaving: str = "") -> tuple[Script, list[str], list[Any]]:
+        """The ensure script's call, to batch with others; its args[1] is the candidate id."""
         ks, args = self.ensure_args(leaving)
-        self._ensure(keys=ks, args=args, client=pipe)
-        return str(args[1])
+        return self._ensure, ks, args
 
     def enqueue(self, job_id: str) -> None:
         self.queue.enqueue(

@@ -1,11 +1,12 @@
--- Claim the camera that has waited longest and hand back its newest frame, atomically.
+-- Claim the camera that has waited longest and name its newest frame, atomically.
 -- Older unserved frames of that camera are counted as skipped; a newest frame older
 -- than the age limit is counted as expired. Cameras whose holder's lease ran out (a
 -- killed worker) are made ready again first.
 -- KEYS: 1 ready  2 leases  3 jobs  4 workers  5 schema
 -- ARGV: 1 key prefix  2 job id  3 camera lease ms  4 job lease ms  5 max frame age ms
 -- Returns false (nothing ready), 'retire' (this job's lease was lost and enough other
--- jobs are live), or {camera, frame id, seq, meta, jpeg, skipped, queue ms, schema version}.
+-- jobs are live), or {camera, frame id, seq, skipped, queue ms, schema version}; the
+-- worker then reads the frame itself with XRANGE, so the JPEG never passes through Lua.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local prefix, job = ARGV[1], ARGV[2]
@@ -47,29 +48,20 @@ while true do
   if #popped == 0 then return false end
   local cam = popped[1]
   local ckey = prefix .. 'camera:' .. cam
-  local newest = redis.call('XREVRANGE', prefix .. 'frames:' .. cam, '+', '-', 'COUNT', 1)
-  if #newest > 0 then
-    local id, f = newest[1][1], newest[1][2]
-    local seq, meta, jpeg
-    for i = 1, #f, 2 do
-      if f[i] == 'seq' then seq = tonumber(f[i + 1])
-      elseif f[i] == 'meta' then meta = f[i + 1]
-      elseif f[i] == 'jpeg' then jpeg = f[i + 1] end
-    end
-    local last = tonumber(redis.call('HGET', ckey, 'claimed_seq') or '0')
-    if seq and seq > last then
-      local skipped = seq - last - 1
-      redis.call('HSET', ckey, 'claimed_seq', seq, 'claimed_id', id)
-      if skipped > 0 then redis.call('HINCRBY', ckey, 'skipped', skipped) end
-      local age = now - tonumber(string.match(id, '^(%d+)'))
-      if age > tonumber(ARGV[5]) then
-        redis.call('HINCRBY', ckey, 'expired', 1)
-      else
-        redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), cam)
-        redis.call('HSET', ckey, 'holder', job)
-        local version = redis.call('HGET', KEYS[5], 'version') or ''
-        return {cam, id, seq, meta or '', jpeg or '', skipped, age, version}
-      end
+  local state = redis.call('HMGET', ckey, 'last_id', 'last_seq', 'claimed_seq')
+  local id, seq, last = state[1], tonumber(state[2]), tonumber(state[3] or '0')
+  if id and seq and seq > last then
+    local skipped = seq - last - 1
+    redis.call('HSET', ckey, 'claimed_seq', seq, 'claimed_id', id)
+    if skipped > 0 then redis.call('HINCRBY', ckey, 'skipped', skipped) end
+    local age = now - tonumber(string.match(id, '^(%d+)'))
+    if age > tonumber(ARGV[5]) then
+      redis.call('HINCRBY', ckey, 'expired', 1)
+    else
+      redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), cam)
+      redis.call('HSET', ckey, 'holder', job)
+      local version = redis.call('HGET', KEYS[5], 'version') or ''
+      return {cam, id, seq, skipped, age, version}
     end
   end
 end

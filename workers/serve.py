@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 _META_FIELDS = {"captured_at", "request_id"}
 
 
+class FrameGone(LookupError):
+    pass
+
+
 class Engine:
     """Everything a worker process keeps between jobs: models, scripts, counters."""
 
@@ -79,6 +83,8 @@ class Engine:
         primary, error = NO_EVENT, None
         events: list[str] = []
         try:
+            if not claim.jpeg:
+                raise FrameGone("the frame left Redis (trimmed) before it could be read")
             meta = self.frame_meta(claim)
             prepared: dict[Letterbox, Prepared] = {}
             for det in self.detectors:
@@ -86,7 +92,7 @@ class Engine:
                     det.detect(claim.jpeg, self.settings.max_pixels, timings, prepared)
                 )
             primary, events = self.schema.evaluate(detections, claim.camera_id)
-        except (ImageError, codec.CodecError) as exc:
+        except (ImageError, codec.CodecError, FrameGone) as exc:
             error = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a detector fault must not take the worker down
             log.exception("detector failed on camera %s frame %s", claim.camera_id, claim.seq)

@@ -29,7 +29,7 @@ PHOTOS = sorted(EXPECTED_EVENTS)
 
 def counters(client: redis.Redis, camera_id: str) -> dict[str, int]:
     raw: Any = client.hgetall(keys.camera(camera_id))
-    text = {b"holder", b"claimed_id", b"lost_id"}
+    text = {b"holder", b"claimed_id", b"lost_id", b"last_id"}
     return {k.decode(): int(v) for k, v in raw.items() if k not in text}
 
 
@@ -375,3 +375,45 @@ def test_sigterm_exits_cleanly(fleet: Fleet, producer: FrameProducer, client: re
     assert time.monotonic() - started < 10
     assert client.zcard(keys.WORKERS) == 0
     assert not client.keys(keys.heartbeat("*"))
+
+
+def test_out_of_order_registration_is_superseded_on_arrival(
+    producer: FrameProducer, client: redis.Redis
+) -> None:
+    """Two producers racing on one camera: the older frame registering last is skipped."""
+    from producer.connection import load_script
+
+    register = load_script(client, "producer", "register.lua")
+    older = client.xadd(keys.frames("race"), {"meta": b"\x80", "jpeg": b"\xff\xd8\xff"})
+    newer = client.xadd(keys.frames("race"), {"meta": b"\x80", "jpeg": b"\xff\xd8\xff"})
+    ks = [
+        keys.camera("race"),
+        keys.READY,
+        keys.LEASES,
+        keys.WAKE,
+        keys.CAMERAS,
+        keys.results("race"),
+    ]
+    register(keys=ks, args=["race", newer])
+    register(keys=ks, args=["race", older])
+    c = counters(client, "race")
+    assert (c["submitted"], c["skipped"], c["last_seq"]) == (2, 1, 1)
+    assert client.hget(keys.camera("race"), "last_id") == newer
+
+
+def test_a_frame_trimmed_before_it_is_read_gets_an_error_result(
+    producer: FrameProducer, client: redis.Redis, settings: Settings
+) -> None:
+    from workers.serve import Engine
+
+    job_id = play_a_worker(client)
+    ticket = producer.submit("gone", photo(PHOTOS[0]))
+    client.delete(keys.frames("gone"))  # retention, or a flood past IS21_FRAME_MAXLEN
+    engine = Engine(client, settings, [], "test-worker")
+    claim = engine.scripts.claim(job_id)
+    assert claim is not None and not isinstance(claim, str)
+    result = engine.detect(claim)
+    engine.publish(job_id, result)
+    assert result.status == "error" and "trimmed" in (result.error or "")
+    assert producer.wait(ticket, timeout=1).status == "error"
+    assert settled(client, ["gone"])
