@@ -1,28 +1,38 @@
 """``is21 bench``: the detector alone and the fleet, side by side in one run.
 
 The detector alone (decode, preprocess, infer, decode outputs; no Redis, no RQ) is the
-ceiling; the fleet's results/s is reported as a ratio of it, measured on the same
-photos, model and thread settings, one phase after the other on the same machine.
+ceiling; the fleet's results/s is reported as a ratio of it, on the same photos, model
+and thread settings. The phases are interleaved and repeated (``--repeats``) and each
+figure is the median over repeats, because on a shared 2-core machine the speed drifts
+by 10-20 % from one minute to the next; a ratio of two phases measured minutes apart
+would mostly measure that drift.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import multiprocessing as mp
 import os
 import statistics
 import tempfile
 import time
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from ops.demo import start_workers, stop_workers, wait_for_workers
 from ops.embedded_redis import EmbeddedRedis
+from ops.preprocess_bench import as_1080p, compare
 from producer import FrameProducer
+from producer.client import result_from_entry
 from producer.replay import load_photos
 from schemas import keys
+from schemas.results import Result
 from schemas.settings import Settings
+from workers.image import Letterbox
 
 
 @dataclass
@@ -35,28 +45,37 @@ class Row:
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
     dispatch_p50_ms: float | None = None
+    frame_age_p50_ms: float | None = None
+    frame_age_p99_ms: float | None = None
+    max_gap_ratio: float | None = None  # worst wait between services / the starvation bound
     skipped: int = 0
     expired: int = 0
+    per_image_ms: float | None = None
+    runs: list[float] = field(default_factory=list)
 
 
 def _detector_loop(settings: Settings, images: Path, seconds: float, out: Any) -> None:
-    from workers.detector import Timings, detectors_from_settings
+    from workers.detector import detectors_from_settings
 
     detectors = detectors_from_settings(settings)
     photos = [data for _name, data in load_photos(images)]
     for data in photos[:3]:  # warm-up
         for d in detectors:
             d.detect(data, settings.max_pixels)
-    count, timings = 0, Timings()
+    count, times = 0, []
     end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+    while (t0 := time.perf_counter()) < end:
         for d in detectors:
-            d.detect(photos[count % len(photos)], settings.max_pixels, timings)
+            d.detect(photos[count % len(photos)], settings.max_pixels)
+        times.append((time.perf_counter() - t0) * 1000)
         count += 1
-    out.put((count, asdict(timings)))
+    out.put((count, statistics.median(times)))
 
 
-def detector_alone(settings: Settings, images: Path, workers: int, seconds: float) -> Row:
+def detector_alone(
+    settings: Settings, images: Path, workers: int, seconds: float
+) -> tuple[float, float]:
+    """(images/s over all processes, median ms per image)."""
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     procs = [
@@ -68,43 +87,71 @@ def detector_alone(settings: Settings, images: Path, workers: int, seconds: floa
     results = [out.get(timeout=seconds + 120) for _ in procs]
     for p in procs:
         p.join()
-    total = sum(count for count, _ in results)
-    return Row("detector alone", 0, workers, round(total / seconds, 2))
+    return sum(c for c, _ in results) / seconds, statistics.median(m for _, m in results)
 
 
-def fleet_flat_out(
-    producer: FrameProducer, photos: list[bytes], cameras: int, seconds: float, warmup: float
-) -> tuple[int, list[float], dict[str, int]]:
-    """Keep every camera supplied: a camera gets its next frame as soon as its result is out."""
-    names = [f"bench-{cameras}-{i:02d}" for i in range(cameras)]
+@dataclass
+class FleetRun:
+    rate: float
+    latencies: list[float]
+    results: list[Result]
+    skipped: int
+    expired: int
+
+
+def drive(
+    producer: FrameProducer,
+    photos: list[bytes],
+    cameras: int,
+    seconds: float,
+    warmup: float,
+    fps: float | None,
+    tag: str,
+) -> FleetRun:
+    """Flat out (fps None): a camera gets its next frame as soon as its result is out, so
+    every camera always has a frame waiting once cameras > workers. Light: each camera
+    submits at ``fps`` and waits for nothing."""
+    names = [f"bench-{tag}-{i:02d}" for i in range(cameras)]
     submitted_at: dict[str, float] = {}
     positions = {keys.results(n): "0-0" for n in names}
     latencies: list[float] = []
-    count, n = 0, 0
-    for name in names:
+    results: list[Result] = []
+    n = 0
+
+    def submit(name: str) -> None:
+        nonlocal n
         producer.submit(name, photos[n % len(photos)])
         submitted_at[name] = time.perf_counter()
         n += 1
+
     start = time.perf_counter()
-    measuring_from = start + warmup
-    end = measuring_from + seconds
+    measuring_from, end = start + warmup, start + warmup + seconds
+    next_tick = start
+    if fps is None:
+        for name in names:
+            submit(name)
     while (now := time.perf_counter()) < end:
-        reply: Any = producer.client.xread(dict(positions), block=100)  # type: ignore[arg-type]
+        if fps is not None and now >= next_tick:
+            for name in names:
+                submit(name)
+            next_tick += 1.0 / fps
+        block = 100 if fps is None else max(1, int((next_tick - now) * 1000))
+        reply: Any = producer.client.xread(dict(positions), block=block)  # type: ignore[arg-type]
         for stream, entries in reply or []:
             positions[stream.decode()] = entries[-1][0].decode()
             name = stream.decode().removeprefix(keys.results(""))
-            if now >= measuring_from:
-                count += len(entries)
-                latencies.append((time.perf_counter() - submitted_at[name]) * 1000)
-            producer.submit(name, photos[n % len(photos)])
-            submitted_at[name] = time.perf_counter()
-            n += 1
-    totals = {"skipped": 0, "expired": 0}
+            arrived = time.perf_counter()
+            if arrived >= measuring_from:
+                latencies.append((arrived - submitted_at[name]) * 1000)
+                results += [result_from_entry(f) for _i, f in entries]
+            if fps is None:
+                submit(name)
+    skipped = expired = 0
     for name in names:
         raw: Any = producer.client.hmget(keys.camera(name), "skipped", "expired")
-        totals["skipped"] += int(raw[0] or 0)
-        totals["expired"] += int(raw[1] or 0)
-    return count, latencies, totals
+        skipped += int(raw[0] or 0)
+        expired += int(raw[1] or 0)
+    return FleetRun(len(results) / seconds, latencies, results, skipped, expired)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -114,15 +161,38 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))], 2)
 
 
-def dispatch_p50(producer: FrameProducer, workers: list[str]) -> float | None:
-    import json
+def max_gap_ratio(results: list[Result], cameras: int, workers: int) -> float | None:
+    """Worst time a camera waited between two services, over the no-starvation bound
+    ceil(cameras / workers) x 1.2 service times (service time: median claim-to-claim)."""
+    by_cam: dict[str, list[float]] = {}
+    for r in results:
+        if r.claimed_at is not None:
+            by_cam.setdefault(r.camera_id, []).append(r.claimed_at.timestamp())
+    gaps = [b - a for ts in by_cam.values() for a, b in pairwise(sorted(ts))]
+    if not gaps:
+        return None
+    services = sorted(r.claimed_at.timestamp() for r in results if r.claimed_at)
+    service = statistics.median(b - a for a, b in pairwise(services)) * workers
+    bound = math.ceil(cameras / workers) * 1.2 * service
+    return round(max(gaps) / bound, 3) if bound > 0 else None
 
-    values = []
+
+def heartbeats(producer: FrameProducer, workers: list[str]) -> list[dict[str, Any]]:
+    beats = []
     for w in workers:
         raw: Any = producer.client.get(keys.heartbeat(w))
-        if raw and (v := json.loads(raw).get("dispatch_ms_p50")) is not None:
-            values.append(v)
-    return round(statistics.median(values), 3) if values else None
+        if raw:
+            beats.append(json.loads(raw))
+    return beats
+
+
+def frames_stored(producer: FrameProducer) -> int:
+    """Bytes of JPEG the frame streams hold right now: frames kept x cameras x mean size."""
+    total = 0
+    for cam in producer.cameras():
+        entries: Any = producer.client.xrange(keys.frames(cam))
+        total += sum(len(f.get(b"jpeg", b"")) for _i, f in entries)
+    return total
 
 
 def run_bench(
@@ -132,11 +202,13 @@ def run_bench(
     workers: int,
     cameras: list[int],
     seconds: float,
+    repeats: int = 3,
     warmup: float = 2.0,
-) -> list[Row]:
-    rows = [detector_alone(settings, images, workers, seconds)]
-    ceiling = rows[0].results_per_s
+) -> dict[str, Any]:
     photos = [data for _name, data in load_photos(images)]
+    alone: list[tuple[float, float]] = []
+    flat: dict[int, list[FleetRun]] = {c: [] for c in cameras}
+    light: list[FleetRun] = []
     with ExitStack() as stack:
         url = settings.redis_url or stack.enter_context(EmbeddedRedis()).url
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="is21-bench-")))
@@ -146,39 +218,102 @@ def run_bench(
         procs = start_workers(url, workers, log_dir, prefix="bench")
         stack.callback(stop_workers, procs)
         wait_for_workers(producer, procs, log_dir)
-        for c in cameras:
-            count, latencies, totals = fleet_flat_out(producer, photos, c, seconds, warmup)
-            rate = round(count / seconds, 2)
-            rows.append(
-                Row(
-                    "fleet flat out",
-                    c,
-                    workers,
-                    rate,
-                    ratio=round(rate / ceiling, 3) if ceiling else None,
-                    latency_p50_ms=percentile(latencies, 50),
-                    latency_p99_ms=percentile(latencies, 99),
-                    dispatch_p50_ms=dispatch_p50(producer, [f"bench-{i}" for i in range(workers)]),
-                    **totals,
-                )
+        for _ in range(repeats):
+            alone.append(detector_alone(settings, images, workers, seconds))
+            for c in cameras:
+                flat[c].append(drive(producer, photos, c, seconds, warmup, None, f"{c}"))
+            light.append(drive(producer, photos, 1, seconds, 1.0, 1.0, "light"))
+        names = [f"bench-{i}" for i in range(workers)]
+        beats = heartbeats(producer, names)
+        memory: Any = producer.client.info("memory")
+        stored = frames_stored(producer)
+    preprocess = compare([as_1080p(p) for p in photos], Letterbox(416, 416, "BGR", "top-left"))
+
+    ceiling = statistics.median(rate for rate, _ in alone)
+    per_image = statistics.median(ms for _, ms in alone)
+    rows = [
+        Row(
+            "detector alone",
+            0,
+            workers,
+            round(ceiling, 2),
+            per_image_ms=round(per_image, 2),
+            runs=[round(rate, 2) for rate, _ in alone],
+        )
+    ]
+    for c, runs in [*flat.items(), (0, light)]:
+        rate = statistics.median(r.rate for r in runs)
+        lat = [x for r in runs for x in r.latencies]
+        res = [x for r in runs for x in r.results]
+        ages = [x.queue_ms for x in res]
+        rows.append(
+            Row(
+                "fleet light 1fps" if c == 0 else "fleet flat out",
+                c or 1,
+                workers,
+                round(rate, 2),
+                ratio=None if c == 0 else round(rate / ceiling, 3),
+                latency_p50_ms=percentile(lat, 50),
+                latency_p99_ms=percentile(lat, 99),
+                frame_age_p50_ms=percentile(ages, 50),
+                frame_age_p99_ms=percentile(ages, 99),
+                max_gap_ratio=None
+                if c == 0
+                else statistics.median(
+                    g for r in runs if (g := max_gap_ratio(r.results, c, workers)) is not None
+                ),
+                skipped=sum(r.skipped for r in runs),
+                expired=sum(r.expired for r in runs),
+                runs=[round(r.rate, 2) for r in runs],
             )
-    return rows
+        )
+    dispatch = [b["dispatch_ms_p50"] for b in beats if b.get("dispatch_ms_p50") is not None]
+    return {
+        "cores": os.cpu_count(),
+        "workers": workers,
+        "repeats": repeats,
+        "seconds": seconds,
+        "rows": [r.__dict__ for r in rows],
+        "dispatch_p50_ms": round(statistics.median(dispatch), 3) if dispatch else None,
+        "worker_rss_mb": [round(b["rss_bytes"] / 2**20, 1) for b in beats if b.get("rss_bytes")],
+        "redis_used_memory_mb": round(int(memory.get("used_memory", 0)) / 2**20, 1),
+        # The bound of the issue: frames kept x cameras x mean frame size x 1.25.
+        "redis_memory_bound_mb": round(stored * 1.25 / 2**20, 1),
+        "preprocess_1080p": preprocess,
+        "light_load_target_ms": round(per_image + 3, 2),
+    }
 
 
-def format_table(rows: list[Row]) -> str:
-    head = (
-        f"{'phase':<16} {'cams':>4} {'wkrs':>4} {'results/s':>9} {'ratio':>6} "
-        f"{'lat p50':>8} {'lat p99':>8} {'dispatch p50':>12} {'skipped':>7} {'expired':>7}"
-    )
-    lines = [f"cores: {os.cpu_count()}", head]
-
-    def fmt(v: float | None, unit: str = "") -> str:
+def format_table(report: dict[str, Any]) -> str:
+    def fmt(v: Any, unit: str = "") -> str:
         return "-" if v is None else f"{v}{unit}"
 
-    for r in rows:
+    lines = [
+        f"cores: {report['cores']}   workers: {report['workers']}   repeats: "
+        f"{report['repeats']} x {report['seconds']}s (medians; runs in brackets)",
+        f"{'phase':<17} {'cams':>4} {'results/s':>9} {'ratio':>6} {'lat p50':>9} "
+        f"{'lat p99':>9} {'age p50':>8} {'age p99':>8} {'gap/bound':>9} {'skipped':>7} "
+        f"{'expired':>7}  runs",
+    ]
+    for r in report["rows"]:
         lines.append(
-            f"{r.phase:<16} {r.cameras or '-':>4} {r.workers:>4} {r.results_per_s:>9} "
-            f"{fmt(r.ratio):>6} {fmt(r.latency_p50_ms, 'ms'):>8} {fmt(r.latency_p99_ms, 'ms'):>8} "
-            f"{fmt(r.dispatch_p50_ms, 'ms'):>12} {r.skipped:>7} {r.expired:>7}"
+            f"{r['phase']:<17} {r['cameras'] or '-':>4} {r['results_per_s']:>9} "
+            f"{fmt(r['ratio']):>6} {fmt(r['latency_p50_ms'], 'ms'):>9} "
+            f"{fmt(r['latency_p99_ms'], 'ms'):>9} {fmt(r['frame_age_p50_ms'], 'ms'):>8} "
+            f"{fmt(r['frame_age_p99_ms'], 'ms'):>8} {fmt(r['max_gap_ratio']):>9} "
+            f"{r['skipped']:>7} {r['expired']:>7}  {r['runs']}"
         )
+    alone = report["rows"][0]
+    lines += [
+        f"detector alone: {alone['per_image_ms']} ms per image per process; light-load "
+        f"target (that + 3 ms): {report['light_load_target_ms']} ms",
+        f"dispatch overhead per frame (workers' own p50): {report['dispatch_p50_ms']} ms",
+        f"worker RSS: {report['worker_rss_mb']} MB   redis used_memory: "
+        f"{report['redis_used_memory_mb']} MB (bound: frames kept x mean size x 1.25 = "
+        f"{report['redis_memory_bound_mb']} MB)",
+        f"1080p frame -> 416x416 input: reduced-scale decode "
+        f"{report['preprocess_1080p']['reduced_ms']} ms vs plain "
+        f"{report['preprocess_1080p']['plain_ms']} ms (ratio "
+        f"{report['preprocess_1080p']['ratio']})",
+    ]
     return "\n".join(lines)

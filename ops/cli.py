@@ -112,20 +112,19 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from dataclasses import asdict
-
     from ops.bench import format_table, run_bench
 
     if settings.intra_op_threads == 0:
         settings = settings.model_copy(update={"intra_op_threads": 1})
-    rows = run_bench(
+    report = run_bench(
         settings,
         images=Path(args.images),
         workers=args.workers,
         cameras=[int(c) for c in args.cameras.split(",")],
         seconds=args.seconds,
+        repeats=args.repeats,
     )
-    print(json.dumps([asdict(r) for r in rows]) if args.json else format_table(rows))
+    print(json.dumps(report) if args.json else format_table(report))
     return 0
 
 
@@ -299,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", default="../shared/samples/coco")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--cameras", default="1,8,30", help="comma-separated camera counts")
-    p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per phase")
+    p.add_argument("--seconds", type=float, default=8.0, help="measured seconds per phase")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved repeats (medians)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
     return parser

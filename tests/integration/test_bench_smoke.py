@@ -24,6 +24,8 @@ def test_bench_smoke() -> None:
             "1",
             "--cameras",
             "1,3",
+            "--repeats",
+            "1",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -36,14 +38,20 @@ def test_bench_smoke() -> None:
         },
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    rows = json.loads(out.stdout)
+    report = json.loads(out.stdout)
+    rows = report["rows"]
     assert [(r["phase"], r["cameras"]) for r in rows] == [
         ("detector alone", 0),
         ("fleet flat out", 1),
         ("fleet flat out", 3),
+        ("fleet light 1fps", 1),
     ]
-    assert rows[0]["results_per_s"] > 0
-    for r in rows[1:]:
+    assert rows[0]["results_per_s"] > 0 and rows[0]["per_image_ms"] > 0
+    for r in rows[1:3]:
         assert r["results_per_s"] > 0 and 0 < r["ratio"] < 5
         assert 0 < r["latency_p50_ms"] <= r["latency_p99_ms"]
-        assert r["dispatch_p50_ms"] is not None and r["dispatch_p50_ms"] >= 0
+        assert 0 <= r["frame_age_p50_ms"] <= r["frame_age_p99_ms"]
+    assert rows[2]["max_gap_ratio"] is not None and rows[2]["max_gap_ratio"] > 0
+    assert report["dispatch_p50_ms"] is not None and report["dispatch_p50_ms"] >= 0
+    assert len(report["worker_rss_mb"]) == 1 and 20 < report["worker_rss_mb"][0] < 2000
+    assert report["redis_used_memory_mb"] > 0
