@@ -51,7 +51,10 @@ class Settings(BaseSettings):
     lease_ttl: float = Field(default=5.0, gt=0, description="seconds a camera claim lives")
     job_budget: float = Field(default=30.0, gt=0, description="seconds one RQ job serves")
     job_queued_ttl: float = Field(
-        default=10.0, gt=0, description="seconds a queued dispatch job keeps its lease"
+        default=3.0,
+        gt=0,
+        description="seconds a queued dispatch job keeps its lease; a job lost by a worker "
+        "stopping as it dequeued it is replaced after this",
     )
     heartbeat_ttl: float = Field(default=10.0, gt=0)
     heartbeat_interval: float = Field(default=2.0, gt=0)

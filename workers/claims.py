@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 
-from producer.connection import load_script
+from producer.connection import load_script, run_scripts
 from schemas import codec, keys
 from schemas.results import Result
 from schemas.settings import Settings
@@ -37,10 +38,11 @@ class ClaimScripts:
         self._claim = load_script(client, "workers", "claim.lua")
         self._publish = load_script(client, "workers", "publish.lua")
 
-    def claim(self, job_id: str) -> Claim | str | None:
-        reply = self._claim(
-            keys=[keys.READY, keys.LEASES, keys.JOBS, keys.WORKERS, keys.SCHEMA],
-            args=[
+    def _claim_call(self, job_id: str) -> tuple[Script, list[Any], list[Any]]:
+        return (
+            self._claim,
+            [keys.READY, keys.LEASES, keys.JOBS, keys.WORKERS, keys.SCHEMA],
+            [
                 keys.PREFIX,
                 job_id,
                 int(self.settings.lease_ttl * 1000),
@@ -48,6 +50,51 @@ class ClaimScripts:
                 int(self.settings.max_frame_age * 1000),
             ],
         )
+
+    def _publish_call(self, job_id: str, result: Result) -> tuple[Script, list[Any], list[Any]]:
+        result.published_at = datetime.now(UTC)
+        return (
+            self._publish,
+            [
+                keys.camera(result.camera_id),
+                keys.results(result.camera_id),
+                keys.EVENTS,
+                keys.LEASES,
+                keys.READY,
+                keys.WAKE,
+                keys.INFERENCE_HISTOGRAM,
+            ],
+            [
+                result.camera_id,
+                job_id,
+                result.seq,
+                result.status,
+                result.primary_event,
+                codec.encode(result),
+                int(result.is_event),
+                self.settings.events_maxlen,
+                keys.inference_bucket(result.processing_ms),
+                result.processing_ms,
+            ],
+        )
+
+    def claim(self, job_id: str) -> Claim | str | None:
+        (reply,) = run_scripts(self.client, [self._claim_call(job_id)])
+        return self._read_claim(reply)
+
+    def publish(self, job_id: str, result: Result) -> bool:
+        """Publish the result and release the camera, unless this job's claim has lapsed."""
+        (published,) = run_scripts(self.client, [self._publish_call(job_id, result)])
+        return bool(published)
+
+    def publish_and_claim(self, job_id: str, result: Result) -> tuple[bool, Claim | str | None]:
+        """Both in one round trip: the frame's result out, the next camera in."""
+        published, reply = run_scripts(
+            self.client, [self._publish_call(job_id, result), self._claim_call(job_id)]
+        )
+        return bool(published), self._read_claim(reply)
+
+    def _read_claim(self, reply: Any) -> Claim | str | None:
         if reply is None:
             return None
         if reply == b"retire":
@@ -67,31 +114,3 @@ class ClaimScripts:
             datetime.now(UTC),
             schema_version.decode(),
         )
-
-    def publish(self, job_id: str, result: Result) -> bool:
-        """Publish the result and release the camera, unless this job's claim has lapsed."""
-        result.published_at = datetime.now(UTC)
-        published = self._publish(
-            keys=[
-                keys.camera(result.camera_id),
-                keys.results(result.camera_id),
-                keys.EVENTS,
-                keys.LEASES,
-                keys.READY,
-                keys.WAKE,
-                keys.INFERENCE_HISTOGRAM,
-            ],
-            args=[
-                result.camera_id,
-                job_id,
-                result.seq,
-                result.status,
-                result.primary_event,
-                codec.encode(result),
-                int(result.is_event),
-                self.settings.events_maxlen,
-                keys.inference_bucket(result.processing_ms),
-                result.processing_ms,
-            ],
-        )
-        return bool(published)

@@ -136,6 +136,14 @@ class Engine:
 
     def publish(self, job_id: str, result: Result) -> None:
         self.scripts.publish(job_id, result)
+        self.log_result(result)
+
+    def publish_and_claim(self, job_id: str, result: Result) -> Claim | str | None:
+        _published, claim = self.scripts.publish_and_claim(job_id, result)
+        self.log_result(result)
+        return claim
+
+    def log_result(self, result: Result) -> None:
         log.info(
             "frame %s/%s: %s",
             result.camera_id,
@@ -184,26 +192,43 @@ class Engine:
     def serve(self, job_id: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.settings.job_budget
         served = 0
-        while not self.stopping.is_set() and (left := deadline - time.monotonic()) > 0:
-            started = time.perf_counter()
-            claim = self.scripts.claim(job_id)
+        claim: Claim | str | None = None  # claimed with the previous frame's publish
+        started = time.perf_counter()
+        while True:
+            finishing = self.stopping.is_set() or time.monotonic() >= deadline
+            if claim is None:
+                if finishing:
+                    break
+                started = time.perf_counter()
+                claim = self.scripts.claim(job_id)
+                if claim is None:
+                    # Idle: sleep until a camera becomes ready, but wake at least every
+                    # second to keep this job's lease fresh and notice a stop request.
+                    left = max(deadline - time.monotonic(), 0.01)
+                    self.client.blpop([keys.WAKE], timeout=min(1.0, left))
+                    self.swap_models()
+                    continue
             if claim == "retire":
                 return {"served": served, "retired": True}
-            if claim is None:
-                # Idle: sleep until a camera becomes ready, but wake at least every second
-                # to keep this job's lease fresh and notice a stop request.
-                self.client.blpop([keys.WAKE], timeout=min(1.0, max(left, 0.01)))
-                self.swap_models()
-                continue
             assert isinstance(claim, Claim)
             self.swap_models()
             self.follow_schema(claim.schema_version)
             result = self.detect(claim)
-            self.publish(job_id, result)
-            # Everything this frame cost besides decode and inference: the claim and
-            # publish round trips, encoding, logging.
-            dispatch_ms = (time.perf_counter() - started) * 1000 - result.processing_ms
-            self.stats.record(result.status == "ok", result.processing_ms, dispatch_ms)
+            if self.stopping.is_set() or time.monotonic() >= deadline:
+                self.publish(job_id, result)
+                claim = None
+            else:
+                # One round trip: this frame's result out, the next camera claimed.
+                claim = self.publish_and_claim(job_id, result)
+            # Everything this frame cost besides decode and inference: round trips,
+            # encoding, logging.
+            now = time.perf_counter()
+            self.stats.record(
+                result.status == "ok",
+                result.processing_ms,
+                (now - started) * 1000 - result.processing_ms,
+            )
+            started = now
             served += 1
         if self.stopping.is_set():
             # Leave the live set first, so the handover sizes dispatch without this worker.

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import redis
 
-from producer import FrameProducer
+from producer import FrameProducer, WaitTimeout
 from schemas import keys
 from tests.conftest import ROOT, SAMPLES, Fleet
 from tests.samples import photo
@@ -64,14 +64,29 @@ def test_replay(fleet: Fleet, client: redis.Redis) -> None:
 def test_frames_survive_the_last_worker_stopping(
     fleet_factory: Callable[..., Fleet], producer: FrameProducer, client: redis.Redis
 ) -> None:
-    """The lost wake-up at its sharpest: the only worker leaves as a frame arrives."""
-    fleet = fleet_factory(1)
+    """The lost wake-up at its sharpest: the only worker leaves as a frame arrives.
+
+    A worker stopped while dequeuing its first job loses that job; its lease runs out
+    (IS21_JOB_QUEUED_TTL) before a new one is queued, so the frame must not expire first.
+    """
+    fleet = fleet_factory(1, IS21_MAX_FRAME_AGE="60")
     ticket = producer.submit("lone", photo("COCO_val2014_000000181586.jpg"))
     assert ticket.fallback is None
     assert fleet.stop() == [0], fleet.logs()
     fleet.start("late")
     fleet.wait_alive(client, 1)
-    assert producer.wait(ticket, timeout=30).seq == ticket.seq
+    try:
+        result = producer.wait(ticket, timeout=30)
+    except WaitTimeout as exc:
+        state = {
+            k: client.zrange(k, 0, -1, withscores=True)
+            for k in (keys.READY, keys.LEASES, keys.JOBS, keys.WORKERS)
+        }
+        raise AssertionError(
+            f"{state}\n{client.hgetall(keys.camera('lone'))}\n"
+            f"{client.lrange('rq:queue:is21', 0, -1)}\n{fleet.logs()}"
+        ) from exc
+    assert result.seq == ticket.seq
 
 
 def test_a_lost_job_is_replaced_without_new_frames(
