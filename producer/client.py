@@ -248,7 +248,7 @@ class FrameProducer:
                 stream = keys.results(cam)
                 if stream not in positions:
                     # Pin '$' to an id now: XREAD's '$' would drop what arrives between reads.
-                    positions[stream] = self._last_id(stream) if since == "$" else since
+                    positions[stream] = self.stream_last_id(stream) if since == "$" else since
             if not positions:
                 time.sleep(block)
                 continue
@@ -260,6 +260,6 @@ class FrameProducer:
                     positions[stream.decode()] = entry_id.decode()
                     yield result_from_entry(fields)
 
-    def _last_id(self, stream: str) -> str:
+    def stream_last_id(self, stream: str) -> str:
         last: Any = self.client.xrevrange(stream, count=1)
         return last[0][0].decode() if last else "0-0"
