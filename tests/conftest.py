@@ -113,6 +113,20 @@ class Fleet:
         return codes
 
 
+def run_is21(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """The is21 command as a user runs it: from the repository root, with only ``env``."""
+    return subprocess.run(
+        [sys.executable, "-m", "ops", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"PATH": "/usr/bin:/bin", **env},
+    )
+
+
 def fleet_env(url: str, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IS21_")}
     defaults = {

@@ -3,39 +3,29 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from tests.conftest import MODEL_DIR, ROOT, require_shared
+from tests.conftest import MODEL_DIR, require_shared, run_is21
 
 
 def test_bench_smoke() -> None:
     require_shared()
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ops",
-            "bench",
-            "--json",
-            "--seconds",
-            "1",
-            "--workers",
-            "1",
-            "--cameras",
-            "1,3",
-            "--repeats",
-            "1",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    out = run_is21(
+        "bench",
+        "--json",
+        "--seconds",
+        "1",
+        "--workers",
+        "1",
+        "--cameras",
+        "1,3",
+        "--repeats",
+        "1",
         env={
             "IS21_MODEL_DIR": str(MODEL_DIR),
             "PATH": "/usr/bin:/bin",
             "IS21_LOG_LEVEL": "WARNING",
         },
+        timeout=180,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(out.stdout)

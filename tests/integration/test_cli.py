@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 
@@ -12,19 +11,12 @@ import redis
 
 from producer import FrameProducer, WaitTimeout
 from schemas import keys
-from tests.conftest import ROOT, SAMPLES, Fleet
+from tests.conftest import SAMPLES, Fleet, run_is21
 from tests.samples import photo
 
 
 def is21(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ops", *args],
-        cwd=ROOT,
-        env=fleet.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_is21(*args, env=fleet.env, timeout=120)
 
 
 def test_submit_and_wait(fleet: Fleet) -> None:
@@ -105,34 +97,19 @@ def test_a_lost_job_is_replaced_without_new_frames(
 
 
 def test_demo_names_the_missing_redis_package() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "ops", "demo"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/nonexistent"},
-    )
+    out = run_is21("demo", env={"PATH": "/nonexistent"}, timeout=60)
     assert out.returncode == 1
     assert "redis-server not found" in out.stderr and "apt-get install redis-server" in out.stderr
 
 
 def test_unreachable_redis_is_a_clear_error() -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ops",
-            "submit",
-            "--camera",
-            "a",
-            str(SAMPLES / "COCO_val2014_000000181586.jpg"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    out = run_is21(
+        "submit",
+        "--camera",
+        "a",
+        str(SAMPLES / "COCO_val2014_000000181586.jpg"),
         env={"PATH": "/usr/bin:/bin", "IS21_REDIS_URL": "redis://:pw@127.0.0.1:1/0"},
+        timeout=60,
     )
     assert out.returncode == 1
     assert "not submitted: redis unreachable" in out.stderr and ":pw@" not in out.stderr

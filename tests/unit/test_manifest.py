@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import MODEL_DIR, ROOT, require_shared
+from tests.conftest import MODEL_DIR, require_shared, run_is21
 from workers.manifest import REPO_MANIFEST, ModelError, load_manifest, verify
 
 EXPECTED_SHA = "695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14"
@@ -56,17 +54,14 @@ def test_worker_refuses_to_start_without_a_good_model(
 ) -> None:
     if content is not None:
         (tmp_path / "yolox_nano.onnx").write_bytes(content)
-    out = subprocess.run(
-        [sys.executable, "-m", "ops", "worker"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    out = run_is21(
+        "worker",
         env={
             "IS21_MODEL_DIR": str(tmp_path),
             "PATH": "/usr/bin:/bin",
             "IS21_REDIS_URL": "redis://127.0.0.1:1/0",
         },
+        timeout=60,
     )
     assert out.returncode == 2
     assert "yolox_nano.onnx" in out.stderr and EXPECTED_SHA in out.stderr

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import onnx
 import pytest
 
 from ops.models import install_model, rollback_model, sample_jpeg, verify_models
-from tests.conftest import MODEL_DIR, ROOT, require_shared
+from tests.conftest import MODEL_DIR, require_shared, run_is21
 from workers.manifest import REPO_MANIFEST, ModelError, load_manifest, sha256_of
 
 NAME = "yolox-nano-coco"
@@ -131,17 +130,15 @@ def test_rollback_needs_a_previous_file(deploy: tuple[Path, Path]) -> None:
 def test_cli_verify_names_each_bad_file(deploy: tuple[Path, Path]) -> None:
     manifest, models = deploy
     (models / "yolox_nano.onnx").write_bytes(b"garbage")
-    out = subprocess.run(
-        [sys.executable, "-m", "ops", "models", "verify"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    out = run_is21(
+        "models",
+        "verify",
         env={
             "PATH": "/usr/bin:/bin",
             "IS21_MODEL_DIR": str(models),
             "IS21_MANIFEST": str(manifest),
         },
+        timeout=60,
     )
     assert out.returncode == 1
     assert "BAD" in out.stdout and "yolox_nano.onnx" in out.stdout and "expected" in out.stdout
@@ -152,14 +149,7 @@ def test_cli_install_and_rollback(deploy: tuple[Path, Path], tmp_path: Path) -> 
     env = {"PATH": "/usr/bin:/bin", "IS21_MODEL_DIR": str(models), "IS21_MANIFEST": str(manifest)}
 
     def is21(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "ops", "models", *args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
+        return run_is21("models", *args, env=env, timeout=120)
 
     out = is21("install", str(retrained(tmp_path)), "--name", NAME)
     assert out.returncode == 0, out.stderr

@@ -7,15 +7,13 @@ does with every failure code, and that it releases the runtime.
 from __future__ import annotations
 
 import platform
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 
-from tests.conftest import MODEL_DIR, ROOT
+from tests.conftest import MODEL_DIR, run_is21
 from workers.backends.rknn import BackendUnavailable, RknnBackend, load_rknnlite
 
 
@@ -99,16 +97,15 @@ def test_none_output_is_an_error() -> None:
 def test_rknn_refused_off_aarch64() -> None:
     with pytest.raises(BackendUnavailable, match="only on aarch64"):
         load_rknnlite()
-    out = subprocess.run(
-        [sys.executable, "-m", "ops", "worker", "--backend", "rknn"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    out = run_is21(
+        "worker",
+        "--backend",
+        "rknn",
         env={
             "PATH": "/usr/bin:/bin",
             "IS21_MODEL_DIR": str(MODEL_DIR),
             "IS21_REDIS_URL": "redis://127.0.0.1:1/0",
         },
+        timeout=60,
     )
     assert out.returncode == 2 and "only on aarch64" in out.stderr
