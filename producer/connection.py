@@ -45,18 +45,19 @@ def run_scripts(client: redis.Redis, calls: list[tuple[Script, list[Any], list[A
     """Several scripts in one round trip.
 
     redis-py's pipelined ``Script`` asks ``SCRIPT EXISTS`` before every execute; plain
-    EVALSHA saves that round trip, and a Redis that lost its scripts (a restart) gets them
-    loaded again and the calls repeated once.
+    EVALSHA saves that round trip. A script Redis does not know (first use, or a restart)
+    is loaded and run again on its own: only the calls that failed, because the others
+    have already taken effect (a claim that ran must not run twice).
     """
-    for attempt in range(2):
-        pipe = client.pipeline(transaction=False)
-        for script, ks, args in calls:
-            pipe.evalsha(script.sha, len(ks), *ks, *args)
-        try:
-            return list(pipe.execute())
-        except NoScriptError:
-            if attempt:
-                raise
-            for script, _ks, _args in calls:
-                client.script_load(script.script)
-    raise AssertionError("unreachable")
+    pipe = client.pipeline(transaction=False)
+    for script, ks, args in calls:
+        pipe.evalsha(script.sha, len(ks), *ks, *args)
+    replies = list(pipe.execute(raise_on_error=False))
+    for i, reply in enumerate(replies):
+        if isinstance(reply, NoScriptError):
+            script, ks, args = calls[i]
+            client.script_load(script.script)
+            replies[i] = client.evalsha(script.sha, len(ks), *ks, *args)
+        elif isinstance(reply, Exception):
+            raise reply
+    return replies
