@@ -60,6 +60,8 @@ class Heartbeat:
                 self.after_beat()
             except redis.RedisError as exc:
                 log.warning("heartbeat failed: %s", exc)
+            except Exception:  # the thread must outlive any single bad beat
+                log.exception("heartbeat or dispatch check failed")
 
     def stop(self) -> None:
         """Say goodbye at once, so dispatch stops counting this worker."""
