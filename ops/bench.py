@@ -10,11 +10,14 @@ would mostly measure that drift.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import multiprocessing as mp
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -23,8 +26,13 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from rq import Queue
+from rq.serializers import JSONSerializer
+
 from ops.demo import start_workers, stop_workers, wait_for_workers
 from ops.embedded_redis import EmbeddedRedis
+from ops.naive_baseline import QUEUE as NAIVE_QUEUE
+from ops.naive_baseline import detect_frame
 from ops.preprocess_bench import as_1080p, compare
 from producer import FrameProducer
 from producer.client import result_from_entry
@@ -108,6 +116,7 @@ def drive(
     warmup: float,
     fps: float | None,
     tag: str,
+    naive: Queue | None = None,
 ) -> FleetRun:
     """Flat out (fps None): a camera gets its next frame as soon as its result is out, so
     every camera always has a frame waiting once cameras > workers. Light: each camera
@@ -123,7 +132,11 @@ def drive(
 
     def submit(name: str) -> None:
         nonlocal n
-        producer.submit(name, photos[n % len(photos)])
+        if naive is None:
+            producer.submit(name, photos[n % len(photos)])
+        else:  # one RQ job per frame, the frame inside it
+            jpeg = base64.b64encode(photos[n % len(photos)]).decode()
+            naive.enqueue(detect_frame, name, n, jpeg)
         submitted_at[name] = time.perf_counter()
         n += 1
 
@@ -213,24 +226,41 @@ def run_bench(
     alone: list[tuple[float, float]] = []
     flat: dict[int, list[FleetRun]] = {c: [] for c in cameras}
     light: list[FleetRun] = []
+    naive: list[FleetRun] = []
     with ExitStack() as stack:
-        url = settings.redis_url or stack.enter_context(EmbeddedRedis()).url
+        # Always a private redis-server: the bench writes and deletes freely, and must
+        # never do so in a Redis someone points IS21_REDIS_URL at.
+        url = stack.enter_context(EmbeddedRedis()).url
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="is21-bench-")))
         producer = FrameProducer.from_url(url, settings)
-        producer.client.flushdb()
         os.environ.setdefault("IS21_INTRA_OP_THREADS", str(settings.intra_op_threads))
         procs = start_workers(url, workers, log_dir, prefix="bench")
         stack.callback(stop_workers, procs)
         wait_for_workers(producer, procs, log_dir)
+        naive_procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "ops.naive_baseline"],
+                env={**os.environ, "IS21_REDIS_URL": url},
+                stdout=subprocess.DEVNULL,
+                stderr=(log_dir / "naive.log").open("wb"),
+            )
+            for _ in range(workers)
+        ]
+        stack.callback(stop_workers, naive_procs)
+        naive_queue = Queue(NAIVE_QUEUE, connection=producer.client, serializer=JSONSerializer)
         for _ in range(repeats):
             alone.append(detector_alone(settings, images, workers, seconds))
             for c in cameras:
                 flat[c].append(drive(producer, photos, c, seconds, warmup, None, f"{c}"))
             light.append(drive(producer, photos, 1, seconds, 1.0, 1.0, "light"))
+            # Memory of the fleet's own keys, before the naive jobs add theirs.
+            memory: Any = producer.client.info("memory")
+            stored = frames_stored(producer)
+            naive.append(
+                drive(producer, photos, max(cameras), seconds, warmup, None, "naive", naive_queue)
+            )
         names = [f"bench-{i}" for i in range(workers)]
         beats = heartbeats(producer, names)
-        memory: Any = producer.client.info("memory")
-        stored = frames_stored(producer)
     preprocess = compare([as_1080p(p) for p in photos], Letterbox(416, 416, "BGR", "top-left"))
 
     ceiling = statistics.median(rate for rate, _ in alone)
@@ -245,15 +275,15 @@ def run_bench(
             runs=[round(rate, 2) for rate, _ in alone],
         )
     ]
-    for c, runs in [*flat.items(), (0, light)]:
+    for c, runs in [*flat.items(), (0, light), (-1, naive)]:
         rate = statistics.median(r.rate for r in runs)
         lat = [x for r in runs for x in r.latencies]
         res = [x for r in runs for x in r.results]
-        ages = [x.queue_ms for x in res]
+        ages = [x.queue_ms for x in res] if c >= 0 else []  # naive jobs keep no claim time
         rows.append(
             Row(
-                "fleet light 1fps" if c == 0 else "fleet flat out",
-                c or 1,
+                {0: "fleet light 1fps", -1: "naive RQ per frame"}.get(c, "fleet flat out"),
+                c if c > 0 else (1 if c == 0 else max(cameras)),
                 workers,
                 round(rate, 2),
                 ratio=None if c == 0 else round(rate / ceiling, 3),
@@ -263,7 +293,7 @@ def run_bench(
                 processing_p50_ms=percentile([x.processing_ms for x in res], 50),
                 frame_age_p99_ms=percentile(ages, 99),
                 max_gap_ratio=None
-                if c == 0
+                if c <= 0
                 else statistics.median(
                     g for r in runs if (g := max_gap_ratio(r.results, c, workers)) is not None
                 ),
@@ -309,10 +339,11 @@ def format_table(report: dict[str, Any]) -> str:
             f"{r['skipped']:>7} {r['expired']:>7}  {r['runs']}"
         )
     alone = report["rows"][0]
+    light = next(r for r in report["rows"] if r["phase"] == "fleet light 1fps")
     lines += [
         f"detector alone: {alone['per_image_ms']} ms per image per process; light-load "
         f"target (that + 3 ms): {report['light_load_target_ms']} ms; in the light phase "
-        f"the worker's own decode+inference p50 was {report['rows'][-1]['processing_p50_ms']} ms",
+        f"the worker's own decode+inference p50 was {light['processing_p50_ms']} ms",
         f"dispatch overhead per frame (workers' own p50): {report['dispatch_p50_ms']} ms",
         f"worker RSS: {report['worker_rss_mb']} MB   redis used_memory: "
         f"{report['redis_used_memory_mb']} MB (bound: frames kept x mean size x 1.25 = "

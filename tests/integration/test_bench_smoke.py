@@ -35,7 +35,9 @@ def test_bench_smoke() -> None:
         ("fleet flat out", 1),
         ("fleet flat out", 3),
         ("fleet light 1fps", 1),
+        ("naive RQ per frame", 3),
     ]
+    assert rows[4]["results_per_s"] > 0 and rows[4]["ratio"] > 0
     assert rows[0]["results_per_s"] > 0 and rows[0]["per_image_ms"] > 0
     for r in rows[1:3]:
         assert r["results_per_s"] > 0 and 0 < r["ratio"] < 5
