@@ -227,6 +227,8 @@ def run_bench(
     flat: dict[int, list[FleetRun]] = {c: [] for c in cameras}
     light: list[FleetRun] = []
     naive: list[FleetRun] = []
+    memory: Any = None
+    stored = 0
     with ExitStack() as stack:
         # Always a private redis-server: the bench writes and deletes freely, and must
         # never do so in a Redis someone points IS21_REDIS_URL at.
@@ -253,9 +255,9 @@ def run_bench(
             for c in cameras:
                 flat[c].append(drive(producer, photos, c, seconds, warmup, None, f"{c}"))
             light.append(drive(producer, photos, 1, seconds, 1.0, 1.0, "light"))
-            # Memory of the fleet's own keys, before the naive jobs add theirs.
-            memory: Any = producer.client.info("memory")
-            stored = frames_stored(producer)
+            if memory is None:  # the fleet's own keys, before any naive job adds its own
+                memory = producer.client.info("memory")
+                stored = frames_stored(producer)
             naive.append(
                 drive(producer, photos, max(cameras), seconds, warmup, None, "naive", naive_queue)
             )
