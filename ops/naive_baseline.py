@@ -17,9 +17,10 @@ from schemas import codec, keys
 from schemas.events import DEFAULT_SCHEMA
 from schemas.results import Result
 from schemas.settings import Settings
+from workers.detector import Detector
 
 QUEUE = "is21-naive"
-_detectors: list = []  # type: ignore[type-arg]
+_detectors: list[Detector] = []
 
 
 def detect_frame(camera_id: str, seq: int, jpeg_b64: str) -> None:
