@@ -7,11 +7,13 @@ msgpack payloads are bytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.client import Pipeline
 from redis.commands.core import AsyncScript, Script
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
@@ -41,8 +43,12 @@ def load_script(client: redis.Redis, package: str, name: str) -> Script:
     return script
 
 
-def run_scripts(client: redis.Redis, calls: list[tuple[Script, list[Any], list[Any]]]) -> list[Any]:
-    """Several scripts in one round trip.
+def run_scripts(
+    client: redis.Redis,
+    calls: list[tuple[Script, list[Any], list[Any]]],
+    then: Callable[[Pipeline], object] | None = None,
+) -> list[Any]:
+    """Several scripts in one round trip, and after them whatever ``then`` adds.
 
     redis-py's pipelined ``Script`` asks ``SCRIPT EXISTS`` before every execute; plain
     EVALSHA saves that round trip. A script Redis does not know (first use, or a restart)
@@ -52,9 +58,11 @@ def run_scripts(client: redis.Redis, calls: list[tuple[Script, list[Any], list[A
     pipe = client.pipeline(transaction=False)
     for script, ks, args in calls:
         pipe.evalsha(script.sha, len(ks), *ks, *args)
+    if then is not None:
+        then(pipe)
     replies = list(pipe.execute(raise_on_error=False))
     for i, reply in enumerate(replies):
-        if isinstance(reply, NoScriptError):
+        if isinstance(reply, NoScriptError) and i < len(calls):
             script, ks, args = calls[i]
             client.script_load(script.script)
             replies[i] = client.evalsha(script.sha, len(ks), *ks, *args)

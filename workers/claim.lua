@@ -2,14 +2,25 @@
 -- Older unserved frames of that camera are counted as skipped; a newest frame older
 -- than the age limit is counted as expired. Cameras whose holder's lease ran out (a
 -- killed worker) are made ready again first.
+--
+-- Reservation ("the next camera in hand"): with ARGV[7] = '1', after a claim the script
+-- also takes the next ready camera off the queue for this job, without choosing its
+-- frame. The job passes it back (ARGV[6]) with its next claim, which then picks that
+-- camera's newest frame at that moment; knowing the camera one round trip early lets the
+-- worker fetch the JPEG in the same round trip as the claim. A reservation is a lease
+-- like a claim: one that is not used in time goes back to the queue with its place.
+--
 -- KEYS: 1 ready  2 leases  3 jobs  4 workers  5 schema
 -- ARGV: 1 key prefix  2 job id  3 camera lease ms  4 job lease ms  5 max frame age ms
+--       6 camera reserved by this job ('' for none)  7 reserve the next camera ('1'/'0')
 -- Returns false (nothing ready), 'retire' (this job's lease was lost and enough other
--- jobs are live), or {camera, frame id, seq, skipped, queue ms, schema version}; the
--- worker then reads the frame itself with XRANGE, so the JPEG never passes through Lua.
+-- jobs are live), or {camera, frame id, seq, skipped, queue ms, schema version,
+-- reserved camera or ''}; the worker then reads the frame itself with XRANGE, so the JPEG
+-- never passes through Lua.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local prefix, job = ARGV[1], ARGV[2]
+local lease_ms = tonumber(ARGV[3])
 
 if not redis.call('ZSCORE', KEYS[3], job) then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
@@ -19,49 +30,100 @@ end
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), job)
 
 for _, cam in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
-  -- The holder died with the frame at claimed_seq in hand. Serve that frame again once
-  -- (it is still the newest unless newer ones arrived, which then supersede it); a frame
-  -- that was in hand for two lost leases gets an error result instead of a third try.
   local ckey = prefix .. 'camera:' .. cam
   redis.call('ZREM', KEYS[2], cam)
   redis.call('HDEL', ckey, 'holder')
-  redis.call('HINCRBY', ckey, 'leases_expired', 1)
-  local lost = tonumber(redis.call('HGET', ckey, 'claimed_seq'))
-  local lost_id = redis.call('HGET', ckey, 'claimed_id')
-  if redis.call('HGET', ckey, 'lost_id') == lost_id then
-    redis.call('HINCRBY', ckey, 'failed', 1)
-    redis.call('HSET', ckey, 'published_seq', lost)
-    local err = 'frame lost twice: the workers holding it stopped before publishing'
-    redis.call('XADD', prefix .. 'results:' .. cam, '*', 'seq', lost, 'status', 'error',
-               'primary_event', 'no_event', 'data', cmsgpack.pack({camera_id = cam,
-               frame_id = lost_id, seq = lost, status = 'error', error = err}))
-  else
-    redis.call('HSET', ckey, 'lost_id', lost_id, 'claimed_seq', lost - 1)
-  end
   local since = redis.call('HGET', ckey, 'pending_since') or now
+  local reserved_since = redis.call('HGET', ckey, 'reserved_since')
+  if reserved_since then
+    -- A reservation: no frame was in hand, the camera just gets its place back.
+    since = reserved_since
+    redis.call('HDEL', ckey, 'reserved', 'reserved_since')
+  else
+    -- The holder died with the frame at claimed_seq in hand. Serve that frame again once
+    -- (it is still the newest unless newer ones arrived, which then supersede it); a
+    -- frame that was in hand for two lost leases gets an error result, not a third try.
+    redis.call('HINCRBY', ckey, 'leases_expired', 1)
+    local lost = tonumber(redis.call('HGET', ckey, 'claimed_seq'))
+    local lost_id = redis.call('HGET', ckey, 'claimed_id')
+    if redis.call('HGET', ckey, 'lost_id') == lost_id then
+      redis.call('HINCRBY', ckey, 'failed', 1)
+      redis.call('HSET', ckey, 'published_seq', lost)
+      local err = 'frame lost twice: the workers holding it stopped before publishing'
+      redis.call('XADD', prefix .. 'results:' .. cam, '*', 'seq', lost, 'status', 'error',
+                 'primary_event', 'no_event', 'data', cmsgpack.pack({camera_id = cam,
+                 frame_id = lost_id, seq = lost, status = 'error', error = err}))
+    else
+      redis.call('HSET', ckey, 'lost_id', lost_id, 'claimed_seq', lost - 1)
+    end
+  end
   redis.call('HDEL', ckey, 'pending_since')
   redis.call('ZADD', KEYS[1], 'NX', since, cam)
 end
 
-while true do
-  local popped = redis.call('ZPOPMIN', KEYS[1])
-  if #popped == 0 then return false end
-  local cam = popped[1]
-  local ckey = prefix .. 'camera:' .. cam
+-- The camera's newest frame, if it has one not yet served: {id, seq, skipped} or nil.
+local function newest(ckey)
   local state = redis.call('HMGET', ckey, 'last_id', 'last_seq', 'claimed_seq')
   local id, seq, last = state[1], tonumber(state[2]), tonumber(state[3] or '0')
-  if id and seq and seq > last then
-    local skipped = seq - last - 1
-    redis.call('HSET', ckey, 'claimed_seq', seq, 'claimed_id', id)
-    if skipped > 0 then redis.call('HINCRBY', ckey, 'skipped', skipped) end
-    local age = now - tonumber(string.match(id, '^(%d+)'))
-    if age > tonumber(ARGV[5]) then
-      redis.call('HINCRBY', ckey, 'expired', 1)
-    else
-      redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), cam)
-      redis.call('HSET', ckey, 'holder', job)
-      local version = redis.call('HGET', KEYS[5], 'version') or ''
-      return {cam, id, seq, skipped, age, version}
+  if id and seq and seq > last then return {id, seq, seq - last - 1} end
+  return nil
+end
+
+-- Take the camera's newest frame into this job's hand; nil if it is too old to serve.
+local function take(cam)
+  local ckey = prefix .. 'camera:' .. cam
+  local frame = newest(ckey)
+  if not frame then return nil end
+  local id, seq, skipped = frame[1], frame[2], frame[3]
+  redis.call('HSET', ckey, 'claimed_seq', seq, 'claimed_id', id)
+  if skipped > 0 then redis.call('HINCRBY', ckey, 'skipped', skipped) end
+  local age = now - tonumber(string.match(id, '^(%d+)'))
+  if age > tonumber(ARGV[5]) then
+    redis.call('HINCRBY', ckey, 'expired', 1)
+    return nil
+  end
+  redis.call('ZADD', KEYS[2], now + lease_ms, cam)
+  redis.call('HSET', ckey, 'holder', job)
+  return {cam, id, seq, skipped, age}
+end
+
+local claimed = nil
+local reserved = ARGV[6]
+if reserved ~= '' then
+  local ckey = prefix .. 'camera:' .. reserved
+  if redis.call('HGET', ckey, 'reserved') == job then
+    -- Frames that arrived meanwhile are covered: this claim takes the newest.
+    redis.call('HDEL', ckey, 'reserved', 'reserved_since', 'pending_since')
+    claimed = take(reserved)
+    if not claimed then
+      redis.call('ZREM', KEYS[2], reserved)
+      redis.call('HDEL', ckey, 'holder')
     end
   end
 end
+
+while not claimed do
+  local popped = redis.call('ZPOPMIN', KEYS[1])
+  if #popped == 0 then return false end
+  claimed = take(popped[1])
+end
+
+local next_cam = ''
+if ARGV[7] == '1' then
+  while true do
+    local popped = redis.call('ZPOPMIN', KEYS[1], 1)
+    if #popped == 0 then break end
+    local ckey = prefix .. 'camera:' .. popped[1]
+    if newest(ckey) then
+      next_cam = popped[1]
+      redis.call('ZADD', KEYS[2], now + lease_ms, next_cam)
+      redis.call('HSET', ckey, 'holder', job, 'reserved', job, 'reserved_since', popped[2])
+      break
+    end
+  end
+end
+
+local version = redis.call('HGET', KEYS[5], 'version') or ''
+claimed[6] = version
+claimed[7] = next_cam
+return claimed

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 from redis.commands.core import Script
@@ -32,13 +32,23 @@ class Claim:
     schema_version: str  # the version in force in Redis; '' when none was pushed
 
 
+class Next(NamedTuple):
+    """What a job holds after a claim: the frame to serve and the camera reserved next."""
+
+    claim: Claim | str | None  # 'retire': the job lost its lease and must end
+    reserved: str | None
+
+
 class ClaimScripts:
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.client, self.settings = client, settings
         self._claim = load_script(client, "workers", "claim.lua")
         self._publish = load_script(client, "workers", "publish.lua")
+        self._release = load_script(client, "workers", "release.lua")
 
-    def _claim_call(self, job_id: str) -> tuple[Script, list[Any], list[Any]]:
+    def _claim_call(
+        self, job_id: str, reserved: str | None = None, reserve: bool = False
+    ) -> tuple[Script, list[Any], list[Any]]:
         return (
             self._claim,
             [keys.READY, keys.LEASES, keys.JOBS, keys.WORKERS, keys.SCHEMA],
@@ -48,6 +58,8 @@ class ClaimScripts:
                 int(self.settings.lease_ttl * 1000),
                 int(self.settings.lease_ttl * 1000),
                 int(self.settings.max_frame_age * 1000),
+                reserved or "",
+                int(reserve),
             ],
         )
 
@@ -78,32 +90,62 @@ class ClaimScripts:
             ],
         )
 
-    def claim(self, job_id: str) -> Claim | str | None:
-        (reply,) = run_scripts(self.client, [self._claim_call(job_id)])
-        return self._read_claim(reply)
+    def _release_call(self, job_id: str, camera_id: str) -> tuple[Script, list[Any], list[Any]]:
+        return (
+            self._release,
+            [keys.camera(camera_id), keys.LEASES, keys.READY, keys.WAKE],
+            [camera_id, job_id],
+        )
 
-    def publish(self, job_id: str, result: Result) -> bool:
-        """Publish the result and release the camera, unless this job's claim has lapsed."""
-        (published,) = run_scripts(self.client, [self._publish_call(job_id, result)])
+    def claim(self, job_id: str) -> Claim | str | None:
+        """One camera, nothing reserved: for tests and tools that play a worker."""
+        (reply,) = run_scripts(self.client, [self._claim_call(job_id)])
+        return self._read_claim(reply, None).claim
+
+    def claim_ahead(self, job_id: str) -> Next:
+        """A camera to serve now and, if another is ready, one reserved to serve next."""
+        (reply,) = run_scripts(self.client, [self._claim_call(job_id, reserve=True)])
+        return self._read_claim(reply, None)
+
+    def publish(self, job_id: str, result: Result, release: str | None = None) -> bool:
+        """Publish the result and release the camera, unless this job's claim has lapsed;
+        give back the camera reserved next, if any."""
+        calls = [self._publish_call(job_id, result)]
+        if release is not None:
+            calls.append(self._release_call(job_id, release))
+        published, *_ = run_scripts(self.client, calls)
         return bool(published)
 
-    def publish_and_claim(self, job_id: str, result: Result) -> tuple[bool, Claim | str | None]:
-        """Both in one round trip: the frame's result out, the next camera in."""
-        published, reply = run_scripts(
-            self.client, [self._publish_call(job_id, result), self._claim_call(job_id)]
+    def publish_and_claim(self, job_id: str, result: Result, reserved: str | None) -> Next:
+        """One round trip: the frame's result out, the reserved camera's newest frame
+        claimed and read, the camera after it reserved."""
+        calls = [self._publish_call(job_id, result), self._claim_call(job_id, reserved, True)]
+        if reserved is None:
+            _published, reply = run_scripts(self.client, calls)
+            return self._read_claim(reply, None)
+        frames = keys.frames(reserved)
+        _published, reply, fetched = run_scripts(
+            self.client, calls, lambda pipe: pipe.xrevrange(frames, count=1)
         )
-        return bool(published), self._read_claim(reply)
+        return self._read_claim(reply, fetched, reserved)
 
-    def _read_claim(self, reply: Any) -> Claim | str | None:
+    def release(self, job_id: str, camera_id: str) -> bool:
+        (released,) = run_scripts(self.client, [self._release_call(job_id, camera_id)])
+        return bool(released)
+
+    def _read_claim(self, reply: Any, fetched: Any, reserved: str | None = None) -> Next:
         if reply is None:
-            return None
+            return Next(None, None)
         if reply == b"retire":
-            return "retire"
-        cam, frame_id, seq, skipped, age, schema_version = reply
-        # Read the frame with a plain command: through Lua a JPEG costs Redis ~0.3 ms.
-        entries: Any = self.client.xrange(keys.frames(cam.decode()), frame_id, frame_id)
-        fields = entries[0][1] if entries else {}
-        return Claim(
+            return Next("retire", reserved)  # the reservation, if still ours, is to release
+        cam, frame_id, seq, skipped, age, schema_version, next_cam = reply
+        if fetched and fetched[0][0] == frame_id:
+            fields = fetched[0][1]  # read in the claim's round trip
+        else:
+            # Read the frame with a plain command: through Lua a JPEG costs Redis ~0.3 ms.
+            entries: Any = self.client.xrange(keys.frames(cam.decode()), frame_id, frame_id)
+            fields = entries[0][1] if entries else {}
+        claim = Claim(
             cam.decode(),
             frame_id.decode(),
             int(seq),
@@ -114,3 +156,4 @@ class ClaimScripts:
             datetime.now(UTC),
             schema_version.decode(),
         )
+        return Next(claim, next_cam.decode() or None)

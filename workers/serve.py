@@ -26,7 +26,7 @@ from schemas.events import DEFAULT_SCHEMA, EventSchema
 from schemas.frames import FrameMeta
 from schemas.results import NO_EVENT, Detection, Result
 from schemas.settings import Settings
-from workers.claims import Claim, ClaimScripts
+from workers.claims import Claim, ClaimScripts, Next
 from workers.detector import Detector, Timings
 from workers.heartbeat import Heartbeat
 from workers.image import ImageError, Letterbox, Prepared
@@ -134,14 +134,14 @@ class Engine:
         except ValidationError as exc:
             raise codec.CodecError(f"invalid frame metadata: {exc}") from exc
 
-    def publish(self, job_id: str, result: Result) -> None:
-        self.scripts.publish(job_id, result)
+    def publish(self, job_id: str, result: Result, release: str | None = None) -> None:
+        self.scripts.publish(job_id, result, release)
         self.log_result(result)
 
-    def publish_and_claim(self, job_id: str, result: Result) -> Claim | str | None:
-        _published, claim = self.scripts.publish_and_claim(job_id, result)
+    def publish_and_claim(self, job_id: str, result: Result, reserved: str | None) -> Next:
+        claimed = self.scripts.publish_and_claim(job_id, result, reserved)
         self.log_result(result)
-        return claim
+        return claimed
 
     def log_result(self, result: Result) -> None:
         log.info(
@@ -192,7 +192,10 @@ class Engine:
     def serve(self, job_id: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.settings.job_budget
         served = 0
-        claim: Claim | str | None = None  # claimed with the previous frame's publish
+        # The frame to serve, claimed with the previous frame's publish, and the camera
+        # reserved after it, whose frame the next round trip claims and reads at once.
+        claim: Claim | str | None = None
+        reserved: str | None = None
         started = time.perf_counter()
         while True:
             finishing = self.stopping.is_set() or time.monotonic() >= deadline
@@ -200,7 +203,7 @@ class Engine:
                 if finishing:
                     break
                 started = time.perf_counter()
-                claim = self.scripts.claim(job_id)
+                claim, reserved = self.scripts.claim_ahead(job_id)
                 if claim is None:
                     # Idle: sleep until a camera becomes ready, but wake at least every
                     # second to keep this job's lease fresh and notice a stop request.
@@ -209,17 +212,18 @@ class Engine:
                     self.swap_models()
                     continue
             if claim == "retire":
+                if reserved is not None:
+                    self.scripts.release(job_id, reserved)
                 return {"served": served, "retired": True}
             assert isinstance(claim, Claim)
             self.swap_models()
             self.follow_schema(claim.schema_version)
             result = self.detect(claim)
             if self.stopping.is_set() or time.monotonic() >= deadline:
-                self.publish(job_id, result)
-                claim = None
+                self.publish(job_id, result, release=reserved)
+                claim, reserved = None, None
             else:
-                # One round trip: this frame's result out, the next camera claimed.
-                claim = self.publish_and_claim(job_id, result)
+                claim, reserved = self.publish_and_claim(job_id, result, reserved)
             # Everything this frame cost besides decode and inference: round trips,
             # encoding, logging.
             now = time.perf_counter()

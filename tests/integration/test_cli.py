@@ -6,6 +6,7 @@ import json
 import subprocess
 import time
 from collections.abc import Callable
+from typing import Any
 
 import redis
 
@@ -50,7 +51,8 @@ def test_replay(fleet: Fleet, client: redis.Redis) -> None:
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert 12 <= report["submitted"] <= 21
-    assert sorted(m.decode() for m in client.smembers(keys.CAMERAS)) == ["cam00", "cam01", "cam02"]
+    cameras: Any = client.smembers(keys.CAMERAS)
+    assert sorted(m.decode() for m in cameras) == ["cam00", "cam01", "cam02"]
 
 
 def test_frames_survive_the_last_worker_stopping(

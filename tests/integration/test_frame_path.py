@@ -23,13 +23,14 @@ from schemas.results import Result
 from schemas.settings import Settings
 from tests.conftest import ROOT, Fleet
 from tests.samples import EXPECTED_EVENTS, expected_primary, photo
+from workers.claims import Claim
 
 PHOTOS = sorted(EXPECTED_EVENTS)
 
 
 def counters(client: redis.Redis, camera_id: str) -> dict[str, int]:
     raw: Any = client.hgetall(keys.camera(camera_id))
-    text = {b"holder", b"claimed_id", b"lost_id", b"last_id"}
+    text = {b"holder", b"claimed_id", b"lost_id", b"last_id", b"reserved"}
     return {k.decode(): int(v) for k, v in raw.items() if k not in text}
 
 
@@ -143,11 +144,11 @@ def test_invariants_under_overload(
     assert total_skipped > 0, "the flood did not overload the fleet; the test proves nothing"
 
 
-def play_a_worker(client: redis.Redis) -> str:
+def play_a_worker(client: redis.Redis, job_id: str = "job-x") -> str:
     """Register a live worker and its dispatch job, and return that job's id."""
-    client.zadd(keys.WORKERS, {"test-worker": time.time() * 1000 + 60_000})
-    client.zadd(keys.JOBS, {"job-x": time.time() * 1000 + 60_000})
-    return "job-x"
+    client.zadd(keys.WORKERS, {f"worker-of-{job_id}": time.time() * 1000 + 60_000})
+    client.zadd(keys.JOBS, {job_id: time.time() * 1000 + 60_000})
+    return job_id
 
 
 def test_submit_falls_back_at_once_when_no_worker_is_alive(
@@ -200,6 +201,60 @@ def test_longest_waiting_camera_first_and_newest_frame(
         claimed.append((claim.camera_id, claim.seq, claim.skipped))
     # a waited longest, then b, then c; each gives its newest frame, older ones skipped.
     assert claimed == [("a", 2, 1), ("b", 1, 0), ("c", 4, 3)]
+
+
+def test_reserved_camera_is_served_next_with_its_newest_frame(
+    producer: FrameProducer, client: redis.Redis
+) -> None:
+    """A reservation keeps the camera's place; its frame is chosen when it is claimed."""
+    from workers.claims import ClaimScripts
+
+    scripts = ClaimScripts(client, producer.settings)
+    job_id, other = play_a_worker(client), play_a_worker(client, "job-other")
+    jpeg = photo(PHOTOS[0])
+    for cam in ("a", "b", "c"):
+        producer.submit(cam, jpeg)
+        time.sleep(0.005)
+    first, reserved = scripts.claim_ahead(job_id)
+    assert isinstance(first, Claim) and (first.camera_id, reserved) == ("a", "b")
+    other_claim = scripts.claim(other)  # another job gets c, never b
+    assert isinstance(other_claim, Claim) and other_claim.camera_id == "c"
+    newer = producer.submit("b", jpeg)  # arrives while b is reserved
+    result = Result(camera_id="a", frame_id=first.frame_id, seq=first.seq, status="ok")
+    claim, after = scripts.publish_and_claim(job_id, result, reserved)
+    assert isinstance(claim, Claim) and (claim.camera_id, claim.seq) == ("b", newer.seq)
+    assert claim.skipped == 1 and claim.jpeg == jpeg and after is None
+    assert counters(client, "b")["skipped"] == 1
+
+
+def test_unused_reservation_goes_back_with_its_place(
+    producer: FrameProducer, client: redis.Redis
+) -> None:
+    """Released by a job that ends, or lapsed with a job that died: nothing is counted
+    as lost and the camera is first in line again."""
+    from workers.claims import ClaimScripts
+
+    scripts = ClaimScripts(client, producer.settings.model_copy(update={"lease_ttl": 0.2}))
+    job_id, other = play_a_worker(client), play_a_worker(client, "job-other")
+    jpeg = photo(PHOTOS[0])
+    for cam in ("a", "b", "c"):
+        producer.submit(cam, jpeg)
+        time.sleep(0.005)
+    first, reserved = scripts.claim_ahead(job_id)
+    assert isinstance(first, Claim) and reserved == "b"
+    result = Result(camera_id="a", frame_id=first.frame_id, seq=first.seq, status="ok")
+    assert scripts.publish(job_id, result, release="b")  # the job ends here
+    assert not scripts.release(job_id, "b")  # already given back
+    _claim, reserved = scripts.claim_ahead(job_id)  # b first again, c reserved
+    assert isinstance(_claim, Claim) and _claim.camera_id == "b" and reserved == "c"
+    time.sleep(0.3)  # the job dies holding b and the reservation of c
+    # c has waited since its frame came; b's lost frame is queued again from now.
+    again = scripts.claim(other)
+    assert isinstance(again, Claim) and again.camera_id == "c"
+    again = scripts.claim(other)
+    assert isinstance(again, Claim) and again.camera_id == "b" and again.seq == 1
+    assert "leases_expired" not in counters(client, "c")
+    assert counters(client, "b")["leases_expired"] == 1
 
 
 def test_frame_in_hand_of_a_dead_worker_is_served_again_then_failed(

@@ -48,7 +48,8 @@ def test_status_json_and_table(fleet: Fleet, producer: FrameProducer) -> None:
 def test_worker_name_says_host_and_core(fleet: Fleet, client: redis.Redis) -> None:
     proc = fleet.start_args("--npu-core", "2")
     fleet.wait_alive(client, 3)
-    names = [m.decode() for m in client.zrange(keys.WORKERS, 0, -1)]
+    members: Any = client.zrange(keys.WORKERS, 0, -1)
+    names = [m.decode() for m in members]
     assert any(n.endswith(".npu2") for n in names), names
     beat: Any = client.get(keys.heartbeat(next(n for n in names if n.endswith(".npu2"))))
     assert json.loads(beat)["npu_core"] == "2"
