@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from ops.preprocess_bench import as_1080p, prepare_plain
 from tests.conftest import MODEL_DIR, require_shared
 from tests.samples import EXPECTED_EVENTS, photo
 from workers.detector import Detector, load_detectors
-from workers.image import prepare
+from workers.image import Letterbox, Prepared, open_jpeg, prepare
 from workers.manifest import REPO_MANIFEST, load_manifest
 
 
@@ -27,21 +30,35 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-def answers(detector: Detector, frame: bytes) -> list[tuple[np.ndarray, np.ndarray]]:
-    out = []
-    for path in (prepare_plain, prepare):
-        prep = path(frame, detector.letterbox, 10**9)
-        raw = detector.fmt.decode(detector.backend.run(prep.pixels), prep, 0.3, 0.45)
-        confident = raw.scores >= 0.5  # near the 0.3 threshold a box may come and go
-        out.append((raw.boxes[confident], raw.classes[confident]))
-    return out
+def prepare_box_filter(data: bytes, box: Letterbox, max_pixels: int) -> Prepared:
+    """Another plain path: full-size decode, Pillow's BOX filter instead of BILINEAR."""
+    img = open_jpeg(data, max_pixels).convert("RGB")
+    scale = min(box.width / img.width, box.height / img.height)
+    new_w, new_h = max(1, int(img.width * scale)), max(1, int(img.height * scale))
+    pixels = np.asarray(img.resize((new_w, new_h), Image.Resampling.BOX))[..., ::-1]
+    canvas = np.full((box.height, box.width, 3), box.pad_value, dtype=np.uint8)
+    canvas[:new_h, :new_w] = pixels
+    return Prepared(canvas, scale, 0, 0, img.width, img.height)
 
 
-def test_same_classes_and_boxes_on_1080p_frames(detector: Detector) -> None:
-    """Per photo the same classes; over all boxes, IoU with the plain path's box."""
+PreparePath = Callable[[bytes, Letterbox, int], Prepared]
+
+
+def answer(detector: Detector, frame: bytes, path: PreparePath) -> tuple[np.ndarray, np.ndarray]:
+    prep = path(frame, detector.letterbox, 10**9)
+    raw = detector.fmt.decode(detector.backend.run(prep.pixels), prep, 0.3, 0.45)
+    confident = raw.scores >= 0.5  # near the 0.3 threshold a box may come and go
+    return raw.boxes[confident], raw.classes[confident]
+
+
+def agreement(detector: Detector, path: PreparePath) -> tuple[list[str], list[float]]:
+    """Against the plain path on every 1080p frame: photos whose classes differ, and for
+    every box the IoU with the plain path's nearest box of its class."""
     ious, differing = [], []
     for name in sorted(EXPECTED_EVENTS):
-        (plain_boxes, plain_classes), (boxes, classes) = answers(detector, as_1080p(photo(name)))
+        frame = as_1080p(photo(name))
+        plain_boxes, plain_classes = answer(detector, frame, prepare_plain)
+        boxes, classes = answer(detector, frame, path)
         if set(classes.tolist()) != set(plain_classes.tolist()):
             differing.append(name)
             continue
@@ -51,12 +68,24 @@ def test_same_classes_and_boxes_on_1080p_frames(detector: Detector) -> None:
                     iou(box, p) for p, c in zip(plain_boxes, plain_classes, strict=True) if c == cls
                 )
             )
-    # Measured: classes differ on 1 photo of 16 (181118: the plain path's spurious 0.59
-    # "sheep" among elephants); median IoU 0.997, 3 of 56 boxes under 0.98, all in herds
-    # where neighbouring animals' boxes trade places. See docs/performance.md.
-    assert len(differing) <= 1, differing
+    return differing, ious
+
+
+def test_same_classes_and_boxes_on_1080p_frames(detector: Detector) -> None:
+    """The reduced path stays within the detector's own tolerance: it moves the answer
+    less than swapping the plain path's resize filter does.
+
+    Measured: classes differ on 1 photo of 16 (181118: the plain path's spurious 0.59
+    "sheep" among elephants); median IoU 0.997, 2 of 47 boxes under 0.98, both in herds
+    where neighbouring animals' boxes trade places. The plain path with a BOX filter:
+    1 photo, 11 of 51 boxes under 0.98 (BICUBIC: 0 photos, 14 of 55). docs/performance.md.
+    """
+    differing, ious = agreement(detector, prepare)
+    ref_differing, ref_ious = agreement(detector, prepare_box_filter)
+    under = sum(x < 0.98 for x in ious)
+    assert len(differing) <= max(1, len(ref_differing)), differing
     assert np.median(ious) >= 0.98
-    assert np.mean(np.array(ious) >= 0.98) >= 0.9, sorted(ious)[:5]
+    assert under <= sum(x < 0.98 for x in ref_ious), sorted(ious)[:5]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_EVENTS))

@@ -47,3 +47,4 @@ def test_bench_smoke() -> None:
     assert report["dispatch_p50_ms"] is not None and report["dispatch_p50_ms"] >= 0
     assert len(report["worker_rss_mb"]) == 1 and 20 < report["worker_rss_mb"][0] < 2000
     assert report["redis_used_memory_mb"] > 0
+    assert report["paced_per_image_ms"] > 0
