@@ -17,6 +17,7 @@ from typing import Any
 
 import redis
 from pydantic import ValidationError
+from redis.backoff import ExponentialWithJitterBackoff
 from rq import get_current_job
 
 from producer.dispatch import Dispatcher
@@ -194,51 +195,70 @@ class Engine:
         served = 0
         # The frame to serve, claimed with the previous frame's publish, and the camera
         # reserved after it, whose frame the next round trip claims and reads at once.
-        claim: Claim | str | None = None
-        reserved: str | None = None
+        hand = Next(None, None)
         started = time.perf_counter()
-        while True:
-            finishing = self.stopping.is_set() or time.monotonic() >= deadline
-            if claim is None:
-                if finishing:
+        while hand.claim is not None or not self.finishing(deadline):
+            try:
+                if hand.claim is None:
+                    started = time.perf_counter()
+                    hand = self.scripts.claim_ahead(job_id)
+                    if hand.claim is None:
+                        # Idle: sleep until a camera becomes ready, but wake at least every
+                        # second to keep this job's lease fresh and notice a stop request.
+                        left = max(deadline - time.monotonic(), 0.01)
+                        self.client.blpop([keys.WAKE], timeout=min(1.0, left))
+                        self.swap_models()
+                        continue
+                if hand.claim == "retire":
+                    if hand.reserved is not None:
+                        self.scripts.release(job_id, hand.reserved)
+                    return {"served": served, "retired": True}
+                assert isinstance(hand.claim, Claim)
+                hand = self.serve_one(job_id, hand.claim, hand.reserved, deadline, started)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                # Redis went away. The frame in hand is dropped: after a blip its lease
+                # runs out and the next claim serves it again; after a restart without
+                # persistence its camera's state is gone anyway. The job never fails on
+                # this: RQ's failure bookkeeping would need the Redis that is missing.
+                log.warning("redis unreachable while serving: %s; waiting for it", exc)
+                hand = Next(None, None)
+                if not wait_for_redis(self.client, self.stopping):
                     break
-                started = time.perf_counter()
-                claim, reserved = self.scripts.claim_ahead(job_id)
-                if claim is None:
-                    # Idle: sleep until a camera becomes ready, but wake at least every
-                    # second to keep this job's lease fresh and notice a stop request.
-                    left = max(deadline - time.monotonic(), 0.01)
-                    self.client.blpop([keys.WAKE], timeout=min(1.0, left))
-                    self.swap_models()
-                    continue
-            if claim == "retire":
-                if reserved is not None:
-                    self.scripts.release(job_id, reserved)
-                return {"served": served, "retired": True}
-            assert isinstance(claim, Claim)
-            self.swap_models()
-            self.follow_schema(claim.schema_version)
-            result = self.detect(claim)
-            if self.stopping.is_set() or time.monotonic() >= deadline:
-                self.publish(job_id, result, release=reserved)
-                claim, reserved = None, None
-            else:
-                claim, reserved = self.publish_and_claim(job_id, result, reserved)
-            # Everything this frame cost besides decode and inference: round trips,
-            # encoding, logging.
-            now = time.perf_counter()
-            self.stats.record(
-                result.status == "ok",
-                result.processing_ms,
-                (now - started) * 1000 - result.processing_ms,
-            )
-            started = now
+                continue
+            started = time.perf_counter()
             served += 1
         if self.stopping.is_set():
             # Leave the live set first, so the handover sizes dispatch without this worker.
             self.heartbeat.stop()
-        self.dispatcher.ensure_jobs(leaving=job_id)
+        try:
+            self.dispatcher.ensure_jobs(leaving=job_id)
+        except redis.RedisError as exc:  # the heartbeat thread asks again after its beat
+            log.warning("could not hand over dispatch: %s", exc)
         return {"served": served, "retired": False}
+
+    def finishing(self, deadline: float) -> bool:
+        return self.stopping.is_set() or time.monotonic() >= deadline
+
+    def serve_one(
+        self, job_id: str, claim: Claim, reserved: str | None, deadline: float, started: float
+    ) -> Next:
+        """Detect, publish, and (unless the job is ending) claim the next frame."""
+        self.swap_models()
+        self.follow_schema(claim.schema_version)
+        result = self.detect(claim)
+        if self.finishing(deadline):
+            self.publish(job_id, result, release=reserved)
+            hand = Next(None, None)
+        else:
+            hand = self.publish_and_claim(job_id, result, reserved)
+        # Everything this frame cost besides decode and inference: round trips,
+        # encoding, logging.
+        self.stats.record(
+            result.status == "ok",
+            result.processing_ms,
+            (time.perf_counter() - started) * 1000 - result.processing_ms,
+        )
+        return hand
 
     def status(self) -> dict[str, Any]:
         return {
@@ -254,6 +274,22 @@ class Engine:
             "pid": os.getpid(),
             **self.stats.as_dict(),
         }
+
+
+def wait_for_redis(client: redis.Redis, stopping: threading.Event) -> bool:
+    """Ping with jittered exponential backoff (0.1 s doubling to 2 s) until Redis answers;
+    False if the worker was asked to stop meanwhile."""
+    backoff = ExponentialWithJitterBackoff(base=0.1, cap=2.0)
+    failures = 0
+    while not stopping.is_set():
+        try:
+            client.ping()
+            log.info("redis reachable again")
+            return True
+        except redis.RedisError:
+            failures += 1
+            stopping.wait(backoff.compute(failures))
+    return False
 
 
 _engine: Engine | None = None

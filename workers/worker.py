@@ -17,7 +17,7 @@ from types import FrameType
 from typing import Any
 
 import redis
-from rq import SimpleWorker
+from rq import SimpleWorker, worker_registration
 from rq.serializers import JSONSerializer
 
 from producer.connection import connect
@@ -52,6 +52,7 @@ def report_start_failure(client: redis.Redis, name: str, error: str) -> None:
 
 class FleetWorker(SimpleWorker):
     engine: serve.Engine
+    _dead = False
 
     def _install_signal_handlers(self) -> None:
         # Announce the worker only once SIGTERM would reach request_stop: a worker
@@ -60,11 +61,35 @@ class FleetWorker(SimpleWorker):
         if self.engine.reloader is not None:
             reloader = self.engine.reloader
             signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
+        self.engine.heartbeat.after_beat = self.after_beat
         self.engine.heartbeat.start()
         # A new worker raises the number of jobs dispatch wants; ask for one now rather
         # than waiting for the next submitted frame.
         self.engine.dispatcher.ensure_jobs()
         self.log.info("worker %s ready: %s", self.name, self.engine.model)
+
+    def after_beat(self) -> None:
+        """Every heartbeat: check dispatch, and that RQ still knows this worker."""
+        self.engine.dispatcher.ensure_jobs()
+        self.ensure_registered()
+
+    def ensure_registered(self) -> None:
+        """After Redis restarts without its data, RQ's own heartbeat only refreshes keys
+        that are gone, so ``rq info`` would have lost this worker for good: register it
+        again (what ``register_birth`` does, minus its refusal of an existing key)."""
+        if self._dead or self.connection.sismember(self.redis_workers_keys, self.key):
+            return
+        self.log.warning("worker %s was missing from RQ's registry; registered again", self.name)
+        with self.connection.pipeline() as pipe:
+            pipe.delete(self.key)
+            pipe.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self, pipe)
+            pipe.expire(self.key, self.worker_ttl + 60)
+            pipe.execute()
+
+    def register_death(self) -> None:
+        self._dead = True  # from now on the heartbeat thread must not register it again
+        super().register_death()  # type: ignore[no-untyped-call]
 
     def request_stop(self, signum: int, frame: FrameType | None) -> Any:
         # Let the dispatch job finish the frame in hand and hand over, instead of
