@@ -17,10 +17,12 @@ from types import FrameType
 from typing import Any
 
 import redis
-from rq import SimpleWorker, worker_registration
+from rq import Queue, SimpleWorker, worker_registration
+from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from producer.connection import connect
+from producer.dispatch import SERVE_FUNCTION
 from schemas import keys
 from schemas.settings import Settings
 from workers import serve
@@ -67,6 +69,25 @@ class FleetWorker(SimpleWorker):
         # than waiting for the next submitted frame.
         self.engine.dispatcher.ensure_jobs()
         self.log.info("worker %s ready: %s", self.name, self.engine.model)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Run the fleet's dispatch job and nothing else.
+
+        JSON keeps pickle off the wire, but a JSON job may still name any importable
+        function (``os.system``...): whoever can write to the queue could run code here.
+        Anything else goes to the failed registry with the reason, and is logged.
+        """
+        try:
+            func = job.func_name
+        except Exception as exc:  # a pickled or garbled payload: DeserializationError
+            func = f"undecodable job data ({type(exc).__name__})"
+        if func != SERVE_FUNCTION:
+            self.log.error("refused job %s: %s is not the fleet's dispatch job", job.id, func)
+            self.handle_job_failure(
+                job, queue, exc_string=f"refused by is21: {func} is not {SERVE_FUNCTION}"
+            )
+            return
+        super().execute_job(job, queue)
 
     def after_beat(self) -> None:
         """Every heartbeat: check dispatch, and that RQ still knows this worker."""
