@@ -29,6 +29,7 @@ from workers import serve
 from workers.backends.rknn import BackendUnavailable
 from workers.detector import detectors_from_settings
 from workers.manifest import ModelError
+from workers.orphans import fail_orphaned_jobs
 from workers.reload import ModelReloader
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ class FleetWorker(SimpleWorker):
         """Every heartbeat: check dispatch, and that RQ still knows this worker."""
         self.engine.dispatcher.ensure_jobs()
         self.ensure_registered()
+        for queue in self.queue_names():
+            fail_orphaned_jobs(self.connection, queue)
 
     def ensure_registered(self) -> None:
         """After Redis restarts without its data, RQ's own heartbeat only refreshes keys

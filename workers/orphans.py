@@ -1,0 +1,44 @@
+"""Fail the RQ jobs of workers that died without a word (SIGKILL, power loss).
+
+RQ notices such a job only when its registry entry expires (job timeout + 60 s) and a
+worker's maintenance pass runs (every 10 minutes): until then ``rq info`` shows it as
+started. The fleet knows sooner: the job's worker has no heartbeat. Such entries are
+marked expired and handed to RQ's own cleanup, which records them as abandoned in the
+failed registry exactly as it would later.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from rq.job import Job
+from rq.registry import StartedJobRegistry
+from rq.serializers import JSONSerializer
+
+from ops.fleet_state import server_ms
+from schemas import keys
+
+log = logging.getLogger(__name__)
+
+
+def fail_orphaned_jobs(client: redis.Redis, queue: str) -> list[str]:
+    """Ids of the started jobs whose worker has no live heartbeat, now failed."""
+    registry = StartedJobRegistry(queue, connection=client, serializer=JSONSerializer)
+    entries: Any = client.zrange(registry.key, 0, -1)
+    if not entries:
+        return []
+    names: Any = client.zrangebyscore(keys.WORKERS, server_ms(client), "+inf")
+    live = {n.decode() for n in names}
+    orphans = []
+    for entry in entries:
+        job_id = registry.parse_job_id(entry.decode())
+        worker: Any = client.hget(Job.key_for(job_id), "worker_name")
+        if worker and worker.decode() not in live:
+            client.zadd(registry.key, {entry: 0}, xx=True)
+            orphans.append(job_id)
+    if orphans:
+        log.warning("jobs of dead workers moved to the failed registry: %s", orphans)
+        registry.cleanup()
+    return orphans
