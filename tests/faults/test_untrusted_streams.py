@@ -1,0 +1,55 @@
+"""Frames are read back from Redis as untrusted input: anyone with write access to a
+frame stream could have put anything there. Malformed metadata gives an error result."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from producer import FrameProducer
+from producer.connection import load_script
+from schemas import codec, keys
+from schemas.settings import Settings
+from tests.integration.test_frame_path import play_a_worker, results_of
+from tests.samples import photo
+from workers.claims import Claim
+from workers.serve import Engine
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        b"\xc1",  # not msgpack
+        codec.packb([1, 2]),  # not a map
+        codec.packb({"captured_at": "yesterday"}),  # not a timestamp
+        codec.packb({"request_id": "a:b\n" * 100}),  # an id that escapes the namespace
+        b"\x91" * 100_000 + b"\xc0",  # nested 100 000 deep
+    ],
+)
+def test_malformed_metadata_in_a_stream_gives_an_error_result(
+    producer: FrameProducer, client: redis.Redis, settings: Settings, meta: bytes
+) -> None:
+    job_id = play_a_worker(client)
+    frame_id = client.xadd(
+        keys.frames("evil"), {"meta": meta, "jpeg": photo("COCO_val2014_000000181586.jpg")}
+    )
+    register = load_script(client, "producer", "register.lua")
+    register(
+        keys=[
+            keys.camera("evil"),
+            keys.READY,
+            keys.LEASES,
+            keys.WAKE,
+            keys.CAMERAS,
+            keys.results("evil"),
+        ],
+        args=["evil", frame_id],
+    )
+    engine = Engine(client, settings, [], "test-worker")
+    claim = engine.scripts.claim(job_id)
+    assert isinstance(claim, Claim)
+    result = engine.detect(claim)
+    assert result.status == "error" and "CodecError" in (result.error or ""), result.error
+    engine.publish(job_id, result)
+    (published,) = results_of(client, "evil")
+    assert published.status == "error" and published.seq == claim.seq
