@@ -12,7 +12,7 @@ from typing import Any
 
 import redis
 
-from producer.connection import connect, load_script, run_scripts
+from producer.connection import CONNECTION_ERRORS, connect, load_script, run_scripts
 from producer.dispatch import Dispatcher
 from producer.errors import (
     FrameTooLarge,
@@ -68,6 +68,8 @@ class FrameProducer:
         self._alive_script = load_script(client, "producer", "alive.lua")
         self._alive, self._alive_at = False, float("-inf")
         self._redis_down_until = float("-inf")
+        self._memory, self._stored_since = (0, 0), 0  # (used, maxmemory) at the last reading
+        self._down_reason = ""
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> FrameProducer:
@@ -86,11 +88,36 @@ class FrameProducer:
         Raises ``redis.RedisError`` when Redis cannot be asked; ``submit`` turns that
         into a fallback.
         """
-        now = time.monotonic()
-        if now - self._alive_at > self.settings.fleet_cache:
-            self._alive = int(self._alive_script(keys=[keys.WORKERS])) > 0
-            self._alive_at = now
+        self._refresh()
         return self._alive
+
+    def _refresh(self) -> None:
+        """Liveness and Redis memory, one round trip, at most once per ``fleet_cache``."""
+        now = time.monotonic()
+        if now - self._alive_at <= self.settings.fleet_cache:
+            return
+        alive, memory = run_scripts(
+            self.client,
+            [(self._alive_script, [keys.WORKERS], [])],
+            lambda pipe: pipe.info("memory"),
+        )
+        self._alive, self._alive_at = int(alive) > 0, now
+        self._memory = (int(memory.get("used_memory", 0)), int(memory.get("maxmemory", 0)))
+        self._stored_since = 0
+
+    def _memory_full(self, frame_bytes: int) -> str | None:
+        """Refuse frames while results still fit: with maxmemory-policy noeviction Redis
+        would refuse the workers' results next, and no frame would ever leave. Between
+        two readings the frames this producer stored count as used."""
+        used, limit = self._memory
+        used += self._stored_since + frame_bytes
+        if not limit or used <= limit * self.settings.redis_memory_high:
+            return None
+        return (
+            f"redis memory high: ~{used} of maxmemory {limit} bytes "
+            f"(IS21_REDIS_MEMORY_HIGH={self.settings.redis_memory_high}); "
+            "run `is21 retention` or lower IS21_FRAME_MAXLEN"
+        )
 
     def validate(self, camera_id: str, jpeg: bytes, request_id: str | None) -> None:
         if not is_camera_id(camera_id):
@@ -124,18 +151,25 @@ class FrameProducer:
         """
         self.validate(camera_id, jpeg, request_id)
         if time.monotonic() < self._redis_down_until:
-            return self._fallback(camera_id, request_id, "redis unreachable (cached)")
+            return self._fallback(camera_id, request_id, f"{self._down_reason} (cached)")
         try:
             if not self.fleet_available():
                 self._count_fallback()
                 return self._fallback(camera_id, request_id, "no live worker")
-            return self._store(camera_id, jpeg, captured_at, request_id)
+            if (full := self._memory_full(len(jpeg))) is not None:
+                self._count_fallback()
+                return self._fallback(camera_id, request_id, full)
+            ticket = self._store(camera_id, jpeg, captured_at, request_id)
+            self._stored_since += len(jpeg)
+            return ticket
         except redis.RedisError as exc:
             # Do not retry on every frame: skip Redis for as long as a liveness answer lives.
             self._redis_down_until = time.monotonic() + max(self.settings.fleet_cache, 0.1)
             self._alive_at = float("-inf")
-            log.warning("redis unreachable, falling back to no_event: %s", exc)
-            return self._fallback(camera_id, request_id, f"redis unreachable: {exc}")
+            what = "unreachable" if isinstance(exc, CONNECTION_ERRORS) else "refused the frame"
+            self._down_reason = f"redis {what}"
+            log.warning("redis %s, falling back to no_event: %s", what, exc)
+            return self._fallback(camera_id, request_id, f"redis {what}: {exc}")
 
     def _fallback(self, camera_id: str, request_id: str | None, reason: str) -> Ticket:
         result = fallback_result(camera_id, request_id, reason)

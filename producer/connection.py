@@ -20,6 +20,14 @@ from redis.retry import Retry
 
 from schemas.settings import REDIS_SCHEMES
 
+# Redis gone (restarting, network) rather than refusing a command: wait and retry.
+CONNECTION_ERRORS = (redis.ConnectionError, redis.TimeoutError)
+
+
+def is_out_of_memory(exc: redis.RedisError) -> bool:
+    """Redis at maxmemory with noeviction refuses writes with an ``OOM ...`` error."""
+    return isinstance(exc, redis.ResponseError) and str(exc).startswith("OOM")
+
 
 def connect(url: str, *, timeout: float = 5.0, retries: int = 3) -> redis.Redis:
     """Open a client; ``retries`` reconnect attempts, with jittered backoff, per command."""

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="seconds; bounds every producer call to Redis"
     )
     fleet_cache: float = Field(default=1.0, ge=0, description="seconds a liveness answer lives")
+    redis_memory_high: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="share of Redis maxmemory above which new frames are refused (fallback)",
+    )
 
     queue: str = "is21"
     frame_maxlen: int = Field(default=30, ge=1, description="frames kept per camera stream")

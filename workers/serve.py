@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from redis.backoff import ExponentialWithJitterBackoff
 from rq import get_current_job
 
+from producer.connection import CONNECTION_ERRORS, is_out_of_memory
 from producer.dispatch import Dispatcher
 from producer.schema_store import SchemaError, load_schema
 from schemas import codec, keys
@@ -215,7 +216,7 @@ class Engine:
                     return {"served": served, "retired": True}
                 assert isinstance(hand.claim, Claim)
                 hand = self.serve_one(job_id, hand.claim, hand.reserved, deadline, started)
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except CONNECTION_ERRORS as exc:
                 # Redis went away. The frame in hand is dropped: after a blip its lease
                 # runs out and the next claim serves it again; after a restart without
                 # persistence its camera's state is gone anyway. The job never fails on
@@ -224,6 +225,15 @@ class Engine:
                 hand = Next(None, None)
                 if not wait_for_redis(self.client, self.stopping):
                     break
+                continue
+            except redis.ResponseError as exc:
+                if not is_out_of_memory(exc):
+                    raise
+                # Full with noeviction: the result could not be written. Its lease runs
+                # out and the frame is served again once there is room (or failed).
+                log.error("redis is out of memory, result not published: %s", exc)
+                hand = Next(None, None)
+                self.stopping.wait(1.0)
                 continue
             started = time.perf_counter()
             served += 1
