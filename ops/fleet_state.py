@@ -44,7 +44,7 @@ def live_workers(client: redis.Redis) -> list[dict[str, Any]]:
 
 
 def worker_problems(client: redis.Redis) -> list[dict[str, Any]]:
-    """Workers that failed to start, or that refused a model on reload, and why."""
+    """Workers that failed to start, refused a model on reload, or hang in detection."""
     problems = []
     for key in client.scan_iter(match=keys.worker_error("*"), count=100):
         raw: Any = client.get(key)
@@ -55,6 +55,15 @@ def worker_problems(client: redis.Redis) -> list[dict[str, Any]]:
     for w in live_workers(client):
         if w.get("model_error"):
             problems.append({"worker": w.get("worker"), "error": w["model_error"]})
+        if w.get("stuck"):
+            problems.append(
+                {
+                    "worker": w.get("worker"),
+                    "error": f"stuck: one frame in detection for {w.get('in_frame_s')} s "
+                    "(over IS21_INFER_TIMEOUT)",
+                    "stuck": True,
+                }
+            )
     return sorted(problems, key=lambda p: str(p.get("worker")))
 
 

@@ -79,6 +79,14 @@ class HealthApp:
                 "model_loaded": False,
                 **body,
             }
+        stuck = [p["worker"] for p in problems if p.get("stuck")]
+        if stuck:
+            return 503, {
+                "status": "degraded",
+                "reason": f"worker stuck in detection: {', '.join(map(str, stuck))}",
+                "model_loaded": bool(loaded),
+                **body,
+            }
         if not loaded:
             return 503, {
                 "status": "degraded",

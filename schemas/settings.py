@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     retain_results: float = Field(default=14 * 86400.0, gt=0, description="seconds of results")
     retain_events: float = Field(default=30 * 86400.0, gt=0, description="seconds of events")
 
+    infer_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="seconds one frame may spend in detection before the worker reports "
+        "itself stuck (heartbeat, /healthz) and stops pinging systemd's watchdog",
+    )
     lease_ttl: float = Field(default=5.0, gt=0, description="seconds a camera claim lives")
     job_budget: float = Field(default=30.0, gt=0, description="seconds one RQ job serves")
     job_queued_ttl: float = Field(

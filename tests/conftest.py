@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -162,3 +167,68 @@ def fleet_factory(
 @pytest.fixture
 def fleet(fleet_factory: Callable[..., Fleet]) -> Fleet:
     return fleet_factory(2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Health:
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+
+    def request(
+        self,
+        path: str,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        req = urllib.request.Request(
+            self.base + path, data=body, method=method, headers=headers or {}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def json(self, path: str, **kw: Any) -> tuple[int, dict[str, Any]]:
+        status, body = self.request(path, **kw)
+        return status, json.loads(body)
+
+
+@pytest.fixture
+def health_factory(
+    client: redis.Redis, redis_server: Any, tmp_path: Path
+) -> Iterator[Callable[..., Health]]:
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(**env: str) -> Health:
+        port = free_port()
+        log = (tmp_path / f"health-{port}.log").open("wb")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "ops", "health", "--port", str(port)],
+                cwd=ROOT,
+                env=fleet_env(redis_server.url, **env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        health = Health(port)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                health.request("/healthz")
+                return health
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("health endpoint did not start")
+
+    yield start
+    for p in procs:
+        p.terminate()
+        p.wait(timeout=10)

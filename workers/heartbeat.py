@@ -21,6 +21,7 @@ import redis
 
 from producer.connection import load_script
 from schemas import keys
+from workers import watchdog
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,10 @@ class Heartbeat:
         ttl: float,
         interval: float,
         after_beat: Callable[[], None],
+        healthy: Callable[[], bool] = lambda: True,
     ) -> None:
         self.client, self.name, self.status = client, name, status
-        self.after_beat = after_beat
+        self.after_beat, self.healthy = after_beat, healthy
         self.ttl_ms, self.interval = int(ttl * 1000), interval
         self._beat = load_script(client, "workers", "beat.lua")
         self._stop = threading.Event()
@@ -55,6 +57,8 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
+            if self.healthy():  # Redis or not: the watchdog watches inference only
+                watchdog.notify("WATCHDOG=1")
             try:
                 self.beat()
                 self.after_beat()

@@ -70,7 +70,9 @@ class Engine:
             ttl=settings.heartbeat_ttl,
             interval=settings.heartbeat_interval,
             after_beat=self.dispatcher.ensure_jobs,
+            healthy=lambda: not self.stuck(),
         )
+        self._busy_since: float | None = None  # monotonic start of the detection in hand
         self.scripts = ClaimScripts(client, settings)
         self.reloader: ModelReloader | None = None
         self._bad_schema_version: str | None = None
@@ -255,7 +257,11 @@ class Engine:
         """Detect, publish, and (unless the job is ending) claim the next frame."""
         self.swap_models()
         self.follow_schema(claim.schema_version)
-        result = self.detect(claim)
+        self._busy_since = time.monotonic()
+        try:
+            result = self.detect(claim)
+        finally:
+            self._busy_since = None
         if self.finishing(deadline):
             self.publish(job_id, result, release=reserved)
             hand = Next(None, None)
@@ -270,6 +276,15 @@ class Engine:
         )
         return hand
 
+    def in_frame_s(self) -> float | None:
+        busy = self._busy_since
+        return None if busy is None else time.monotonic() - busy
+
+    def stuck(self) -> bool:
+        """A detection running past IS21_INFER_TIMEOUT: a hung runtime or NPU driver."""
+        busy = self.in_frame_s()
+        return busy is not None and busy > self.settings.infer_timeout
+
     def status(self) -> dict[str, Any]:
         return {
             "worker": self.worker_name,
@@ -282,6 +297,8 @@ class Engine:
             "npu_core": self.npu_core,
             "beat_at": round(time.time(), 3),
             "pid": os.getpid(),
+            "in_frame_s": None if (busy := self.in_frame_s()) is None else round(busy, 1),
+            "stuck": self.stuck(),
             **self.stats.as_dict(),
         }
 
