@@ -128,6 +128,31 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_soak(args: argparse.Namespace, settings: Settings) -> int:
+    from ops.soak import run_soak
+
+    report = run_soak(
+        settings,
+        images=Path(args.images),
+        hours=args.hours,
+        interval=args.interval,
+        warmup=args.warmup,
+        cameras=args.cameras,
+        fps=args.fps,
+        workers=args.workers,
+        out_csv=Path(args.csv),
+    )
+    summary = report.as_dict()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{summary['samples']} samples in {args.csv}; after {args.warmup:.0f} s warm-up:")
+        for key, slope in summary["slope_mb_per_hour"].items():
+            grown = summary["growth_after_warmup_mb"][key]
+            print(f"  {key:<14} slope {slope:+.2f} MB/hour, grew {grown:.2f} MB")
+    return 0
+
+
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     from ops.health import serve_health
 
@@ -293,6 +318,18 @@ def build_parser() -> argparse.ArgumentParser:
     q = models_sub.add_parser("rollback", help="restore the file NAME had before")
     q.add_argument("name")
     p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("soak", help="run the fleet for hours; memory slope in MB/hour")
+    p.add_argument("--hours", type=float, default=1.0)
+    p.add_argument("--interval", type=float, default=60.0, help="seconds between samples")
+    p.add_argument("--warmup", type=float, default=60.0, help="seconds left out of the slope")
+    p.add_argument("--images", default="../shared/samples/coco")
+    p.add_argument("--cameras", type=int, default=30)
+    p.add_argument("--fps", type=float, default=1.0, help="frames per second per camera")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--csv", default="soak.csv")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_soak)
 
     p = sub.add_parser("bench", help="the detector alone vs the fleet, side by side")
     p.add_argument("--images", default="../shared/samples/coco")

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     max_pixels: int = Field(default=40_000_000, ge=1, description="decompression-bomb guard")
     max_frame_age: float = Field(default=10.0, gt=0, description="seconds; older frames expire")
     events_maxlen: int = Field(default=2000, ge=1)
+    results_maxlen: int = Field(
+        default=1000,
+        ge=1,
+        description="results kept per camera stream (about; the camera server reads them "
+        "as they come, and retention by age alone would let Redis grow with the frame rate)",
+    )
     retain_frames: float = Field(default=120.0, gt=0, description="seconds of frames kept")
     retain_results: float = Field(default=14 * 86400.0, gt=0, description="seconds of results")
     retain_events: float = Field(default=30 * 86400.0, gt=0, description="seconds of events")

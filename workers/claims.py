@@ -87,6 +87,7 @@ class ClaimScripts:
                 self.settings.events_maxlen,
                 keys.inference_bucket(result.processing_ms),
                 result.processing_ms,
+                self.settings.results_maxlen,
             ],
         )
 

@@ -1,0 +1,149 @@
+"""``is21 soak``: run the fleet for hours against a replaying producer and watch memory.
+
+The seeds run unattended for days: memory growth under 1 MB/hour is the bar, over
+10 MB/hour must be investigated. Every ``interval`` the soak samples each worker's RSS
+(/proc), Redis's used and resident memory, results/s and submit→result latency into a
+CSV, and at the end prints the slope (MB/hour, least squares) of each after the warm-up.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ops.demo import start_workers, stop_workers, wait_for_workers
+from ops.embedded_redis import EmbeddedRedis
+from producer import FrameProducer
+from producer.client import result_from_entry
+from producer.replay import load_photos, replay
+from schemas import keys
+from schemas.settings import Settings
+
+FIELDS = [
+    "elapsed_s",
+    "worker_rss_mb",  # the largest worker's
+    "redis_used_mb",
+    "redis_rss_mb",
+    "results_per_s",
+    "latency_p50_ms",
+]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def slope_mb_per_hour(times_s: list[float], values: list[float]) -> float:
+    """Least-squares slope; 0 with fewer than two samples."""
+    if len(times_s) < 2:
+        return 0.0
+    mt, mv = statistics.fmean(times_s), statistics.fmean(values)
+    den = sum((t - mt) ** 2 for t in times_s)
+    num = sum((t - mt) * (v - mv) for t, v in zip(times_s, values, strict=True))
+    return num / den * 3600 if den else 0.0
+
+
+@dataclass
+class SoakReport:
+    samples: list[dict[str, float]]
+    warmup_s: float
+    slopes: dict[str, float]
+    growth_after_warmup_mb: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "samples": len(self.samples),
+            "warmup_s": self.warmup_s,
+            "slope_mb_per_hour": {k: round(v, 2) for k, v in self.slopes.items()},
+            "growth_after_warmup_mb": {
+                k: round(v, 2) for k, v in self.growth_after_warmup_mb.items()
+            },
+        }
+
+
+def run_soak(
+    settings: Settings,
+    *,
+    images: Path,
+    hours: float,
+    interval: float,
+    warmup: float,
+    cameras: int,
+    fps: float,
+    workers: int,
+    out_csv: Path,
+) -> SoakReport:
+    photos = load_photos(images)
+    seconds = hours * 3600
+    samples: list[dict[str, float]] = []
+    with ExitStack() as stack:
+        url = settings.redis_url or stack.enter_context(EmbeddedRedis()).url
+        log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="is21-soak-")))
+        producer = FrameProducer.from_url(url, settings)
+        procs = start_workers(url, workers, log_dir, prefix="soak")
+        stack.callback(stop_workers, procs)
+        wait_for_workers(producer, procs, log_dir)
+        names = [f"soak{i:02d}" for i in range(cameras)]
+        feeder = threading.Thread(
+            target=replay,
+            args=(producer, photos),
+            kwargs={"cameras": cameras, "fps": fps, "seconds": seconds, "prefix": "soak"},
+            daemon=True,
+        )
+        start = time.monotonic()
+        feeder.start()
+        positions = {n: producer.stream_last_id(keys.results(n)) for n in names}
+        with out_csv.open("w", newline="") as f:
+            writer = csv.DictWriter(f, FIELDS)
+            writer.writeheader()
+            last = start
+            while (now := time.monotonic()) - start < seconds:
+                time.sleep(min(interval, max(0.0, start + seconds - now)))
+                for i, p in enumerate(procs):
+                    if p.poll() is not None:
+                        raise RuntimeError(f"worker {i} exited with {p.returncode} mid-soak")
+                latencies, count = [], 0
+                for n in names:
+                    entries: Any = producer.client.xrange(keys.results(n), f"({positions[n]}", "+")
+                    if entries:
+                        positions[n] = entries[-1][0].decode()
+                    for _id, fields in entries:
+                        r = result_from_entry(fields)
+                        count += 1
+                        if r.published_at and r.captured_at:
+                            latencies.append(
+                                (r.published_at - r.captured_at).total_seconds() * 1000
+                            )
+                memory: Any = producer.client.info("memory")
+                t = time.monotonic()
+                row = {
+                    "elapsed_s": round(t - start, 1),
+                    "worker_rss_mb": round(max(rss_mb(p.pid) for p in procs), 2),
+                    "redis_used_mb": round(int(memory["used_memory"]) / 2**20, 2),
+                    "redis_rss_mb": round(int(memory["used_memory_rss"]) / 2**20, 2),
+                    "results_per_s": round(count / max(t - last, 1e-9), 2),
+                    "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else 0,
+                }
+                last = t
+                samples.append(row)
+                writer.writerow(row)
+                f.flush()
+        feeder.join(timeout=30)
+    after = [s for s in samples if s["elapsed_s"] >= warmup] or samples[-1:]
+    times = [s["elapsed_s"] for s in after]
+    slopes, growth = {}, {}
+    for key in ("worker_rss_mb", "redis_used_mb", "redis_rss_mb"):
+        values = [s[key] for s in after]
+        slopes[key] = slope_mb_per_hour(times, values)
+        growth[key] = max(values) - values[0] if values else 0.0
+    return SoakReport(samples, warmup, slopes, growth)
