@@ -148,7 +148,15 @@ class Engine:
         return claimed
 
     def log_result(self, result: Result) -> None:
-        log.info(
+        # Events and errors at INFO; the quiet majority (no_event) at DEBUG: 30 cameras at
+        # 5 fps would otherwise write 150 lines a second to the journal, and building a
+        # JSON line costs ~0.17 ms of the frame.
+        quiet = result.status == "ok" and not result.is_event
+        level = logging.DEBUG if quiet else logging.INFO
+        if not log.isEnabledFor(level):
+            return
+        log.log(
+            level,
             "frame %s/%s: %s",
             result.camera_id,
             result.seq,
