@@ -13,14 +13,10 @@ from typing import Any
 
 import redis
 
+from producer.connection import server_ms
 from schemas import keys
 
 COUNTER_FIELDS = ("submitted", "processed", "failed", "skipped", "expired")
-
-
-def server_ms(client: redis.Redis) -> float:
-    sec, usec = client.time()
-    return float(sec) * 1000 + float(usec) / 1000
 
 
 def live_workers(client: redis.Redis) -> list[dict[str, Any]]:

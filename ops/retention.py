@@ -12,7 +12,7 @@ from typing import Any
 
 import redis
 
-from ops.fleet_state import server_ms
+from producer.connection import server_ms
 from schemas import keys
 from schemas.settings import Settings
 

@@ -77,3 +77,9 @@ def run_scripts(
         elif isinstance(reply, Exception):
             raise reply
     return replies
+
+
+def server_ms(client: redis.Redis) -> float:
+    """Redis's clock, in ms: every host agrees on it, unlike their own."""
+    sec, usec = client.time()
+    return float(sec) * 1000 + float(usec) / 1000

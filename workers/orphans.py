@@ -17,7 +17,7 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
-from ops.fleet_state import server_ms
+from producer.connection import server_ms
 from schemas import keys
 
 log = logging.getLogger(__name__)

@@ -203,6 +203,18 @@ def test_longest_waiting_camera_first_and_newest_frame(
     assert claimed == [("a", 2, 1), ("b", 1, 0), ("c", 4, 3)]
 
 
+def two_jobs_and_three_waiting_cameras(
+    producer: FrameProducer, client: redis.Redis
+) -> tuple[str, str, bytes]:
+    """Jobs job-x and job-other live; cameras a, b, c waiting in that order."""
+    job_id, other = play_a_worker(client), play_a_worker(client, "job-other")
+    jpeg = photo(PHOTOS[0])
+    for cam in ("a", "b", "c"):
+        producer.submit(cam, jpeg)
+        time.sleep(0.005)
+    return job_id, other, jpeg
+
+
 def test_reserved_camera_is_served_next_with_its_newest_frame(
     producer: FrameProducer, client: redis.Redis
 ) -> None:
@@ -210,11 +222,7 @@ def test_reserved_camera_is_served_next_with_its_newest_frame(
     from workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings)
-    job_id, other = play_a_worker(client), play_a_worker(client, "job-other")
-    jpeg = photo(PHOTOS[0])
-    for cam in ("a", "b", "c"):
-        producer.submit(cam, jpeg)
-        time.sleep(0.005)
+    job_id, other, jpeg = two_jobs_and_three_waiting_cameras(producer, client)
     first, reserved = scripts.claim_ahead(job_id)
     assert isinstance(first, Claim) and (first.camera_id, reserved) == ("a", "b")
     other_claim = scripts.claim(other)  # another job gets c, never b
@@ -235,11 +243,7 @@ def test_unused_reservation_goes_back_with_its_place(
     from workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings.model_copy(update={"lease_ttl": 0.2}))
-    job_id, other = play_a_worker(client), play_a_worker(client, "job-other")
-    jpeg = photo(PHOTOS[0])
-    for cam in ("a", "b", "c"):
-        producer.submit(cam, jpeg)
-        time.sleep(0.005)
+    job_id, other, _jpeg = two_jobs_and_three_waiting_cameras(producer, client)
     first, reserved = scripts.claim_ahead(job_id)
     assert isinstance(first, Claim) and reserved == "b"
     result = Result(camera_id="a", frame_id=first.frame_id, seq=first.seq, status="ok")
