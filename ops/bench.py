@@ -297,7 +297,8 @@ def run_bench(
         rate = statistics.median(r.rate for r in runs)
         lat = [x for r in runs for x in r.latencies]
         res = [x for r in runs for x in r.results]
-        ages = [x.queue_ms for x in res] if c >= 0 else []  # naive jobs keep no claim time
+        # Age when its detection started: the wait to be claimed, then in hand.
+        ages = [x.queue_ms + x.held_ms for x in res] if c >= 0 else []  # naive: no claim
         rows.append(
             Row(
                 {0: "fleet light 1fps", -1: "naive RQ per frame"}.get(c, "fleet flat out"),

@@ -33,6 +33,10 @@ class Result(BaseModel):
     detections: list[Detection] = Field(default_factory=list)
     processing_ms: float = 0.0
     queue_ms: float = Field(default=0.0, description="submit to claim, Redis clock")
+    held_ms: float = Field(
+        default=0.0,
+        description="claim to detection start: a frame claimed ahead waits for the one before",
+    )
     skipped: int = Field(default=0, description="older frames of the camera superseded by this one")
     model: str = ""
     model_sha256: str = ""

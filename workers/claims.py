@@ -6,11 +6,13 @@ protocol directly against a real Redis, e.g. to play a worker that dies mid-fram
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import redis
+from redis.client import Pipeline
 from redis.commands.core import Script
 
 from producer.connection import load_script, run_scripts
@@ -37,6 +39,11 @@ class Next(NamedTuple):
 
     claim: Claim | str | None  # 'retire': the job lost its lease and must end
     reserved: str | None
+
+
+def read_newest(camera: str) -> Callable[[Pipeline], object]:
+    """Appends to a claim's round trip the read of the frame it will most likely name."""
+    return lambda pipe: pipe.xrevrange(keys.frames(camera), count=1)
 
 
 class ClaimScripts:
@@ -103,10 +110,19 @@ class ClaimScripts:
         (reply,) = run_scripts(self.client, [self._claim_call(job_id)])
         return self._read_claim(reply, None).claim
 
-    def claim_ahead(self, job_id: str) -> Next:
-        """A camera to serve now and, if another is ready, one reserved to serve next."""
-        (reply,) = run_scripts(self.client, [self._claim_call(job_id, reserve=True)])
-        return self._read_claim(reply, None)
+    def claim_ahead(self, job_id: str, likely: str | None = None) -> Next:
+        """A camera to serve now and, if another is ready, one reserved to serve next.
+
+        ``likely``: the camera whose frame woke an idle job, most often the one the claim
+        takes; its newest frame is read in the same round trip, to be used if it is the
+        one claimed (one round trip less per frame at light load).
+        """
+        call = [self._claim_call(job_id, reserve=True)]
+        if likely is None:
+            (reply,) = run_scripts(self.client, call)
+            return self._read_claim(reply, None)
+        reply, fetched = run_scripts(self.client, call, read_newest(likely))
+        return self._read_claim(reply, fetched)
 
     def publish(self, job_id: str, result: Result, release: str | None = None) -> bool:
         """Publish the result and release the camera, unless this job's claim has lapsed;
@@ -117,17 +133,15 @@ class ClaimScripts:
         published, *_ = run_scripts(self.client, calls)
         return bool(published)
 
-    def publish_and_claim(self, job_id: str, result: Result, reserved: str | None) -> Next:
-        """One round trip: the frame's result out, the reserved camera's newest frame
-        claimed and read, the camera after it reserved."""
-        calls = [self._publish_call(job_id, result), self._claim_call(job_id, reserved, True)]
+    def publish_and_claim(self, job_id: str, result: Result | None, reserved: str | None) -> Next:
+        """One round trip: the frame's result (if any) out, the reserved camera's newest
+        frame claimed and read, the camera after it reserved."""
+        calls = [self._publish_call(job_id, result)] if result is not None else []
+        calls.append(self._claim_call(job_id, reserved, True))
         if reserved is None:
-            _published, reply = run_scripts(self.client, calls)
+            *_published, reply = run_scripts(self.client, calls)
             return self._read_claim(reply, None)
-        frames = keys.frames(reserved)
-        _published, reply, fetched = run_scripts(
-            self.client, calls, lambda pipe: pipe.xrevrange(frames, count=1)
-        )
+        *_published, reply, fetched = run_scripts(self.client, calls, read_newest(reserved))
         return self._read_claim(reply, fetched, reserved)
 
     def release(self, job_id: str, camera_id: str) -> bool:

@@ -13,6 +13,8 @@ import os
 import socket
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -73,13 +75,15 @@ class Engine:
             healthy=lambda: not self.stuck(),
         )
         self._busy_since: float | None = None  # monotonic start of the detection in hand
+        # One round trip in flight while a frame is detected (see serve_one).
+        self.helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="is21-ahead")
         self.scripts = ClaimScripts(client, settings)
         self.reloader: ModelReloader | None = None
         self._bad_schema_version: str | None = None
 
     # -- one frame -------------------------------------------------------------------
 
-    def detect(self, claim: Claim) -> Result:
+    def detect(self, claim: Claim, held_ms: float = 0.0) -> Result:
         """Run every detector on the frame; bad input becomes an error result, never a crash."""
         timings = Timings()
         meta: FrameMeta | None = None
@@ -112,6 +116,7 @@ class Engine:
             detections=detections if error is None else [],
             processing_ms=round(timings.total_ms, 2),
             queue_ms=claim.queue_ms,
+            held_ms=round(held_ms, 2),
             skipped=claim.skipped,
             model=self.model,
             model_sha256=self.model_sha256,
@@ -142,9 +147,10 @@ class Engine:
         self.scripts.publish(job_id, result, release)
         self.log_result(result)
 
-    def publish_and_claim(self, job_id: str, result: Result, reserved: str | None) -> Next:
+    def publish_and_claim(self, job_id: str, result: Result | None, reserved: str | None) -> Next:
         claimed = self.scripts.publish_and_claim(job_id, result, reserved)
-        self.log_result(result)
+        if result is not None:
+            self.log_result(result)
         return claimed
 
     def log_result(self, result: Result) -> None:
@@ -204,49 +210,65 @@ class Engine:
     def serve(self, job_id: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.settings.job_budget
         served = 0
-        # The frame to serve, claimed with the previous frame's publish, and the camera
-        # reserved after it, whose frame the next round trip claims and reads at once.
-        hand = Next(None, None)
+        # The frame to detect next (claimed and read) with the camera reserved after it,
+        # and the result detected last, whose publication rides on the next round trip.
+        hand, done = Next(None, None), None
+        woken_by: str | None = None  # the camera whose frame ended the last idle wait
         started = time.perf_counter()
-        while hand.claim is not None or not self.finishing(deadline):
+        while hand.claim is not None or done is not None or not self.finishing(deadline):
             try:
                 if hand.claim is None:
+                    if done is not None:
+                        # Nothing claimed ahead: publish and claim on the critical path.
+                        if self.finishing(deadline):
+                            self.publish(job_id, done, release=hand.reserved)
+                            hand = Next(None, None)
+                        else:
+                            hand = self.publish_and_claim(job_id, done, hand.reserved)
+                        self.record(done, started)
+                        done, started = None, time.perf_counter()
+                        continue
                     started = time.perf_counter()
-                    hand = self.scripts.claim_ahead(job_id)
+                    hand, woken_by = self.scripts.claim_ahead(job_id, woken_by), None
                     if hand.claim is None:
                         # Idle: sleep until a camera becomes ready, but wake at least every
                         # second to keep this job's lease fresh and notice a stop request.
                         left = max(deadline - time.monotonic(), 0.01)
-                        self.client.blpop([keys.WAKE], timeout=min(1.0, left))
+                        woke: Any = self.client.blpop([keys.WAKE], timeout=min(1.0, left))
+                        woken_by = woke[1].decode() if woke else None
                         self.swap_models()
-                        continue
+                    continue
                 if hand.claim == "retire":
-                    if hand.reserved is not None:
+                    # The job lost its lease: publish what was detected, give back the
+                    # reserved camera, end.
+                    if done is not None:
+                        self.publish(job_id, done, release=hand.reserved)
+                    elif hand.reserved is not None:
                         self.scripts.release(job_id, hand.reserved)
                     return {"served": served, "retired": True}
                 assert isinstance(hand.claim, Claim)
-                hand = self.serve_one(job_id, hand.claim, hand.reserved, deadline, started)
+                hand, done = self.serve_one(job_id, hand.claim, hand.reserved, done, deadline)
+                served += 1
+                if hand.claim is not None:  # the next frame is already in hand
+                    self.record(done, started)
+                    started = time.perf_counter()
             except CONNECTION_ERRORS as exc:
-                # Redis went away. The frame in hand is dropped: after a blip its lease
-                # runs out and the next claim serves it again; after a restart without
-                # persistence its camera's state is gone anyway. The job never fails on
-                # this: RQ's failure bookkeeping would need the Redis that is missing.
+                # Redis went away. The frames in hand are dropped: after a blip their
+                # leases run out and the next claim serves them again; after a restart
+                # without persistence their cameras' state is gone anyway. The job never
+                # fails on this: RQ's failure bookkeeping would need the missing Redis.
                 log.warning("redis unreachable while serving: %s; waiting for it", exc)
-                hand = Next(None, None)
+                hand, done = Next(None, None), None
                 if not wait_for_redis(self.client, self.stopping):
                     break
-                continue
             except redis.ResponseError as exc:
                 if not is_out_of_memory(exc):
                     raise
                 # Full with noeviction: the result could not be written. Its lease runs
                 # out and the frame is served again once there is room (or failed).
                 log.error("redis is out of memory, result not published: %s", exc)
-                hand = Next(None, None)
+                hand, done = Next(None, None), None
                 self.stopping.wait(1.0)
-                continue
-            started = time.perf_counter()
-            served += 1
         if self.stopping.is_set():
             # Leave the live set first, so the handover sizes dispatch without this worker.
             self.heartbeat.stop()
@@ -260,29 +282,47 @@ class Engine:
         return self.stopping.is_set() or time.monotonic() >= deadline
 
     def serve_one(
-        self, job_id: str, claim: Claim, reserved: str | None, deadline: float, started: float
-    ) -> Next:
-        """Detect, publish, and (unless the job is ending) claim the next frame."""
+        self,
+        job_id: str,
+        claim: Claim,
+        reserved: str | None,
+        done: Result | None,
+        deadline: float,
+    ) -> tuple[Next, Result]:
+        """Detect one frame while a helper thread publishes the result before it and
+        claims and reads the reserved camera's newest frame, so that round trip is off
+        the critical path (ONNX Runtime and RKNN release the GIL while they infer; on
+        the RK3588 this is the CPU work of frame N+1 overlapping the NPU work of N).
+
+        Returns the next hand and this frame's result, not yet published: it goes out
+        with the next round trip. Without a camera reserved there is nothing to claim
+        ahead, and the round trip after the detection publishes it, as before.
+        """
         self.swap_models()
         self.follow_schema(claim.schema_version)
+        ahead = reserved is not None and not self.finishing(deadline)
+        flight: Future[Any] | None = None
+        if ahead:
+            flight = self.helper.submit(self.publish_and_claim, job_id, done, reserved)
+        elif done is not None:
+            flight = self.helper.submit(self.publish, job_id, done)
         self._busy_since = time.monotonic()
         try:
-            result = self.detect(claim)
+            held = (datetime.now(UTC) - claim.claimed_at).total_seconds() * 1000
+            result = self.detect(claim, held)
         finally:
             self._busy_since = None
-        if self.finishing(deadline):
-            self.publish(job_id, result, release=reserved)
-            hand = Next(None, None)
-        else:
-            hand = self.publish_and_claim(job_id, result, reserved)
-        # Everything this frame cost besides decode and inference: round trips,
-        # encoding, logging.
+        answer = flight.result() if flight is not None else None
+        return (answer if isinstance(answer, Next) else Next(None, reserved)), result
+
+    def record(self, result: Result, started: float) -> None:
+        """Everything this frame cost the worker's critical path besides decode and
+        inference: round trips not overlapped, encoding, logging."""
         self.stats.record(
             result.status == "ok",
             result.processing_ms,
             (time.perf_counter() - started) * 1000 - result.processing_ms,
         )
-        return hand
 
     def in_frame_s(self) -> float | None:
         busy = self._busy_since

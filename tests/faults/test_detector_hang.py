@@ -136,7 +136,7 @@ def test_a_hung_detector_is_reported_and_the_watchdog_starves(
                 break
             assert time.monotonic() < deadline, fleet.logs()
             time.sleep(0.2)
-        assert beat["in_frame_s"] > 2
+        assert beat["in_frame_s"] >= 2  # rounded to 0.1 s; stuck means over 2 s
         status, body = health.json("/healthz")
         assert status == 503 and body["status"] == "degraded", body
         assert "hang0" in body["reason"] and body["problems"][0]["stuck"]

@@ -476,3 +476,50 @@ def test_a_frame_trimmed_before_it_is_read_gets_an_error_result(
     assert result.status == "error" and "trimmed" in (result.error or "")
     assert producer.wait(ticket, timeout=1).status == "error"
     assert settled(client, ["gone"])
+
+
+def test_next_frame_is_claimed_and_read_while_one_is_detected(
+    producer: FrameProducer, client: redis.Redis, settings: Settings
+) -> None:
+    """The round trip that publishes frame N-1 and claims frame N+1 runs during the
+    inference of frame N: looked at from inside the model's run, Redis already holds
+    it. The job serves its three cameras in order and publishes all three."""
+    from workers.detector import detectors_from_settings
+    from workers.serve import Engine
+
+    job_id, _other, _jpeg = two_jobs_and_three_waiting_cameras(producer, client)
+    (det,) = detectors_from_settings(settings)
+    engine = Engine(client, settings, [det], "test-worker")
+
+    def claimed(cam: str) -> bool:
+        return client.hget(keys.camera(cam), "claimed_seq") == b"1"
+
+    def published(cam: str) -> bool:
+        return client.xlen(keys.results(cam)) == 1
+
+    during = [
+        lambda: claimed("b") and not published("a"),  # inferring a: b claimed ahead
+        lambda: published("a") and claimed("c"),  # inferring b: a out, c claimed
+        lambda: published("b") and not published("c"),  # inferring c: b out
+    ]
+    seen: list[bool] = []
+    run = det.backend.run
+
+    def spy(pixels: Any) -> Any:
+        check, deadline = during[len(seen)], time.monotonic() + 2.0
+        while not (ok := check()) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        seen.append(ok)
+        if len(seen) == len(during):
+            engine.stopping.set()  # finish what is in hand, then end the job
+        return run(pixels)
+
+    det.backend.run = spy  # type: ignore[method-assign]
+    assert engine.serve(job_id) == {"served": 3, "retired": False}
+    assert seen == [True, True, True]
+    results = {cam: results_of(client, cam) for cam in "abc"}
+    assert all(len(r) == 1 and r[0].status == "ok" for r in results.values())
+    # b and c waited in hand for the frame before theirs; a was detected at once.
+    held = {cam: r[0].held_ms for cam, r in results.items()}
+    assert held["b"] > held["a"] and held["c"] > held["a"], held
+    assert settled(client, ["a", "b", "c"])
