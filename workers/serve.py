@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +34,7 @@ from schemas.settings import Settings
 from workers.claims import Claim, ClaimScripts, Next
 from workers.detector import Detector, Timings
 from workers.heartbeat import Heartbeat
-from workers.image import ImageError, Letterbox, Prepared
+from workers.image import ImageError, Letterbox, Prepared, prepare
 from workers.reload import ModelReloader
 from workers.stats import WorkerStats
 
@@ -44,6 +45,15 @@ _META_FIELDS = {"captured_at", "request_id"}
 
 class FrameGone(LookupError):
     pass
+
+
+@dataclass
+class Inputs:
+    """A claimed frame decoded into model inputs, and what decoding it took."""
+
+    frame_id: str
+    prepared: dict[Letterbox, Prepared] = field(default_factory=dict)
+    timings: Timings = field(default_factory=Timings)
 
 
 class Engine:
@@ -83,9 +93,14 @@ class Engine:
 
     # -- one frame -------------------------------------------------------------------
 
-    def detect(self, claim: Claim, held_ms: float = 0.0) -> Result:
-        """Run every detector on the frame; bad input becomes an error result, never a crash."""
-        timings = Timings()
+    def detect(self, claim: Claim, held_ms: float = 0.0, inputs: Inputs | None = None) -> Result:
+        """Run every detector on the frame; bad input becomes an error result, never a crash.
+
+        ``inputs``: the frame already decoded by the helper thread, if it was.
+        """
+        if inputs is None or inputs.frame_id != claim.frame_id:
+            inputs = Inputs(claim.frame_id)
+        timings = inputs.timings
         meta: FrameMeta | None = None
         detections: list[Detection] = []
         primary, error = NO_EVENT, None
@@ -94,10 +109,9 @@ class Engine:
             if not claim.jpeg:
                 raise FrameGone("the frame left Redis (trimmed) before it could be read")
             meta = self.frame_meta(claim)
-            prepared: dict[Letterbox, Prepared] = {}
             for det in self.detectors:
                 detections.extend(
-                    det.detect(claim.jpeg, self.settings.max_pixels, timings, prepared)
+                    det.detect(claim.jpeg, self.settings.max_pixels, timings, inputs.prepared)
                 )
             primary, events = self.schema.evaluate(detections, claim.camera_id)
         except (ImageError, codec.CodecError, FrameGone) as exc:
@@ -152,6 +166,27 @@ class Engine:
         if result is not None:
             self.log_result(result)
         return claimed
+
+    def claim_and_decode(
+        self, job_id: str, done: Result | None, reserved: str
+    ) -> tuple[Next, Inputs | None]:
+        """The helper thread's work while a frame is inferred: publish the one before,
+        claim and read the next, and decode it into the detectors' inputs."""
+        hand = self.publish_and_claim(job_id, done, reserved)
+        if not isinstance(hand.claim, Claim) or not hand.claim.jpeg:
+            return hand, None
+        inputs = Inputs(hand.claim.frame_id)
+        t0 = time.perf_counter()
+        try:
+            for det in self.detectors:
+                if det.letterbox not in inputs.prepared:
+                    inputs.prepared[det.letterbox] = prepare(
+                        hand.claim.jpeg, det.letterbox, self.settings.max_pixels
+                    )
+        except ImageError:
+            return hand, None  # detect() meets the same error and makes it the result
+        inputs.timings.decode_ms = (time.perf_counter() - t0) * 1000
+        return hand, inputs
 
     def log_result(self, result: Result) -> None:
         # Events and errors at INFO; the quiet majority (no_event) at DEBUG: 30 cameras at
@@ -210,24 +245,17 @@ class Engine:
     def serve(self, job_id: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.settings.job_budget
         served = 0
-        # The frame to detect next (claimed and read) with the camera reserved after it,
-        # and the result detected last, whose publication rides on the next round trip.
-        hand, done = Next(None, None), None
+        # The frame to infer next (claimed, read, perhaps decoded) with the camera reserved
+        # after it, and the last result when its publication rides on the next round trip
+        # (only ever with a frame in hand).
+        hand: Next = Next(None, None)
+        done: Result | None = None
+        inputs: Inputs | None = None
         woken_by: str | None = None  # the camera whose frame ended the last idle wait
         started = time.perf_counter()
-        while hand.claim is not None or done is not None or not self.finishing(deadline):
+        while hand.claim is not None or not self.finishing(deadline):
             try:
                 if hand.claim is None:
-                    if done is not None:
-                        # Nothing claimed ahead: publish and claim on the critical path.
-                        if self.finishing(deadline):
-                            self.publish(job_id, done, release=hand.reserved)
-                            hand = Next(None, None)
-                        else:
-                            hand = self.publish_and_claim(job_id, done, hand.reserved)
-                        self.record(done, started)
-                        done, started = None, time.perf_counter()
-                        continue
                     started = time.perf_counter()
                     hand, woken_by = self.scripts.claim_ahead(job_id, woken_by), None
                     if hand.claim is None:
@@ -239,7 +267,7 @@ class Engine:
                         self.swap_models()
                     continue
                 if hand.claim == "retire":
-                    # The job lost its lease: publish what was detected, give back the
+                    # The job lost its lease: publish what was inferred, give back the
                     # reserved camera, end.
                     if done is not None:
                         self.publish(job_id, done, release=hand.reserved)
@@ -247,18 +275,16 @@ class Engine:
                         self.scripts.release(job_id, hand.reserved)
                     return {"served": served, "retired": True}
                 assert isinstance(hand.claim, Claim)
-                hand, done = self.serve_one(job_id, hand.claim, hand.reserved, done, deadline)
+                hand, done, inputs = self.serve_one(job_id, hand, done, inputs, deadline, started)
                 served += 1
-                if hand.claim is not None:  # the next frame is already in hand
-                    self.record(done, started)
-                    started = time.perf_counter()
+                started = time.perf_counter()
             except CONNECTION_ERRORS as exc:
                 # Redis went away. The frames in hand are dropped: after a blip their
                 # leases run out and the next claim serves them again; after a restart
                 # without persistence their cameras' state is gone anyway. The job never
                 # fails on this: RQ's failure bookkeeping would need the missing Redis.
                 log.warning("redis unreachable while serving: %s; waiting for it", exc)
-                hand, done = Next(None, None), None
+                hand, done, inputs = Next(None, None), None, None
                 if not wait_for_redis(self.client, self.stopping):
                     break
             except redis.ResponseError as exc:
@@ -267,7 +293,7 @@ class Engine:
                 # Full with noeviction: the result could not be written. Its lease runs
                 # out and the frame is served again once there is room (or failed).
                 log.error("redis is out of memory, result not published: %s", exc)
-                hand, done = Next(None, None), None
+                hand, done, inputs = Next(None, None), None, None
                 self.stopping.wait(1.0)
         if self.stopping.is_set():
             # Leave the live set first, so the handover sizes dispatch without this worker.
@@ -284,45 +310,60 @@ class Engine:
     def serve_one(
         self,
         job_id: str,
-        claim: Claim,
-        reserved: str | None,
+        hand: Next,
         done: Result | None,
+        inputs: Inputs | None,
         deadline: float,
-    ) -> tuple[Next, Result]:
-        """Detect one frame while a helper thread publishes the result before it and
-        claims and reads the reserved camera's newest frame, so that round trip is off
-        the critical path (ONNX Runtime and RKNN release the GIL while they infer; on
-        the RK3588 this is the CPU work of frame N+1 overlapping the NPU work of N).
+        started: float,
+    ) -> tuple[Next, Result | None, Inputs | None]:
+        """Infer the frame in hand while a helper thread publishes the result before it,
+        claims and reads the reserved camera's newest frame and decodes it: the round
+        trip and the JPEG decode of frame N+1 overlap the inference of frame N (ONNX
+        Runtime and RKNN release the GIL while they infer). On the RK3588 that is the
+        CPU work of the next frame done while the NPU works on this one.
 
-        Returns the next hand and this frame's result, not yet published: it goes out
-        with the next round trip. Without a camera reserved there is nothing to claim
-        ahead, and the round trip after the detection publishes it, as before.
+        Returns the next hand; this frame's result if the next round trip is to publish
+        it (a frame was claimed ahead), else None as it was published here; and the next
+        frame's inputs if they were decoded ahead.
         """
+        claim, reserved = hand
+        assert isinstance(claim, Claim)
         self.swap_models()
         self.follow_schema(claim.schema_version)
-        ahead = reserved is not None and not self.finishing(deadline)
         flight: Future[Any] | None = None
-        if ahead:
-            flight = self.helper.submit(self.publish_and_claim, job_id, done, reserved)
+        ahead = reserved is not None and not self.finishing(deadline)
+        if reserved is not None and ahead:
+            flight = self.helper.submit(self.claim_and_decode, job_id, done, reserved)
         elif done is not None:
             flight = self.helper.submit(self.publish, job_id, done)
+        if inputs is None or inputs.frame_id != claim.frame_id:
+            inputs = Inputs(claim.frame_id)
+        decoded_ahead_ms = inputs.timings.decode_ms
         self._busy_since = time.monotonic()
         try:
             held = (datetime.now(UTC) - claim.claimed_at).total_seconds() * 1000
-            result = self.detect(claim, held)
+            result = self.detect(claim, held, inputs)
         finally:
             self._busy_since = None
         answer = flight.result() if flight is not None else None
-        return (answer if isinstance(answer, Next) else Next(None, reserved)), result
-
-    def record(self, result: Result, started: float) -> None:
-        """Everything this frame cost the worker's critical path besides decode and
-        inference: round trips not overlapped, encoding, logging."""
+        unused = None if ahead else reserved  # a reservation no claim has taken up
+        after: tuple[Next, Result | None, Inputs | None]
+        if isinstance(answer, tuple) and answer[0].claim is not None:
+            after = (answer[0], result, answer[1])  # claimed ahead (or told to retire)
+        elif self.finishing(deadline):  # the reservation, unless a claim used it, goes back
+            self.publish(job_id, result, release=unused)
+            after = (Next(None, None), None, None)
+        else:  # nothing claimed ahead: publish and claim on the critical path
+            after = (self.publish_and_claim(job_id, result, unused), None, None)
+        # Everything this frame cost the worker's critical path besides decode and
+        # inference: round trips not overlapped, encoding, logging.
+        wall_ms = (time.perf_counter() - started) * 1000
         self.stats.record(
             result.status == "ok",
             result.processing_ms,
-            (time.perf_counter() - started) * 1000 - result.processing_ms,
+            wall_ms - (result.processing_ms - decoded_ahead_ms),
         )
+        return after
 
     def in_frame_s(self) -> float | None:
         busy = self._busy_since

@@ -44,6 +44,8 @@ def test_bench_smoke() -> None:
         assert 0 < r["latency_p50_ms"] <= r["latency_p99_ms"]
         assert 0 <= r["frame_age_p50_ms"] <= r["frame_age_p99_ms"]
     assert rows[2]["max_gap_ratio"] is not None and rows[2]["max_gap_ratio"] > 0
+    assert rows[2]["max_turns_ratio"] is not None and rows[2]["max_turns_ratio"] > 0
+    assert report["per_image_p99_ms"] >= rows[0]["per_image_ms"]
     assert report["dispatch_p50_ms"] is not None and report["dispatch_p50_ms"] >= 0
     assert len(report["worker_rss_mb"]) == 1 and 20 < report["worker_rss_mb"][0] < 2000
     assert report["redis_used_memory_mb"] > 0

@@ -13,6 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
@@ -478,12 +479,16 @@ def test_a_frame_trimmed_before_it_is_read_gets_an_error_result(
     assert settled(client, ["gone"])
 
 
-def test_next_frame_is_claimed_and_read_while_one_is_detected(
-    producer: FrameProducer, client: redis.Redis, settings: Settings
+def test_next_frame_is_claimed_read_and_decoded_while_one_is_inferred(
+    producer: FrameProducer,
+    client: redis.Redis,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The round trip that publishes frame N-1 and claims frame N+1 runs during the
     inference of frame N: looked at from inside the model's run, Redis already holds
     it. The job serves its three cameras in order and publishes all three."""
+    from workers import serve as serve_module
     from workers.detector import detectors_from_settings
     from workers.serve import Engine
 
@@ -515,8 +520,18 @@ def test_next_frame_is_claimed_and_read_while_one_is_detected(
         return run(pixels)
 
     det.backend.run = spy  # type: ignore[method-assign]
+    decoded_ahead: list[str] = []
+    prepare = serve_module.prepare
+
+    def spy_prepare(*args: Any) -> Any:
+        decoded_ahead.append(threading.current_thread().name)
+        return prepare(*args)
+
+    monkeypatch.setattr(serve_module, "prepare", spy_prepare)
     assert engine.serve(job_id) == {"served": 3, "retired": False}
     assert seen == [True, True, True]
+    # b and c were decoded by the helper thread while the frame before them was inferred.
+    assert len(decoded_ahead) == 2 and all("is21-ahead" in n for n in decoded_ahead)
     results = {cam: results_of(client, cam) for cam in "abc"}
     assert all(len(r) == 1 and r[0].status == "ok" for r in results.values())
     # b and c waited in hand for the frame before theirs; a was detected at once.

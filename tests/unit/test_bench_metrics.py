@@ -1,0 +1,50 @@
+"""The bench's starvation checks on hand-made service orders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ops.bench import max_gap_ratio, max_turns_ratio
+from schemas.results import Result
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def served(order: str, *, slow: int | None = None) -> list[Result]:
+    """One worker serving cameras in ``order``, 10 ms a frame (100 ms for frame ``slow``);
+    each camera's next frame is already waiting when it is published."""
+    results, t, seq = [], 0.0, dict.fromkeys(order, 0)
+    for i, cam in enumerate(order):
+        seq[cam] += 1
+        took = 0.1 if i == slow else 0.01
+        results.append(
+            Result(
+                camera_id=cam,
+                frame_id=f"{i}-0",
+                seq=seq[cam],
+                status="ok",
+                queue_ms=1000.0,
+                claimed_at=T0 + timedelta(seconds=t),
+                published_at=T0 + timedelta(seconds=t + took),
+            )
+        )
+        t += took
+    return results
+
+
+def test_round_robin_is_fair_in_turns_and_in_time() -> None:
+    fair = served("abc" * 20)
+    # Two other services between two of a camera; the bound is 3 x 1.2 = 3.6 turns.
+    assert max_turns_ratio(fair, 3, 1) == round(2 / 3.6, 3)
+    assert max_gap_ratio(fair, 3, 1) == round(3 / 3.6, 3)
+
+
+def test_a_camera_passed_over_starves_in_turns() -> None:
+    unfair = served("abc" * 5 + "ab" * 5 + "abc" * 5)
+    assert max_turns_ratio(unfair, 3, 1) == round(12 / 3.6, 3)
+
+
+def test_a_stall_lengthens_time_but_not_turns() -> None:
+    stalled = served("abc" * 20, slow=30)  # one frame takes 10x the others
+    assert max_turns_ratio(stalled, 3, 1) == round(2 / 3.6, 3)
+    assert max_gap_ratio(stalled, 3, 1) > 1  # in seconds the camera waited too long
