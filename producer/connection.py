@@ -15,6 +15,7 @@ import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.client import Pipeline
 from redis.commands.core import AsyncScript, Script
+from redis.connection import PythonRespSerializer
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
@@ -22,6 +23,7 @@ from schemas.settings import REDIS_SCHEMES
 
 # Redis gone (restarting, network) rather than refusing a command: wait and retry.
 CONNECTION_ERRORS = (redis.ConnectionError, redis.TimeoutError)
+_BUFFER_CUTOFF = 6000  # redis-py's own: values longer than this are sent unjoined
 
 
 def is_out_of_memory(exc: redis.RedisError) -> bool:
@@ -33,7 +35,7 @@ def connect(url: str, *, timeout: float = 5.0, retries: int = 3) -> redis.Redis:
     """Open a client; ``retries`` reconnect attempts, with jittered backoff, per command."""
     if not url.startswith(REDIS_SCHEMES):
         raise ValueError(f"Redis URL must start with one of {', '.join(REDIS_SCHEMES)}: {url!r}")
-    return redis.Redis.from_url(
+    client = redis.Redis.from_url(
         url,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
@@ -41,6 +43,15 @@ def connect(url: str, *, timeout: float = 5.0, retries: int = 3) -> redis.Redis:
         decode_responses=False,
         retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), retries),
     )
+    # With hiredis installed redis-py packs every command with hiredis.pack_command,
+    # which copies each ~200 KB JPEG into a new buffer; redis-py's own packer sends a
+    # large value as its own chunk, uncopied. Measured: a submit 0.48 -> 0.24 ms of CPU.
+    # Replies are still parsed by hiredis.
+    pool = client.connection_pool
+    pool.connection_kwargs["command_packer"] = PythonRespSerializer(
+        _BUFFER_CUTOFF, pool.get_encoder().encode
+    )
+    return client
 
 
 def load_script(client: redis.Redis, package: str, name: str) -> Script:
