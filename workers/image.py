@@ -65,9 +65,12 @@ def prepare(data: bytes, box: Letterbox, max_pixels: int) -> Prepared:
     scale = min(box.width / width, box.height / height)
     new_w, new_h = max(1, int(width * scale)), max(1, int(height * scale))
     try:
-        # Ask for twice the target size: DCT scaling to exactly the target (1/4 for 1080p)
-        # shifts detections by a few % IoU; from 1/2 scale the resize matches the plain path.
-        img.draft("RGB", (2 * new_w, 2 * new_h))
+        # libjpeg scales in the IDCT to the smallest of 1/1, 1/2, 1/4, 1/8 that is still
+        # at least the target (1/4 for 1080p into 416); a small bilinear resize finishes.
+        # It moves boxes less than swapping the plain path's resize filter does
+        # (tests/detection/test_reduced_decode.py); decoding at 1/2 instead is closer to
+        # the plain path but costs 43 % more (docs/performance.md, step 14).
+        img.draft("RGB", (new_w, new_h))
         rgb = img.convert("RGB")
         if rgb.size != (new_w, new_h):
             rgb = rgb.resize((new_w, new_h), Image.Resampling.BILINEAR)

@@ -75,10 +75,11 @@ def test_same_classes_and_boxes_on_1080p_frames(detector: Detector) -> None:
     """The reduced path stays within the detector's own tolerance: it moves the answer
     less than swapping the plain path's resize filter does.
 
-    Measured: classes differ on 1 photo of 16 (181118: the plain path's spurious 0.59
-    "sheep" among elephants); median IoU 0.997, 2 of 47 boxes under 0.98, both in herds
-    where neighbouring animals' boxes trade places. The plain path with a BOX filter:
-    1 photo, 11 of 51 boxes under 0.98 (BICUBIC: 0 photos, 14 of 55). docs/performance.md.
+    Measured (decode at 1/4 scale): classes differ on 1 photo of 16 (181118: the plain
+    path's spurious 0.59 "sheep" among elephants); median IoU 0.989, 9 of 47 boxes under
+    0.98, the lowest 0.915. The plain path with a BOX filter: 1 photo, median 0.987, 11 of
+    51 boxes under 0.98 (BICUBIC: 0 photos, 14 of 55). Decoding at 1/2 scale: median
+    0.997, 2 of 47, lowest 0.874. docs/performance.md.
     """
     differing, ious = agreement(detector, prepare)
     ref_differing, ref_ious = agreement(detector, prepare_box_filter)

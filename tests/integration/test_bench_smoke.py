@@ -46,6 +46,9 @@ def test_bench_smoke() -> None:
     assert rows[2]["max_gap_ratio"] is not None and rows[2]["max_gap_ratio"] > 0
     assert rows[2]["max_turns_ratio"] is not None and rows[2]["max_turns_ratio"] > 0
     assert report["per_image_p99_ms"] >= rows[0]["per_image_ms"]
+    for state in ("fresh", "recycled"):
+        pre = report["preprocess_1080p"][state]
+        assert pre["reduced_ms"] > 0 and pre["plain_ms"] > 0 and 0 < pre["ratio"] < 5
     assert report["dispatch_p50_ms"] is not None and report["dispatch_p50_ms"] >= 0
     assert len(report["worker_rss_mb"]) == 1 and 20 < report["worker_rss_mb"][0] < 2000
     assert report["redis_used_memory_mb"] > 0
