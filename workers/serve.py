@@ -85,7 +85,7 @@ class Engine:
             healthy=lambda: not self.stuck(),
         )
         self._busy_since: float | None = None  # monotonic start of the detection in hand
-        # One round trip in flight while a frame is detected (see serve_one).
+        # Publishes, claims and decodes the next frame while one is inferred (serve_one).
         self.helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="is21-ahead")
         self.scripts = ClaimScripts(client, settings)
         self.reloader: ModelReloader | None = None
@@ -331,9 +331,9 @@ class Engine:
         self.swap_models()
         self.follow_schema(claim.schema_version)
         flight: Future[Any] | None = None
-        ahead = reserved is not None and not self.finishing(deadline)
-        if reserved is not None and ahead:
-            flight = self.helper.submit(self.claim_and_decode, job_id, done, reserved)
+        ahead = None if self.finishing(deadline) else reserved  # the camera to claim ahead
+        if ahead is not None:
+            flight = self.helper.submit(self.claim_and_decode, job_id, done, ahead)
         elif done is not None:
             flight = self.helper.submit(self.publish, job_id, done)
         if inputs is None or inputs.frame_id != claim.frame_id:
@@ -345,10 +345,10 @@ class Engine:
             result = self.detect(claim, held, inputs)
         finally:
             self._busy_since = None
-        answer = flight.result() if flight is not None else None
+        answer: Any = flight.result() if flight is not None else None
         unused = None if ahead else reserved  # a reservation no claim has taken up
         after: tuple[Next, Result | None, Inputs | None]
-        if isinstance(answer, tuple) and answer[0].claim is not None:
+        if ahead is not None and answer[0].claim is not None:
             after = (answer[0], result, answer[1])  # claimed ahead (or told to retire)
         elif self.finishing(deadline):  # the reservation, unless a claim used it, goes back
             self.publish(job_id, result, release=unused)
