@@ -285,7 +285,6 @@ def run_bench(
         url = stack.enter_context(EmbeddedRedis()).url
         log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="is21-bench-")))
         producer = FrameProducer.from_url(url, settings)
-        os.environ.setdefault("IS21_INTRA_OP_THREADS", str(settings.intra_op_threads))
         procs = start_workers(url, workers, log_dir, prefix="bench")
         stack.callback(stop_workers, procs)
         wait_for_workers(producer, procs, log_dir)

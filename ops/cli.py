@@ -114,8 +114,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from ops.bench import format_table, run_bench
 
-    if settings.intra_op_threads == 0:
-        settings = settings.model_copy(update={"intra_op_threads": 1})
     report = run_bench(
         settings,
         images=Path(args.images),

@@ -78,7 +78,12 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=2.0, gt=0)
 
     backend: str = Field(default="onnx", description="onnx (any host) or rknn (RK3588 NPU)")
-    intra_op_threads: int = Field(default=0, ge=0, description="onnxruntime threads; 0 = auto")
+    # One worker per core is the fleet's parallelism; onnxruntime's own default (a thread
+    # per core in every worker) made two workers on two cores 38 % slower than one thread
+    # each (docs/performance.md, step 15).
+    intra_op_threads: int = Field(
+        default=1, ge=0, description="onnxruntime threads per worker; 0 = one per core"
+    )
 
     @field_validator("redis_url")
     @classmethod
