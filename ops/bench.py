@@ -173,6 +173,7 @@ def drive(
                 results += [result_from_entry(f) for _i, f in entries]
             if fps is None:
                 submit(name)
+    settle(producer, naive)
     skipped = expired = 0
     for name in names:
         raw: Any = producer.client.hmget(keys.camera(name), "skipped", "expired")
@@ -180,6 +181,28 @@ def drive(
         skipped += int(raw[0] or 0) - int(old[0] or 0)
         expired += int(raw[1] or 0) - int(old[1] or 0)
     return FleetRun(len(results) / seconds, latencies, results, skipped, expired)
+
+
+def settle(producer: FrameProducer, naive: Queue | None, timeout: float = 60.0) -> None:
+    """Wait until the fleet has served what a phase left waiting when its driver stopped.
+
+    Flat out, every camera has a frame waiting at the end: at 30 cameras that is a second
+    of work, which would otherwise land in the next phase (the light phase's first frame
+    queued behind it; the naive phase's jobs sharing the cores with the detector alone).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if naive is not None:
+            busy = naive.count + naive.started_job_registry.count
+        else:
+            pipe = producer.client.pipeline(transaction=False)
+            pipe.zcard(keys.READY)
+            pipe.zcard(keys.LEASES)
+            busy = sum(pipe.execute())
+        if busy == 0:
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"the fleet did not finish a phase's frames within {timeout:.0f}s")
 
 
 def percentile(values: list[float], q: float) -> float | None:
