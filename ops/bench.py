@@ -58,6 +58,8 @@ class Row:
     frame_age_p99_ms: float | None = None
     max_gap_ratio: float | None = None  # worst wait between services / the starvation bound
     max_turns_ratio: float | None = None  # the same wait counted in services, not seconds
+    # Waits; over the bound in seconds; of those, spanning a stall; of all, spanning one.
+    gaps_over_bound: list[int] | None = None
     skipped: int = 0
     expired: int = 0
     per_image_ms: float | None = None
@@ -212,29 +214,78 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))], 2)
 
 
-def max_gap_ratio(results: list[Result], cameras: int, workers: int) -> float | None:
-    """Worst time between two services of a camera, over the no-starvation bound
-    ceil(cameras / workers) x 1.2 service times (service time: median claim-to-claim x
-    workers). Time the camera had no frame (its result out, the driver's next frame not
-    yet stored) is not waiting and is left out."""
+STALL = 1.5  # a frame whose decode + inference took 1.5x its run's median
+
+
+@dataclass
+class Gap:
+    """A camera's wait between two services, in seconds, and the frames it spanned."""
+
+    start: float  # the first service's claim
+    end: float  # the next one's claim
+    seconds: float  # end - start, less the time the camera had no frame
+
+
+def gaps(results: list[Result]) -> list[Gap]:
+    """Every camera's waits between two services. Time the camera had no frame (its result
+    out, the driver's next frame not yet stored) is not waiting and is left out."""
     by_cam: dict[str, list[Result]] = {}
     for r in results:
         if r.claimed_at is not None and r.published_at is not None:
             by_cam.setdefault(r.camera_id, []).append(r)
-    gaps = []
+    out = []
     for served in by_cam.values():
         served.sort(key=lambda r: r.seq)
         for a, b in pairwise(served):
             assert a.claimed_at and a.published_at and b.claimed_at
-            arrived = b.claimed_at.timestamp() - b.queue_ms / 1000  # its frame was stored
+            start, end = a.claimed_at.timestamp(), b.claimed_at.timestamp()
+            arrived = end - b.queue_ms / 1000  # its frame was stored
             idle = max(0.0, arrived - a.published_at.timestamp())
-            gaps.append(b.claimed_at.timestamp() - a.claimed_at.timestamp() - idle)
-    if not gaps:
-        return None
+            out.append(Gap(start, end, end - start - idle))
+    return out
+
+
+def gap_bound(results: list[Result], cameras: int, workers: int) -> float:
+    """The no-starvation bound in seconds: ceil(cameras / workers) x 1.2 service times,
+    a service time being the median claim-to-claim interval x workers."""
     services = sorted(r.claimed_at.timestamp() for r in results if r.claimed_at)
+    if len(services) < 2:
+        return 0.0
     service = statistics.median(b - a for a, b in pairwise(services)) * workers
-    bound = math.ceil(cameras / workers) * 1.2 * service
-    return round(max(gaps) / bound, 3) if bound > 0 else None
+    return math.ceil(cameras / workers) * 1.2 * service
+
+
+def max_gap_ratio(results: list[Result], cameras: int, workers: int) -> float | None:
+    """Worst time between two services of a camera, over the no-starvation bound."""
+    waits, bound = gaps(results), gap_bound(results, cameras, workers)
+    if not waits or bound <= 0:
+        return None
+    return round(max(g.seconds for g in waits) / bound, 3)
+
+
+def gaps_over_bound(results: list[Result], cameras: int, workers: int) -> tuple[int, int, int, int]:
+    """Whether the waits too long in seconds are the machine's stalls: (waits, waits over
+    the bound, how many of those spanned a stalled frame, how many of all waits did). A
+    frame stalled if its decode + inference took over STALL x its run's median. With the
+    order fair, a wait crosses the bound in seconds when frames it spans stall; by chance
+    it would span one as often as any wait does."""
+    waits, bound = gaps(results), gap_bound(results, cameras, workers)
+    timed = [r for r in results if r.claimed_at is not None]
+    if not waits or bound <= 0:
+        return len(waits), 0, 0, 0
+    slow_ms = STALL * statistics.median(r.processing_ms for r in timed)
+    stalls = []
+    for r in timed:
+        if r.processing_ms > slow_ms:
+            assert r.claimed_at is not None
+            began = r.claimed_at.timestamp() + r.held_ms / 1000
+            stalls.append((began, began + r.processing_ms / 1000))
+
+    def spans_stall(g: Gap) -> bool:
+        return any(s < g.end and e > g.start for s, e in stalls)
+
+    over = [g for g in waits if g.seconds > bound]
+    return len(waits), len(over), sum(map(spans_stall, over)), sum(map(spans_stall, waits))
 
 
 def max_turns_ratio(results: list[Result], cameras: int, workers: int) -> float | None:
@@ -357,6 +408,8 @@ def run_bench(
         res = [x for r in runs for x in r.results]
         # Age when its detection started: the wait to be claimed, then in hand.
         ages = [x.queue_ms + x.held_ms for x in res] if c >= 0 else []  # naive: no claim
+        counts = [gaps_over_bound(r.results, c, workers) for r in runs] if c > 0 else []
+        over_bound = [sum(x) for x in zip(*counts, strict=True)] if counts else None
         rows.append(
             Row(
                 {0: "fleet light 1fps", -1: "naive RQ per frame"}.get(c, "fleet flat out"),
@@ -385,6 +438,7 @@ def run_bench(
                     ),
                     3,
                 ),
+                gaps_over_bound=over_bound,
                 skipped=sum(r.skipped for r in runs),
                 expired=sum(r.expired for r in runs),
                 runs=[round(r.rate, 2) for r in runs],
@@ -439,6 +493,15 @@ def format_table(report: dict[str, Any]) -> str:
         f"detector alone paced at 1 image/s (as cold as the light phase): "
         f"{report['paced_per_image_ms']} ms per image; that + 3 ms: "
         f"{round(report['paced_per_image_ms'] + 3, 2)} ms",
+        "waits of a camera between two services over the bound in seconds: "
+        + "; ".join(
+            f"{r['cameras']} cams {over} of {n}, {stalled} of them spanning a frame that "
+            f"stalled (over {STALL}x its run's median; {round(100 * spanned / n)} % of all "
+            "waits did)"
+            for r in report["rows"]
+            if r["gaps_over_bound"] and r["cameras"] > 1
+            for n, over, stalled, spanned in [r["gaps_over_bound"]]
+        ),
         f"dispatch overhead per frame (workers' own p50): {report['dispatch_p50_ms']} ms",
         f"worker RSS: {report['worker_rss_mb']} MB   redis used_memory: "
         f"{report['redis_used_memory_mb']} MB (bound: frames kept x mean size x 1.25 = "

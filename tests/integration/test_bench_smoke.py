@@ -45,6 +45,8 @@ def test_bench_smoke() -> None:
         assert 0 <= r["frame_age_p50_ms"] <= r["frame_age_p99_ms"]
     assert rows[2]["max_gap_ratio"] is not None and rows[2]["max_gap_ratio"] > 0
     assert rows[2]["max_turns_ratio"] is not None and rows[2]["max_turns_ratio"] > 0
+    waits, over, stalled, spanned = rows[2]["gaps_over_bound"]
+    assert waits > 0 and 0 <= stalled <= over <= waits and stalled <= spanned <= waits
     assert report["per_image_p99_ms"] >= rows[0]["per_image_ms"]
     for state in ("fresh", "recycled"):
         pre = report["preprocess_1080p"][state]

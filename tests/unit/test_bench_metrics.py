@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ops.bench import max_gap_ratio, max_turns_ratio
+from ops.bench import gaps_over_bound, max_gap_ratio, max_turns_ratio
 from schemas.results import Result
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -24,6 +24,7 @@ def served(order: str, *, slow: int | None = None) -> list[Result]:
                 seq=seq[cam],
                 status="ok",
                 queue_ms=1000.0,
+                processing_ms=took * 1000,
                 claimed_at=T0 + timedelta(seconds=t),
                 published_at=T0 + timedelta(seconds=t + took),
             )
@@ -48,3 +49,16 @@ def test_a_stall_lengthens_time_but_not_turns() -> None:
     stalled = served("abc" * 20, slow=30)  # one frame takes 10x the others
     assert max_turns_ratio(stalled, 3, 1) == round(2 / 3.6, 3)
     assert max_gap_ratio(stalled, 3, 1) > 1  # in seconds the camera waited too long
+
+
+def test_waits_too_long_in_seconds_are_traced_to_the_stalled_frame() -> None:
+    stalled = served("abc" * 20, slow=30)
+    # 57 waits; the slow frame's own and the two spanning it cross the bound (3 x 1.2
+    # x 10 ms), each spanning the stall, which no other wait does.
+    assert gaps_over_bound(stalled, 3, 1) == (57, 3, 3, 3)
+
+
+def test_a_starved_camera_is_not_blamed_on_stalls() -> None:
+    unfair = served("abc" * 5 + "ab" * 5 + "abc" * 5)
+    _waits, over, stalled, spanned = gaps_over_bound(unfair, 3, 1)
+    assert over == 1 and stalled == 0 and spanned == 0
