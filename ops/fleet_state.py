@@ -92,15 +92,13 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
     pipe.llen(f"rq:queue:{queue}")
     pipe.zcard(keys.READY)
     pipe.zcount(keys.JOBS, now, "+inf")
-    pipe.zrange(keys.READY, 0, -1, withscores=True)
     pipe.hgetall(keys.COUNTERS)
     pipe.hgetall(keys.INFERENCE_HISTOGRAM)
     pipe.hget(keys.SCHEMA, "version")
     for cam in cams:
         pipe.hgetall(keys.camera(cam))
         pipe.xrevrange(keys.results(cam), count=1)
-    depth, ready, jobs, waiting, counters, hist, version, *per_cam = pipe.execute()
-    waiting_since = {c.decode(): float(s) for c, s in waiting}
+    depth, ready, jobs, counters, hist, version, *per_cam = pipe.execute()
     state = FleetState(
         now_ms=now,
         workers=live_workers(client),
@@ -114,9 +112,7 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
     for i, cam in enumerate(cams):
         raw, last = per_cam[2 * i], per_cam[2 * i + 1]
         fields = {k.decode(): v for k, v in raw.items()}
-        since = waiting_since.get(cam)
-        if since is None and b"pending_since" in raw:
-            since = float(raw[b"pending_since"])
+        since = float(raw[b"pending_since"]) if b"pending_since" in raw else None
         camera = CameraState(
             camera_id=cam,
             counters={f: int(fields.get(f, 0)) for f in COUNTER_FIELDS},

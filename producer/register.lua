@@ -3,6 +3,11 @@
 -- the camera hash keeps the id and sequence number of the newest registered frame.
 -- Two producers racing on one camera may register out of order: a frame whose id is
 -- older than the newest registered one is superseded on arrival and counted as skipped.
+-- The ready set is ordered by when each camera was last served (never served: when its
+-- frame arrived), so the camera served longest ago goes first: a camera that sends a
+-- frame a second is served at once among cameras that always have one waiting, and one
+-- served by a slower worker does not lose its turn to those served by a faster one.
+-- pending_since (the arrival of the oldest frame not yet taken) is the camera's lag.
 -- KEYS: 1 camera:{cam}  2 ready  3 leases  4 wake  5 cameras  6 results:{cam}
 -- ARGV: 1 camera_id  2 frame id (from XADD)
 -- Returns {seq, last results id}: the caller waits for results after that id.
@@ -21,10 +26,11 @@ if last_id and older(ARGV[2], last_id) then
   redis.call('HINCRBY', KEYS[1], 'skipped', 1)
 else
   redis.call('HSET', KEYS[1], 'last_id', ARGV[2], 'last_seq', seq)
+  redis.call('HSETNX', KEYS[1], 'pending_since', now)
   if redis.call('ZSCORE', KEYS[3], ARGV[1]) then
     -- A worker holds the camera: it re-queues the camera when it releases it.
-    redis.call('HSETNX', KEYS[1], 'pending_since', now)
-  elseif redis.call('ZADD', KEYS[2], 'NX', now, ARGV[1]) == 1 then
+  elseif redis.call('ZADD', KEYS[2], 'NX', redis.call('HGET', KEYS[1], 'served_at') or now,
+                    ARGV[1]) == 1 then
     redis.call('LPUSH', KEYS[4], ARGV[1])
     redis.call('LTRIM', KEYS[4], 0, 63)
   end

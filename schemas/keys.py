@@ -9,7 +9,7 @@ from __future__ import annotations
 
 PREFIX = "is21:"
 
-READY = PREFIX + "ready"  # zset camera -> ms since its oldest unserved frame waits
+READY = PREFIX + "ready"  # zset camera -> ms it was last served (or its frame arrived)
 LEASES = PREFIX + "leases"  # zset camera -> ms when the worker's claim on it expires
 JOBS = PREFIX + "jobs"  # zset RQ job id -> ms when its dispatch lease expires
 WORKERS = PREFIX + "workers"  # zset worker name -> ms when its heartbeat expires

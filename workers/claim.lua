@@ -1,4 +1,4 @@
--- Claim the camera that has waited longest and name its newest frame, atomically.
+-- Claim the camera served longest ago and name its newest frame, atomically.
 -- Older unserved frames of that camera are counted as skipped; a newest frame older
 -- than the age limit is counted as expired. Cameras whose holder's lease ran out (a
 -- killed worker) are made ready again first.
@@ -33,7 +33,7 @@ for _, cam in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
   local ckey = prefix .. 'camera:' .. cam
   redis.call('ZREM', KEYS[2], cam)
   redis.call('HDEL', ckey, 'holder')
-  local since = redis.call('HGET', ckey, 'pending_since') or now
+  local since = redis.call('HGET', ckey, 'served_at') or now
   local reserved_since = redis.call('HGET', ckey, 'reserved_since')
   if reserved_since then
     -- A reservation: no frame was in hand, the camera just gets its place back.
@@ -57,7 +57,6 @@ for _, cam in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
       redis.call('HSET', ckey, 'lost_id', lost_id, 'claimed_seq', lost - 1)
     end
   end
-  redis.call('HDEL', ckey, 'pending_since')
   redis.call('ZADD', KEYS[1], 'NX', since, cam)
 end
 
@@ -72,6 +71,7 @@ end
 -- Take the camera's newest frame into this job's hand; nil if it is too old to serve.
 local function take(cam)
   local ckey = prefix .. 'camera:' .. cam
+  redis.call('HDEL', ckey, 'pending_since')  -- the frames waiting are taken or superseded
   local frame = newest(ckey)
   if not frame then return nil end
   local id, seq, skipped = frame[1], frame[2], frame[3]
@@ -83,7 +83,7 @@ local function take(cam)
     return nil
   end
   redis.call('ZADD', KEYS[2], now + lease_ms, cam)
-  redis.call('HSET', ckey, 'holder', job)
+  redis.call('HSET', ckey, 'holder', job, 'served_at', now)
   return {cam, id, seq, skipped, age}
 end
 
@@ -93,7 +93,7 @@ if reserved ~= '' then
   local ckey = prefix .. 'camera:' .. reserved
   if redis.call('HGET', ckey, 'reserved') == job then
     -- Frames that arrived meanwhile are covered: this claim takes the newest.
-    redis.call('HDEL', ckey, 'reserved', 'reserved_since', 'pending_since')
+    redis.call('HDEL', ckey, 'reserved', 'reserved_since')
     claimed = take(reserved)
     if not claimed then
       redis.call('ZREM', KEYS[2], reserved)

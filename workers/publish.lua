@@ -28,10 +28,11 @@ if ARGV[4] == 'ok' then
 end
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[1], 'holder')
-local pending = redis.call('HGET', KEYS[1], 'pending_since')
-if pending then
-  redis.call('HDEL', KEYS[1], 'pending_since')
-  if redis.call('ZADD', KEYS[5], 'NX', pending, ARGV[1]) == 1 then
+if redis.call('HEXISTS', KEYS[1], 'pending_since') == 1 then
+  -- A frame arrived while the camera was held: back in the ready set, in its turn.
+  local turn = redis.call('HGET', KEYS[1], 'served_at') or
+               redis.call('HGET', KEYS[1], 'pending_since')
+  if redis.call('ZADD', KEYS[5], 'NX', turn, ARGV[1]) == 1 then
     redis.call('LPUSH', KEYS[6], ARGV[1])
     redis.call('LTRIM', KEYS[6], 0, 63)
   end

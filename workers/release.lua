@@ -1,11 +1,11 @@
 -- Give back a camera this job reserved but will not serve (the job is ending), with
--- its place in the queue: it had been waiting since reserved_since.
+-- its place in the queue: its score when it was reserved (reserved_since).
 -- KEYS: 1 camera:{cam}  2 leases  3 ready  4 wake
 -- ARGV: 1 camera id  2 job id
 -- Returns 1 if released, 0 if the reservation was no longer this job's.
 if redis.call('HGET', KEYS[1], 'reserved') ~= ARGV[2] then return 0 end
 local since = redis.call('HGET', KEYS[1], 'reserved_since')
-redis.call('HDEL', KEYS[1], 'holder', 'reserved', 'reserved_since', 'pending_since')
+redis.call('HDEL', KEYS[1], 'holder', 'reserved', 'reserved_since')
 redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('ZADD', KEYS[3], 'NX', since, ARGV[1]) == 1 then
   redis.call('LPUSH', KEYS[4], ARGV[1])

@@ -200,8 +200,38 @@ def test_longest_waiting_camera_first_and_newest_frame(
     while (claim := scripts.claim(job_id)) is not None:
         assert not isinstance(claim, str)
         claimed.append((claim.camera_id, claim.seq, claim.skipped))
-    # a waited longest, then b, then c; each gives its newest frame, older ones skipped.
+    # None served yet: in order of arrival; each gives its newest frame, older ones skipped.
     assert claimed == [("a", 2, 1), ("b", 1, 0), ("c", 4, 3)]
+
+
+def test_the_camera_served_longest_ago_goes_first_and_lag_counts_from_arrival(
+    producer: FrameProducer, client: redis.Redis
+) -> None:
+    """A camera with a frame now and then is served before cameras that always have one
+    waiting, though its frame came last; its lag is still its frame's own wait."""
+    from ops.fleet_state import read_state
+    from workers.claims import ClaimScripts
+
+    scripts = ClaimScripts(client, producer.settings)
+    job_id = play_a_worker(client)
+    jpeg = photo(PHOTOS[0])
+    producer.submit("quiet", jpeg)
+    first = scripts.claim(job_id)
+    assert isinstance(first, Claim) and first.camera_id == "quiet"
+    done = Result(camera_id="quiet", frame_id=first.frame_id, seq=1, status="ok")
+    assert scripts.publish(job_id, done)
+    for cam in ("busy-1", "busy-2", "quiet"):
+        time.sleep(0.01)
+        producer.submit(cam, jpeg)
+    lag = {c.camera_id: c.lag_ms for c in read_state(client, producer.settings.queue).cameras}
+    assert lag["busy-1"] >= lag["busy-2"] + 5 and lag["busy-2"] >= lag["quiet"] + 5, lag
+    claimed = []
+    while (claim := scripts.claim(job_id)) is not None:
+        assert isinstance(claim, Claim)
+        claimed.append(claim.camera_id)
+    # By arrival it would be busy-1, busy-2, quiet.
+    assert claimed == ["quiet", "busy-1", "busy-2"]
+    assert all(c.lag_ms == 0 for c in read_state(client, producer.settings.queue).cameras)
 
 
 def two_jobs_and_three_waiting_cameras(
@@ -253,7 +283,7 @@ def test_unused_reservation_goes_back_with_its_place(
     _claim, reserved = scripts.claim_ahead(job_id)  # b first again, c reserved
     assert isinstance(_claim, Claim) and _claim.camera_id == "b" and reserved == "c"
     time.sleep(0.3)  # the job dies holding b and the reservation of c
-    # c has waited since its frame came; b's lost frame is queued again from now.
+    # c's turn is its frame's arrival (never served); b's, its claim, which came later.
     again = scripts.claim(other)
     assert isinstance(again, Claim) and again.camera_id == "c"
     again = scripts.claim(other)
