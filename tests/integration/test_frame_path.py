@@ -181,7 +181,7 @@ def test_submit_falls_back_when_redis_is_unreachable(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 0.05  # the outage is remembered for a moment
 
 
-def test_longest_waiting_camera_first_and_newest_frame(
+def test_cameras_never_served_go_in_arrival_order_with_their_newest_frame(
     producer: FrameProducer, client: redis.Redis
 ) -> None:
     """Drive the claim protocol directly: no workers, this test plays one."""
