@@ -219,7 +219,7 @@ STALL = 1.5  # a frame whose decode + inference took 1.5x its run's median
 
 @dataclass
 class Gap:
-    """A camera's wait between two services, in seconds, and the frames it spanned."""
+    """A camera's wait between two of its services, from one claim to the next."""
 
     start: float  # the first service's claim
     end: float  # the next one's claim

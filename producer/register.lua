@@ -27,12 +27,13 @@ if last_id and older(ARGV[2], last_id) then
 else
   redis.call('HSET', KEYS[1], 'last_id', ARGV[2], 'last_seq', seq)
   redis.call('HSETNX', KEYS[1], 'pending_since', now)
-  if redis.call('ZSCORE', KEYS[3], ARGV[1]) then
-    -- A worker holds the camera: it re-queues the camera when it releases it.
-  elseif redis.call('ZADD', KEYS[2], 'NX', redis.call('HGET', KEYS[1], 'served_at') or now,
-                    ARGV[1]) == 1 then
-    redis.call('LPUSH', KEYS[4], ARGV[1])
-    redis.call('LTRIM', KEYS[4], 0, 63)
+  -- A camera a worker holds is re-queued by that worker when it releases it.
+  if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then
+    local turn = redis.call('HGET', KEYS[1], 'served_at') or now
+    if redis.call('ZADD', KEYS[2], 'NX', turn, ARGV[1]) == 1 then
+      redis.call('LPUSH', KEYS[4], ARGV[1])
+      redis.call('LTRIM', KEYS[4], 0, 63)
+    end
   end
 end
 local last = redis.call('XREVRANGE', KEYS[6], '+', '-', 'COUNT', 1)
