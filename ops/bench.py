@@ -223,7 +223,12 @@ class Gap:
 
     start: float  # the first service's claim
     end: float  # the next one's claim
-    seconds: float  # end - start, less the time the camera had no frame
+    idle_from: float  # the first service's result out ...
+    idle_to: float  # ... until the next frame was stored: no frame, so no wait
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start - max(0.0, self.idle_to - self.idle_from)
 
 
 def gaps(results: list[Result]) -> list[Gap]:
@@ -238,10 +243,15 @@ def gaps(results: list[Result]) -> list[Gap]:
         served.sort(key=lambda r: r.seq)
         for a, b in pairwise(served):
             assert a.claimed_at and a.published_at and b.claimed_at
-            start, end = a.claimed_at.timestamp(), b.claimed_at.timestamp()
-            arrived = end - b.queue_ms / 1000  # its frame was stored
-            idle = max(0.0, arrived - a.published_at.timestamp())
-            out.append(Gap(start, end, end - start - idle))
+            end = b.claimed_at.timestamp()
+            out.append(
+                Gap(
+                    a.claimed_at.timestamp(),
+                    end,
+                    a.published_at.timestamp(),
+                    end - b.queue_ms / 1000,
+                )
+            )
     return out
 
 
@@ -295,25 +305,15 @@ def max_turns_ratio(results: list[Result], cameras: int, workers: int) -> float 
     but not in turns: this says whether the order is fair, the other whether the
     machine kept up."""
     claims = sorted(r.claimed_at.timestamp() for r in results if r.claimed_at)
-    by_cam: dict[str, list[Result]] = {}
-    for r in results:
-        if r.claimed_at is not None and r.published_at is not None:
-            by_cam.setdefault(r.camera_id, []).append(r)
-    worst = 0
-    for served in by_cam.values():
-        served.sort(key=lambda r: r.seq)
-        for a, b in pairwise(served):
-            assert a.claimed_at and a.published_at and b.claimed_at
-            start, end = a.claimed_at.timestamp(), b.claimed_at.timestamp()
-            # Services while the camera had no frame (the driver's next not yet stored)
-            # were not a wait.
-            idle_from, idle_to = a.published_at.timestamp(), end - b.queue_ms / 1000
-            turns = bisect_left(claims, end) - bisect_right(claims, start)
-            if idle_to > idle_from:
-                turns -= bisect_left(claims, idle_to) - bisect_right(claims, idle_from)
-            worst = max(worst, turns)
-    if not by_cam:
+    waits = gaps(results)
+    if not waits:
         return None
+    worst = 0
+    for g in waits:
+        turns = bisect_left(claims, g.end) - bisect_right(claims, g.start)
+        if g.idle_to > g.idle_from:  # services while the camera had no frame: no wait
+            turns -= bisect_left(claims, g.idle_to) - bisect_right(claims, g.idle_from)
+        worst = max(worst, turns)
     return round(worst / workers / (math.ceil(cameras / workers) * 1.2), 3)
 
 

@@ -55,6 +55,13 @@ class Inputs:
     prepared: dict[Letterbox, Prepared] = field(default_factory=dict)
     timings: Timings = field(default_factory=Timings)
 
+    @staticmethod
+    def of(inputs: Inputs | None, claim: Claim) -> Inputs:
+        """The inputs decoded ahead if they are this claim's frame, else empty ones."""
+        if inputs is None or inputs.frame_id != claim.frame_id:
+            return Inputs(claim.frame_id)
+        return inputs
+
 
 class Engine:
     """Everything a worker process keeps between jobs: models, scripts, counters."""
@@ -98,8 +105,7 @@ class Engine:
 
         ``inputs``: the frame already decoded by the helper thread, if it was.
         """
-        if inputs is None or inputs.frame_id != claim.frame_id:
-            inputs = Inputs(claim.frame_id)
+        inputs = Inputs.of(inputs, claim)
         timings = inputs.timings
         meta: FrameMeta | None = None
         detections: list[Detection] = []
@@ -336,8 +342,7 @@ class Engine:
             flight = self.helper.submit(self.claim_and_decode, job_id, done, ahead)
         elif done is not None:
             flight = self.helper.submit(self.publish, job_id, done)
-        if inputs is None or inputs.frame_id != claim.frame_id:
-            inputs = Inputs(claim.frame_id)
+        inputs = Inputs.of(inputs, claim)
         decoded_ahead_ms = inputs.timings.decode_ms
         self._busy_since = time.monotonic()
         try:
@@ -346,7 +351,7 @@ class Engine:
         finally:
             self._busy_since = None
         answer: Any = flight.result() if flight is not None else None
-        unused = None if ahead else reserved  # a reservation no claim has taken up
+        unused = None if ahead is not None else reserved  # a reservation no claim took up
         after: tuple[Next, Result | None, Inputs | None]
         if ahead is not None and answer[0].claim is not None:
             after = (answer[0], result, answer[1])  # claimed ahead (or told to retire)

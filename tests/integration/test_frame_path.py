@@ -327,15 +327,17 @@ def test_killed_worker_blocks_its_camera_for_one_lease(
     # Play a dispatched job that claims the camera and dies without publishing.
     client.zadd(keys.JOBS, {"job-that-dies": time.time() * 1000 + 60_000})
     ticket0 = producer.submit("cam-dead", jpeg)
-    # The live worker may win the race for the first frame; claim until we hold one.
+    # The live worker may win the race for a frame; claim until we hold one. Each new
+    # frame is claimed the moment it is registered, before the woken worker's own claim
+    # can arrive; the pause lets the worker finish a frame it won.
     claimed_at = None
-    for _ in range(50):
+    for _ in range(200):
         claim = dead.claim("job-that-dies")
         if claim is not None and not isinstance(claim, str):
             claimed_at = time.monotonic()
             break
+        time.sleep(0.05)
         producer.submit("cam-dead", jpeg)
-        time.sleep(0.02)
     assert claimed_at is not None
     ticket = producer.submit("cam-dead", jpeg)
     result = producer.wait(ticket, timeout=15)
