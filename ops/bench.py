@@ -5,7 +5,9 @@ ceiling; the fleet's results/s is reported as a ratio of it, on the same photos,
 and thread settings. The phases are interleaved and repeated (``--repeats``) and each
 figure is the median over repeats, because on a shared 2-core machine the speed drifts
 by 10-20 % from one minute to the next; a ratio of two phases measured minutes apart
-would mostly measure that drift.
+would mostly measure that drift. For the same reason each repeat runs the detector alone
+twice, before and after the fleet's flat-out phases, and each of those phases is
+compared with the detector's rate interpolated at its own time (``ceiling_at``).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Row:
     cameras: int
     workers: int
     results_per_s: float
-    ratio: float | None = None
+    ratio: float | None = None  # median over repeats of each repeat's own ratio
     latency_p50_ms: float | None = None
     latency_p99_ms: float | None = None
     dispatch_p50_ms: float | None = None
@@ -65,6 +67,7 @@ class Row:
     per_image_ms: float | None = None
     processing_p50_ms: float | None = None  # decode + inference + decoding, in the worker
     runs: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
 
 
 def _detector_loop(
@@ -78,22 +81,30 @@ def _detector_loop(
         for d in detectors:
             d.detect(data, settings.max_pixels)
     count, times = 0, []
-    start = time.perf_counter()
+    start = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process of the bench
     end = start + seconds
-    while (t0 := time.perf_counter()) < end:
+    while (t0 := time.monotonic()) < end:
         for d in detectors:
             d.detect(photos[count % len(photos)], settings.max_pixels)
-        times.append((time.perf_counter() - t0) * 1000)
+        times.append((time.monotonic() - t0) * 1000)
         count += 1
         if fps is not None:  # paced like the light fleet phase: caches go cold between
-            time.sleep(max(0.0, start + count / fps - time.perf_counter()))
-    out.put((count, statistics.median(times), percentile(times, 99)))
+            time.sleep(max(0.0, start + count / fps - time.monotonic()))
+    out.put((count, statistics.median(times), percentile(times, 99), (start + end) / 2))
+
+
+@dataclass
+class AloneRun:
+    rate: float  # images/s over all processes
+    per_image_ms: float  # median
+    p99_ms: float
+    at: float  # time.monotonic() at the middle of the measured window
 
 
 def detector_alone(
     settings: Settings, images: Path, workers: int, seconds: float, fps: float | None = None
-) -> tuple[float, float, float]:
-    """(images/s over all processes, median and p99 ms per image); ``fps`` paces each."""
+) -> AloneRun:
+    """The detector alone in ``workers`` processes; ``fps`` paces each."""
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     procs = [
@@ -105,11 +116,22 @@ def detector_alone(
     results = [out.get(timeout=seconds + 120) for _ in procs]
     for p in procs:
         p.join()
-    return (
-        sum(c for c, _, _ in results) / seconds,
-        statistics.median(m for _, m, _ in results),
-        max(p99 for _, _, p99 in results),
+    return AloneRun(
+        sum(c for c, _, _, _ in results) / seconds,
+        statistics.median(m for _, m, _, _ in results),
+        max(p99 for _, _, p99, _ in results),
+        statistics.mean(at for _, _, _, at in results),
     )
+
+
+def ceiling_at(at: float, before: AloneRun, after: AloneRun) -> float:
+    """The detector alone's rate at time ``at``, interpolated between the runs measured
+    before and after it: within one repeat the VM's speed drifts by as much as the
+    margin measured, and linear drift cancels out this way."""
+    if after.at <= before.at:
+        return (before.rate + after.rate) / 2
+    w = min(max((at - before.at) / (after.at - before.at), 0.0), 1.0)
+    return before.rate + (after.rate - before.rate) * w
 
 
 @dataclass
@@ -119,6 +141,7 @@ class FleetRun:
     results: list[Result]
     skipped: int
     expired: int
+    at: float  # time.monotonic() at the middle of the measured window
 
 
 def drive(
@@ -155,6 +178,7 @@ def drive(
 
     start = time.perf_counter()
     measuring_from, end = start + warmup, start + warmup + seconds
+    at = time.monotonic() + warmup + seconds / 2
     next_tick = start
     if fps is None:
         for name in names:
@@ -182,7 +206,7 @@ def drive(
         old: Any = before[name]
         skipped += int(raw[0] or 0) - int(old[0] or 0)
         expired += int(raw[1] or 0) - int(old[1] or 0)
-    return FleetRun(len(results) / seconds, latencies, results, skipped, expired)
+    return FleetRun(len(results) / seconds, latencies, results, skipped, expired, at)
 
 
 def settle(producer: FrameProducer, naive: Queue | None, timeout: float = 60.0) -> None:
@@ -346,7 +370,7 @@ def run_bench(
     warmup: float = 2.0,
 ) -> dict[str, Any]:
     photos = [data for _name, data in load_photos(images)]
-    alone: list[tuple[float, float, float]] = []
+    alone: list[tuple[AloneRun, AloneRun]] = []  # each repeat's, before and after the fleet
     flat: dict[int, list[FleetRun]] = {c: [] for c in cameras}
     light: list[FleetRun] = []
     paced: list[float] = []  # the detector alone at the light phase's 1 image/s
@@ -374,36 +398,41 @@ def run_bench(
         stack.callback(stop_workers, naive_procs)
         naive_queue = Queue(NAIVE_QUEUE, connection=producer.client, serializer=JSONSerializer)
         for _ in range(repeats):
-            alone.append(detector_alone(settings, images, workers, seconds))
+            # Half the detector's time before the phases compared with it, half after.
+            before = detector_alone(settings, images, workers, seconds / 2)
             for c in cameras:
                 flat[c].append(drive(producer, photos, c, seconds, warmup, None, f"{c}"))
-            light.append(drive(producer, photos, 1, seconds, 1.0, 1.0, "light"))
-            paced.append(detector_alone(settings, images, 1, seconds, fps=1.0)[1])
             if memory is None:  # the fleet's own keys, before any naive job adds its own
                 memory = producer.client.info("memory")
                 stored = frames_stored(producer)
             naive.append(
                 drive(producer, photos, max(cameras), seconds, warmup, None, "naive", naive_queue)
             )
+            alone.append((before, detector_alone(settings, images, workers, seconds / 2)))
+            light.append(drive(producer, photos, 1, seconds, 1.0, 1.0, "light"))
+            paced.append(detector_alone(settings, images, 1, seconds, fps=1.0).per_image_ms)
         names = [f"bench-{i}" for i in range(workers)]
         beats = heartbeats(producer, names)
     frames_1080p = [as_1080p(p) for p in photos]
     preprocess = compare_fresh(frames_1080p, Letterbox(416, 416, "BGR", "top-left"))
 
-    ceiling = statistics.median(rate for rate, _, _ in alone)
-    per_image = statistics.median(ms for _, ms, _ in alone)
+    alone_runs = [run for pair in alone for run in pair]
+    per_image = statistics.median(a.per_image_ms for a in alone_runs)
     rows = [
         Row(
             "detector alone",
             0,
             workers,
-            round(ceiling, 2),
+            round(statistics.median((a.rate + b.rate) / 2 for a, b in alone), 2),
             per_image_ms=round(per_image, 2),
-            runs=[round(rate, 2) for rate, _, _ in alone],
+            runs=[round(a.rate, 2) for a in alone_runs],
         )
     ]
     for c, runs in [*flat.items(), (0, light), (-1, naive)]:
         rate = statistics.median(r.rate for r in runs)
+        # Each repeat's fleet phase against the detector alone at that moment of the repeat.
+        pairs = zip(runs, alone, strict=True)
+        ratios = [] if c == 0 else [r.rate / ceiling_at(r.at, *a) for r, a in pairs]
         lat = [x for r in runs for x in r.latencies]
         res = [x for r in runs for x in r.results]
         # Age when its detection started: the wait to be claimed, then in hand.
@@ -416,7 +445,7 @@ def run_bench(
                 c if c > 0 else (1 if c == 0 else max(cameras)),
                 workers,
                 round(rate, 2),
-                ratio=None if c == 0 else round(rate / ceiling, 3),
+                ratio=round(statistics.median(ratios), 3) if ratios else None,
                 latency_p50_ms=percentile(lat, 50),
                 latency_p99_ms=percentile(lat, 99),
                 frame_age_p50_ms=percentile(ages, 50),
@@ -442,6 +471,7 @@ def run_bench(
                 skipped=sum(r.skipped for r in runs),
                 expired=sum(r.expired for r in runs),
                 runs=[round(r.rate, 2) for r in runs],
+                ratios=[round(x, 3) for x in ratios],
             )
         )
     dispatch = [b["dispatch_ms_p50"] for b in beats if b.get("dispatch_ms_p50") is not None]
@@ -459,7 +489,7 @@ def run_bench(
         "preprocess_1080p": preprocess,
         "light_load_target_ms": round(per_image + 3, 2),
         "paced_per_image_ms": round(statistics.median(paced), 2),
-        "per_image_p99_ms": round(statistics.median(p99 for _, _, p99 in alone), 2),
+        "per_image_p99_ms": round(statistics.median(a.p99_ms for a in alone_runs), 2),
     }
 
 
@@ -469,7 +499,8 @@ def format_table(report: dict[str, Any]) -> str:
 
     lines = [
         f"cores: {report['cores']}   workers: {report['workers']}   repeats: "
-        f"{report['repeats']} x {report['seconds']}s (medians; runs in brackets)",
+        f"{report['repeats']} x {report['seconds']}s (medians; runs in brackets; the "
+        "detector alone runs half its time before the flat-out and naive phases, half after)",
         f"{'phase':<17} {'cams':>4} {'results/s':>9} {'ratio':>6} {'lat p50':>9} "
         f"{'lat p99':>9} {'age p50':>8} {'age p99':>8} {'gap/bound':>9} {'turns':>6} "
         f"{'skipped':>7} {'expired':>7}  runs",
@@ -482,6 +513,7 @@ def format_table(report: dict[str, Any]) -> str:
             f"{fmt(r['frame_age_p99_ms'], 'ms'):>8} {fmt(r['max_gap_ratio']):>9} "
             f"{fmt(r['max_turns_ratio']):>6} "
             f"{r['skipped']:>7} {r['expired']:>7}  {r['runs']}"
+            + (f" ratios {r['ratios']}" if r["ratios"] else "")
         )
     alone = report["rows"][0]
     light = next(r for r in report["rows"] if r["phase"] == "fleet light 1fps")

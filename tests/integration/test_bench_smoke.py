@@ -39,8 +39,9 @@ def test_bench_smoke() -> None:
     ]
     assert rows[4]["results_per_s"] > 0 and rows[4]["ratio"] > 0
     assert rows[0]["results_per_s"] > 0 and rows[0]["per_image_ms"] > 0
+    assert len(rows[0]["runs"]) == 2  # before and after the fleet's phases
     for r in rows[1:3]:
-        assert r["results_per_s"] > 0 and 0 < r["ratio"] < 5
+        assert r["results_per_s"] > 0 and 0 < r["ratio"] < 5 and r["ratio"] == r["ratios"][0]
         assert 0 < r["latency_p50_ms"] <= r["latency_p99_ms"]
         assert 0 <= r["frame_age_p50_ms"] <= r["frame_age_p99_ms"]
     assert rows[2]["max_gap_ratio"] is not None and rows[2]["max_gap_ratio"] > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ops.bench import gaps_over_bound, max_gap_ratio, max_turns_ratio
+from ops.bench import AloneRun, ceiling_at, gaps_over_bound, max_gap_ratio, max_turns_ratio
 from schemas.results import Result
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -62,3 +62,14 @@ def test_a_starved_camera_is_not_blamed_on_stalls() -> None:
     unfair = served("abc" * 5 + "ab" * 5 + "abc" * 5)
     _waits, over, stalled, spanned = gaps_over_bound(unfair, 3, 1)
     assert over == 1 and stalled == 0 and spanned == 0
+
+
+def test_the_ceiling_follows_the_machine_between_the_two_detector_runs() -> None:
+    before, after = AloneRun(60.0, 30.0, 40.0, at=100.0), AloneRun(40.0, 45.0, 60.0, at=200.0)
+    # A phase a quarter of the way from the first run to the second, while the machine
+    # slowed from 60 to 40 images/s, is held to 55, not to the average of 50.
+    assert ceiling_at(125.0, before, after) == 55.0
+    assert ceiling_at(200.0, before, after) == 40.0
+    # Outside the bracket the nearest run counts; no extrapolation of the drift.
+    assert ceiling_at(90.0, before, after) == 60.0
+    assert ceiling_at(260.0, before, after) == 40.0
