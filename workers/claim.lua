@@ -8,11 +8,14 @@
 -- frame. The job passes it back (ARGV[6]) with its next claim, which then picks that
 -- camera's newest frame at that moment; knowing the camera one round trip early lets the
 -- worker fetch the JPEG in the same round trip as the claim. A reservation is a lease
--- like a claim: one that is not used in time goes back to the queue with its place.
+-- like a claim, but a short one (ARGV[8], two of the holder's recent frame times): a
+-- holder that stalls past it loses the camera, with its place in the queue, to whichever
+-- worker claims next, instead of keeping it waiting while the other workers go on.
 --
 -- KEYS: 1 ready  2 leases  3 jobs  4 workers  5 schema
 -- ARGV: 1 key prefix  2 job id  3 camera lease ms  4 job lease ms  5 max frame age ms
 --       6 camera reserved by this job ('' for none)  7 reserve the next camera ('1'/'0')
+--       8 reservation lease ms ('' for the camera lease)
 -- Returns false (nothing ready), 'retire' (this job's lease was lost and enough other
 -- jobs are live), or {camera, frame id, seq, skipped, queue ms, schema version,
 -- reserved camera or ''}; the worker then reads the frame itself with XRANGE, so the JPEG
@@ -116,7 +119,7 @@ if ARGV[7] == '1' then
     local ckey = prefix .. 'camera:' .. popped[1]
     if newest(ckey) then
       next_cam = popped[1]
-      redis.call('ZADD', KEYS[2], now + lease_ms, next_cam)
+      redis.call('ZADD', KEYS[2], now + (tonumber(ARGV[8]) or lease_ms), next_cam)
       redis.call('HSET', ckey, 'holder', job, 'reserved', job, 'reserved_since', popped[2])
       break
     end

@@ -54,7 +54,11 @@ class ClaimScripts:
         self._release = load_script(client, "workers", "release.lua")
 
     def _claim_call(
-        self, job_id: str, reserved: str | None = None, reserve: bool = False
+        self,
+        job_id: str,
+        reserved: str | None = None,
+        reserve: bool = False,
+        reserve_ms: int | None = None,
     ) -> tuple[Script, list[Any], list[Any]]:
         return (
             self._claim,
@@ -67,6 +71,7 @@ class ClaimScripts:
                 int(self.settings.max_frame_age * 1000),
                 reserved or "",
                 int(reserve),
+                reserve_ms or "",
             ],
         )
 
@@ -110,14 +115,17 @@ class ClaimScripts:
         (reply,) = run_scripts(self.client, [self._claim_call(job_id)])
         return self._read_claim(reply, None).claim
 
-    def claim_ahead(self, job_id: str, likely: str | None = None) -> Next:
+    def claim_ahead(
+        self, job_id: str, likely: str | None = None, reserve_ms: int | None = None
+    ) -> Next:
         """A camera to serve now and, if another is ready, one reserved to serve next.
 
         ``likely``: the camera whose frame woke an idle job, most often the one the claim
         takes; its newest frame is read in the same round trip, to be used if it is the
-        one claimed (one round trip less per frame at light load).
+        one claimed (one round trip less per frame at light load). ``reserve_ms``: how
+        long the reservation waits for this job's next claim (None: the camera lease).
         """
-        call = [self._claim_call(job_id, reserve=True)]
+        call = [self._claim_call(job_id, reserve=True, reserve_ms=reserve_ms)]
         if likely is None:
             (reply,) = run_scripts(self.client, call)
             return self._read_claim(reply, None)
@@ -133,11 +141,17 @@ class ClaimScripts:
         published, *_ = run_scripts(self.client, calls)
         return bool(published)
 
-    def publish_and_claim(self, job_id: str, result: Result | None, reserved: str | None) -> Next:
+    def publish_and_claim(
+        self,
+        job_id: str,
+        result: Result | None,
+        reserved: str | None,
+        reserve_ms: int | None = None,
+    ) -> Next:
         """One round trip: the frame's result (if any) out, the reserved camera's newest
-        frame claimed and read, the camera after it reserved."""
+        frame claimed and read, the camera after it reserved for ``reserve_ms``."""
         calls = [self._publish_call(job_id, result)] if result is not None else []
-        calls.append(self._claim_call(job_id, reserved, True))
+        calls.append(self._claim_call(job_id, reserved, True, reserve_ms))
         if reserved is None:
             *_published, reply = run_scripts(self.client, calls)
             return self._read_claim(reply, None)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import statistics
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,6 +94,13 @@ class Engine:
             healthy=lambda: not self.stuck(),
         )
         self._busy_since: float | None = None  # monotonic start of the detection in hand
+        self._frame_ms: deque[float] = deque(maxlen=15)  # recent claim-to-claim times
+        # How long a camera this worker reserves waits for it: two of its recent frame
+        # times (None: a camera lease). Past that the worker has stalled (the VM, a slow
+        # frame, a hung NPU) and the camera goes, with its place in the queue, to whichever
+        # worker claims next rather than wait out the stall. Set by the main thread, read
+        # by the helper's claims.
+        self.reserve_ms: int | None = None
         # Publishes, claims and decodes the next frame while one is inferred (serve_one).
         self.helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="is21-ahead")
         self.scripts = ClaimScripts(client, settings)
@@ -168,7 +177,7 @@ class Engine:
         self.log_result(result)
 
     def publish_and_claim(self, job_id: str, result: Result | None, reserved: str | None) -> Next:
-        claimed = self.scripts.publish_and_claim(job_id, result, reserved)
+        claimed = self.scripts.publish_and_claim(job_id, result, reserved, self.reserve_ms)
         if result is not None:
             self.log_result(result)
         return claimed
@@ -263,7 +272,8 @@ class Engine:
             try:
                 if hand.claim is None:
                     started = time.perf_counter()
-                    hand, woken_by = self.scripts.claim_ahead(job_id, woken_by), None
+                    hand = self.scripts.claim_ahead(job_id, woken_by, self.reserve_ms)
+                    woken_by = None
                     if hand.claim is None:
                         # Idle: sleep until a camera becomes ready, but wake at least every
                         # second to keep this job's lease fresh and notice a stop request.
@@ -363,6 +373,9 @@ class Engine:
         # Everything this frame cost the worker's critical path besides decode and
         # inference: round trips not overlapped, encoding, logging.
         wall_ms = (time.perf_counter() - started) * 1000
+        self._frame_ms.append(wall_ms)
+        if len(self._frame_ms) >= 3:
+            self.reserve_ms = max(1, round(2 * statistics.median(self._frame_ms)))
         self.stats.record(
             result.status == "ok",
             result.processing_ms,

@@ -292,6 +292,27 @@ def test_unused_reservation_goes_back_with_its_place(
     assert counters(client, "b")["leases_expired"] == 1
 
 
+def test_a_stalled_holder_loses_its_reservation_to_the_next_claim(
+    producer: FrameProducer, client: redis.Redis
+) -> None:
+    """A reservation waits two of its holder's frame times, not a camera lease: past that
+    the next job to claim serves the camera; the holder, when it comes back, does not."""
+    from workers.claims import ClaimScripts
+
+    scripts = ClaimScripts(client, producer.settings)  # a camera lease of seconds
+    job_id, other, _jpeg = two_jobs_and_three_waiting_cameras(producer, client)
+    first, reserved = scripts.claim_ahead(job_id, reserve_ms=100)
+    assert isinstance(first, Claim) and reserved == "b"
+    time.sleep(0.15)  # the holder stalls on a: two of its frame times go by
+    taken = scripts.claim(other)
+    assert isinstance(taken, Claim) and taken.camera_id == "b"  # first in line, not c
+    result = Result(camera_id="a", frame_id=first.frame_id, seq=first.seq, status="ok")
+    back, _next = scripts.publish_and_claim(job_id, result, reserved)
+    assert isinstance(back, Claim) and back.camera_id == "c"
+    assert "leases_expired" not in counters(client, "b")  # nothing was lost, no frame in hand
+    assert (b"holder", other.encode()) in client.hgetall(keys.camera("b")).items()
+
+
 def test_frame_in_hand_of_a_dead_worker_is_served_again_then_failed(
     producer: FrameProducer, client: redis.Redis
 ) -> None:
