@@ -6,8 +6,8 @@ and thread settings. The phases are interleaved and repeated (``--repeats``) and
 figure is the median over repeats, because on a shared 2-core machine the speed drifts
 by 10-20 % from one minute to the next; a ratio of two phases measured minutes apart
 would mostly measure that drift. For the same reason each repeat runs the detector alone
-twice, before and after the fleet's flat-out phases, and each of those phases is
-compared with the detector's rate interpolated at its own time (``ceiling_at``).
+twice, before the fleet's flat-out phases and after the naive one, and each of those
+phases is compared with the detector's rate interpolated at its own time (``ceiling_at``).
 """
 
 from __future__ import annotations
