@@ -8,6 +8,8 @@ by 10-20 % from one minute to the next; a ratio of two phases measured minutes a
 would mostly measure that drift. For the same reason each repeat runs the detector alone
 twice, before the fleet's flat-out phases and after the naive one, and each of those
 phases is compared with the detector's rate interpolated at its own time (``ceiling_at``).
+The light phase's ceiling, the detector paced at 1 image/s, runs in the same seconds as
+it, half a second after each of its frames.
 """
 
 from __future__ import annotations
@@ -66,12 +68,13 @@ class Row:
     expired: int = 0
     per_image_ms: float | None = None
     processing_p50_ms: float | None = None  # decode + inference + decoding, in the worker
+    added_p50_ms: float | None = None  # latency minus that frame's processing (light phase)
     runs: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
 
 
 def _detector_loop(
-    settings: Settings, images: Path, seconds: float, fps: float | None, out: Any
+    settings: Settings, images: Path, seconds: float, fps: float | None, out: Any, go: Any
 ) -> None:
     from workers.detector import detectors_from_settings
 
@@ -80,8 +83,12 @@ def _detector_loop(
     for data in photos[:3]:  # warm-up
         for d in detectors:
             d.detect(data, settings.max_pixels)
+    out.put("ready")
+    # CLOCK_MONOTONIC: one clock for every process of the bench, so the parent can say
+    # when to start (all processes at once; the paced one between the light phase's frames).
+    start = go.get()
+    time.sleep(max(0.0, start - time.monotonic()))
     count, times = 0, []
-    start = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process of the bench
     end = start + seconds
     while (t0 := time.monotonic()) < end:
         for d in detectors:
@@ -101,27 +108,46 @@ class AloneRun:
     at: float  # time.monotonic() at the middle of the measured window
 
 
-def detector_alone(
-    settings: Settings, images: Path, workers: int, seconds: float, fps: float | None = None
-) -> AloneRun:
-    """The detector alone in ``workers`` processes; ``fps`` paces each."""
-    ctx = mp.get_context("spawn")
-    out = ctx.Queue()
-    procs = [
-        ctx.Process(target=_detector_loop, args=(settings, images, seconds, fps, out))
-        for _ in range(workers)
-    ]
-    for p in procs:
-        p.start()
-    results = [out.get(timeout=seconds + 120) for _ in procs]
-    for p in procs:
-        p.join()
-    return AloneRun(
-        sum(c for c, _, _, _ in results) / seconds,
-        statistics.median(m for _, m, _, _ in results),
-        max(p99 for _, _, p99, _ in results),
-        statistics.mean(at for _, _, _, at in results),
-    )
+class DetectorAlone:
+    """The detector alone in ``workers`` processes (``fps`` paces each), loaded and warm
+    on construction; ``start(at)`` sets them off together at ``at`` (time.monotonic())."""
+
+    def __init__(
+        self, settings: Settings, images: Path, workers: int, seconds: float, fps: float | None
+    ) -> None:
+        ctx = mp.get_context("spawn")
+        self.seconds, self.out, self.go = seconds, ctx.Queue(), ctx.Queue()
+        self.procs = [
+            ctx.Process(
+                target=_detector_loop, args=(settings, images, seconds, fps, self.out, self.go)
+            )
+            for _ in range(workers)
+        ]
+        for p in self.procs:
+            p.start()
+        for _ in self.procs:
+            self.out.get(timeout=120)  # "ready"
+
+    def start(self, at: float) -> None:
+        for _ in self.procs:
+            self.go.put(at)
+
+    def result(self) -> AloneRun:
+        results = [self.out.get(timeout=self.seconds + 120) for _ in self.procs]
+        for p in self.procs:
+            p.join()
+        return AloneRun(
+            sum(c for c, _, _, _ in results) / self.seconds,
+            statistics.median(m for _, m, _, _ in results),
+            max(p99 for _, _, p99, _ in results),
+            statistics.mean(at for _, _, _, at in results),
+        )
+
+
+def detector_alone(settings: Settings, images: Path, workers: int, seconds: float) -> AloneRun:
+    run = DetectorAlone(settings, images, workers, seconds, None)
+    run.start(time.monotonic())
+    return run.result()
 
 
 def ceiling_at(at: float, before: AloneRun, after: AloneRun) -> float:
@@ -142,6 +168,9 @@ class FleetRun:
     skipped: int
     expired: int
     at: float  # time.monotonic() at the middle of the measured window
+    # Each result's latency minus its frame's own decode + inference: what the fleet adds
+    # (a per-frame difference, so the machine's drift cancels out).
+    added: list[float]
 
 
 def drive(
@@ -163,6 +192,7 @@ def drive(
     positions = {keys.results(n): producer.stream_last_id(keys.results(n)) for n in names}
     before = {n: producer.client.hmget(keys.camera(n), "skipped", "expired") for n in names}
     latencies: list[float] = []
+    added: list[float] = []
     results: list[Result] = []
     n = 0
 
@@ -195,8 +225,10 @@ def drive(
             name = stream.decode().removeprefix(keys.results(""))
             arrived = time.monotonic()
             if arrived >= measuring_from:
+                got = [result_from_entry(f) for _i, f in entries]
                 latencies.append((arrived - submitted_at[name]) * 1000)
-                results += [result_from_entry(f) for _i, f in entries]
+                added.append(latencies[-1] - got[-1].processing_ms)
+                results += got
             if fps is None:
                 submit(name)
     settle(producer, naive)
@@ -206,7 +238,7 @@ def drive(
         old: Any = before[name]
         skipped += int(raw[0] or 0) - int(old[0] or 0)
         expired += int(raw[1] or 0) - int(old[1] or 0)
-    return FleetRun(len(results) / seconds, latencies, results, skipped, expired, at)
+    return FleetRun(len(results) / seconds, latencies, results, skipped, expired, at, added)
 
 
 def settle(producer: FrameProducer, naive: Queue | None, timeout: float = 60.0) -> None:
@@ -238,6 +270,7 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))], 2)
 
 
+LIGHT_WARMUP = 1.0  # s: the light phase's first frame is not measured
 STALL = 1.5  # a frame whose decode + inference took 1.5x its run's median
 
 
@@ -409,8 +442,14 @@ def run_bench(
                 drive(producer, photos, max(cameras), seconds, warmup, None, "naive", naive_queue)
             )
             alone.append((before, detector_alone(settings, images, workers, seconds / 2)))
-            light.append(drive(producer, photos, 1, seconds, 1.0, 1.0, "light"))
-            paced.append(detector_alone(settings, images, 1, seconds, fps=1.0).per_image_ms)
+            # The detector alone at the light phase's 1 image/s, in the same seconds: half a
+            # second after each of its frames, so the two never overlap but drift alike.
+            alone_paced = DetectorAlone(settings, images, 1, seconds, fps=1.0)
+            begin = time.monotonic() + 0.05
+            alone_paced.start(begin + LIGHT_WARMUP + 0.5)
+            time.sleep(max(0.0, begin - time.monotonic()))
+            light.append(drive(producer, photos, 1, seconds, LIGHT_WARMUP, 1.0, "light"))
+            paced.append(alone_paced.result().per_image_ms)
         names = [f"bench-{i}" for i in range(workers)]
         beats = heartbeats(producer, names)
     frames_1080p = [as_1080p(p) for p in photos]
@@ -450,6 +489,7 @@ def run_bench(
                 latency_p99_ms=percentile(lat, 99),
                 frame_age_p50_ms=percentile(ages, 50),
                 processing_p50_ms=percentile([x.processing_ms for x in res], 50),
+                added_p50_ms=percentile([x for r in runs for x in r.added], 50) if c == 0 else None,
                 frame_age_p99_ms=percentile(ages, 99),
                 max_gap_ratio=None
                 if c <= 0
@@ -522,9 +562,11 @@ def format_table(report: dict[str, Any]) -> str:
         f"{report['per_image_p99_ms']} ms: the machine's own stalls); light-load "
         f"target (that + 3 ms): {report['light_load_target_ms']} ms; in the light phase "
         f"the worker's own decode+inference p50 was {light['processing_p50_ms']} ms",
-        f"detector alone paced at 1 image/s (as cold as the light phase): "
-        f"{report['paced_per_image_ms']} ms per image; that + 3 ms: "
-        f"{round(report['paced_per_image_ms'] + 3, 2)} ms",
+        f"detector alone paced at 1 image/s, half a second after each of the light "
+        f"phase's frames (as cold, in the same seconds): {report['paced_per_image_ms']} ms "
+        f"per image; that + 3 ms: {round(report['paced_per_image_ms'] + 3, 2)} ms",
+        f"light phase, each frame's submit->result minus its own decode+inference (what "
+        f"the fleet adds): p50 {light['added_p50_ms']} ms",
         "waits of a camera between two services over the bound in seconds: "
         + "; ".join(
             f"{r['cameras']} cams {over} of {n}, {stalled} of them spanning a frame that "

@@ -56,3 +56,5 @@ def test_bench_smoke() -> None:
     assert len(report["worker_rss_mb"]) == 1 and 20 < report["worker_rss_mb"][0] < 2000
     assert report["redis_used_memory_mb"] > 0
     assert report["paced_per_image_ms"] > 0
+    light = rows[3]
+    assert 0 < light["added_p50_ms"] < light["latency_p50_ms"]
