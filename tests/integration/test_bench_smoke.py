@@ -47,6 +47,9 @@ def test_bench_smoke() -> None:
     assert rows[2]["max_gap_ratio"] is not None and rows[2]["max_gap_ratio"] > 0
     assert rows[2]["max_turns_ratio"] is not None and rows[2]["max_turns_ratio"] > 0
     waits, over, stalled, spanned = rows[2]["gaps_over_bound"]
+    ideal_waits, ideal_over = rows[2]["ideal_over_bound"]
+    assert ideal_waits > 0 and 0 <= ideal_over <= ideal_waits
+    assert rows[2]["ideal_gap_ratio"] > 0
     assert waits > 0 and 0 <= stalled <= over <= waits and stalled <= spanned <= waits
     assert report["per_image_p99_ms"] >= rows[0]["per_image_ms"]
     for state in ("fresh", "recycled"):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ops.bench import AloneRun, ceiling_at, gaps_over_bound, max_gap_ratio, max_turns_ratio
+import pytest
+
+from ops.bench import (
+    AloneRun,
+    ceiling_at,
+    gaps_over_bound,
+    ideal_wait_ratios,
+    max_gap_ratio,
+    max_turns_ratio,
+)
 from schemas.results import Result
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -73,3 +82,42 @@ def test_the_ceiling_follows_the_machine_between_the_two_detector_runs() -> None
     # Outside the bracket the nearest run counts; no extrapolation of the drift.
     assert ceiling_at(90.0, before, after) == 60.0
     assert ceiling_at(260.0, before, after) == 40.0
+
+
+def test_the_machines_own_stalls_put_an_ideal_schedule_over_the_bound() -> None:
+    # Two processes starting an image every 10 ms each, nearly in step (1 ms apart), then
+    # one stall of 60 ms: 4 cameras round robin wait 4 starts = 20 ms against a bound of
+    # ceil(4/2) x 1.2 x 10 ms = 24 ms, except the waits that span the stall.
+    steady = [[i * 0.01 for i in range(20)], [i * 0.01 + 0.001 for i in range(20)]]
+    assert max(ideal_wait_ratios(steady, 4, 2)) == pytest.approx(20 / 24)
+    stalled = [[t + 0.06 * (t >= 0.1) for t in times] for times in steady]
+    ratios = ideal_wait_ratios(stalled, 4, 2)
+    assert len(ratios) == 36
+    assert [i for i, r in enumerate(ratios) if r > 1] == [16, 17, 18, 19]
+    assert max(ratios) == pytest.approx(80 / 24)
+    assert ideal_wait_ratios([steady[0][:2], steady[1][:2]], 4, 2) == []
+
+
+def test_the_bound_holds_when_two_workers_claim_nearly_together() -> None:
+    # Workers a and b claim 1 ms apart, each every 10 ms, 4 cameras round robin: every
+    # camera waits 20 ms (4 claims) against ceil(4/2) x 1.2 x 10 ms = 24 ms. The fleet's
+    # claim-to-claim intervals alternate 1 and 9 ms: their median is no service time.
+    results, seq = [], dict.fromkeys("wxyz", 0)
+    for i in range(40):
+        cam, worker = "wxyz"[i % 4], "ab"[i % 2]
+        seq[cam] += 1
+        t = (i // 2) * 0.01 + 0.001 * (i % 2)
+        results.append(
+            Result(
+                camera_id=cam,
+                frame_id=f"{i}-0",
+                seq=seq[cam],
+                status="ok",
+                queue_ms=1000.0,
+                processing_ms=10.0,
+                worker=worker,
+                claimed_at=T0 + timedelta(seconds=t),
+                published_at=T0 + timedelta(seconds=t + 0.01),
+            )
+        )
+    assert max_gap_ratio(results, 4, 2) == round(20 / 24, 3)
