@@ -89,7 +89,7 @@ def _detector_loop(
     out.put("ready")
     # CLOCK_MONOTONIC: one clock for every process of the bench, so the parent can say
     # when to start (all processes at once; the paced one between the light phase's frames).
-    start = go.get()
+    start = go.get(timeout=600)  # the parent's go; it never waits that long
     time.sleep(max(0.0, start - time.monotonic()))
     count, times, starts = 0, [], []
     end = start + seconds
@@ -322,7 +322,7 @@ def gap_bound(results: list[Result], cameras: int, workers: int) -> float:
     """The no-starvation bound in seconds: ceil(cameras / workers) x 1.2 service times,
     a service time being the median of each worker's claim-to-claim intervals (not the
     fleet's interval x workers: two workers claiming nearly together make the fleet's
-    intervals alternate short and long, and their median either)."""
+    intervals alternate short and long, and their median is neither)."""
     claims: dict[str, list[float]] = {}
     for r in results:
         if r.claimed_at is not None:
