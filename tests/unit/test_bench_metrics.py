@@ -19,25 +19,29 @@ from schemas.results import Result
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def service(i: int, cam: str, seq: int, at: float, took: float, worker: str = "") -> Result:
+    """Frame ``i`` of the run, claimed at ``at`` s and published ``took`` s later; the
+    camera's next frame is already waiting (queued 1 s) when it is published."""
+    return Result(
+        camera_id=cam,
+        frame_id=f"{i}-0",
+        seq=seq,
+        status="ok",
+        queue_ms=1000.0,
+        processing_ms=took * 1000,
+        worker=worker,
+        claimed_at=T0 + timedelta(seconds=at),
+        published_at=T0 + timedelta(seconds=at + took),
+    )
+
+
 def served(order: str, *, slow: int | None = None) -> list[Result]:
-    """One worker serving cameras in ``order``, 10 ms a frame (100 ms for frame ``slow``);
-    each camera's next frame is already waiting when it is published."""
+    """One worker serving cameras in ``order``, 10 ms a frame (100 ms for frame ``slow``)."""
     results, t, seq = [], 0.0, dict.fromkeys(order, 0)
     for i, cam in enumerate(order):
         seq[cam] += 1
         took = 0.1 if i == slow else 0.01
-        results.append(
-            Result(
-                camera_id=cam,
-                frame_id=f"{i}-0",
-                seq=seq[cam],
-                status="ok",
-                queue_ms=1000.0,
-                processing_ms=took * 1000,
-                claimed_at=T0 + timedelta(seconds=t),
-                published_at=T0 + timedelta(seconds=t + took),
-            )
-        )
+        results.append(service(i, cam, seq[cam], t, took))
         t += took
     return results
 
@@ -107,17 +111,5 @@ def test_the_bound_holds_when_two_workers_claim_nearly_together() -> None:
         cam, worker = "wxyz"[i % 4], "ab"[i % 2]
         seq[cam] += 1
         t = (i // 2) * 0.01 + 0.001 * (i % 2)
-        results.append(
-            Result(
-                camera_id=cam,
-                frame_id=f"{i}-0",
-                seq=seq[cam],
-                status="ok",
-                queue_ms=1000.0,
-                processing_ms=10.0,
-                worker=worker,
-                claimed_at=T0 + timedelta(seconds=t),
-                published_at=T0 + timedelta(seconds=t + 0.01),
-            )
-        )
+        results.append(service(i, cam, seq[cam], t, 0.01, worker))
     assert max_gap_ratio(results, 4, 2) == round(20 / 24, 3)
