@@ -182,19 +182,21 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
                 f"{kind:<8} {verb} {report[kind]['entries']:>9} entries "
                 f"{report[kind]['bytes']:>12} bytes"
             )
-    return 0
+        for skipped in report["skipped"]:
+            print(f"skipped  {skipped}", file=sys.stderr)
+    return 1 if report["skipped"] else 0
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     from producer import FrameProducer
-    from producer.schema_store import SchemaError
+    from producer.schema_store import SchemaError, read_schema_file
 
     producer = FrameProducer.from_settings(settings)
     if args.action == "show":
         print(producer.current_schema().model_dump_json(indent=2))
         return 0
     try:
-        schema = producer.push_schema(Path(args.file).read_bytes())
+        schema = producer.push_schema(read_schema_file(Path(args.file)))
     except SchemaError as exc:
         print(f"is21: {exc}", file=sys.stderr)
         return 1

@@ -7,7 +7,8 @@ often as dashboards poll.
 from __future__ import annotations
 
 import json
-import time
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,9 @@ import redis
 
 from producer.connection import server_ms
 from schemas import keys
+from schemas.frames import camera_ids
+
+log = logging.getLogger(__name__)
 
 COUNTER_FIELDS = ("submitted", "processed", "failed", "skipped", "expired")
 
@@ -83,11 +87,51 @@ class FleetState:
     counters: dict[str, int] = field(default_factory=dict)
     histogram: dict[str, float] = field(default_factory=dict)
     schema_version: str | None = None
+    # Fleet keys that hold what no fleet process writes (a hand edit, another tenant):
+    # each is left out of the numbers and named here, instead of failing the whole read.
+    bad_entries: list[str] = field(default_factory=list)
+
+
+class _Reader:
+    """Turns raw replies into numbers, recording (not raising) what does not parse."""
+
+    def __init__(self) -> None:
+        self.bad: list[str] = []
+
+    def reject(self, what: str, why: object) -> None:
+        log.warning("bad fleet entry left out: %s: %s", what, why)
+        self.bad.append(f"{what}: {why}")
+
+    def hash(self, key: str, raw: object) -> Mapping[bytes, bytes]:
+        if isinstance(raw, Exception):
+            self.reject(key, raw)
+            return {}
+        return raw if isinstance(raw, dict) else {}
+
+    def numbers(self, key: str, raw: Mapping[bytes, bytes], names: Any = None) -> dict[str, float]:
+        out = {}
+        for k, v in raw.items():
+            name = k.decode("utf-8", "replace")
+            if names is not None and name not in names:
+                continue
+            try:
+                out[name] = float(v)
+            except ValueError:
+                self.reject(f"{key} field {name}", f"{v[:40]!r} is not a number")
+        return out
 
 
 def read_state(client: redis.Redis, queue: str) -> FleetState:
     now = server_ms(client)
-    cams = sorted(m.decode() for m in client.smembers(keys.CAMERAS))  # type: ignore[union-attr]
+    read = _Reader()
+    try:
+        members: Any = client.smembers(keys.CAMERAS)
+    except redis.ResponseError as exc:
+        read.reject(keys.CAMERAS, exc)
+        members = []
+    rejected: list[str] = []
+    cams = camera_ids(members, rejected)
+    read.bad.extend(rejected)
     pipe = client.pipeline(transaction=False)
     pipe.llen(f"rq:queue:{queue}")
     pipe.zcard(keys.READY)
@@ -98,33 +142,43 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
     for cam in cams:
         pipe.hgetall(keys.camera(cam))
         pipe.xrevrange(keys.results(cam), count=1)
-    depth, ready, jobs, counters, hist, version, *per_cam = pipe.execute()
+    replies = pipe.execute(raise_on_error=False)
+    depth, ready, jobs = (0 if isinstance(r, Exception) else int(r) for r in replies[:3])
+    counters = read.numbers(keys.COUNTERS, read.hash(keys.COUNTERS, replies[3]))
+    version = replies[5] if isinstance(replies[5], bytes) else None
     state = FleetState(
         now_ms=now,
         workers=live_workers(client),
-        queue_depth=int(depth),
-        ready=int(ready),
-        jobs=int(jobs),
-        counters={k.decode(): int(v) for k, v in counters.items()},
-        histogram={k.decode(): float(v) for k, v in hist.items()},
-        schema_version=version.decode() if version else None,
+        queue_depth=depth,
+        ready=ready,
+        jobs=jobs,
+        counters={k: int(v) for k, v in counters.items()},
+        histogram=read.numbers(
+            keys.INFERENCE_HISTOGRAM, read.hash(keys.INFERENCE_HISTOGRAM, replies[4])
+        ),
+        schema_version=version.decode("utf-8", "replace") if version else None,
     )
+    per_cam = replies[6:]
     for i, cam in enumerate(cams):
-        raw, last = per_cam[2 * i], per_cam[2 * i + 1]
-        fields = {k.decode(): v for k, v in raw.items()}
-        since = float(raw[b"pending_since"]) if b"pending_since" in raw else None
+        key = keys.camera(cam)
+        fields = read.numbers(
+            key, read.hash(key, per_cam[2 * i]), (*COUNTER_FIELDS, "pending_since")
+        )
+        since = fields.get("pending_since")
         camera = CameraState(
             camera_id=cam,
             counters={f: int(fields.get(f, 0)) for f in COUNTER_FIELDS},
             lag_ms=max(0.0, now - since) if since is not None else 0.0,
         )
-        if last:
+        last = per_cam[2 * i + 1]
+        if isinstance(last, Exception):
+            read.reject(keys.results(cam), last)
+        elif last:
             entry_id, entry = last[0]
-            camera.last_primary_event = entry.get(b"primary_event", b"").decode() or None
+            camera.last_primary_event = (
+                entry.get(b"primary_event", b"").decode("utf-8", "replace") or None
+            )
             camera.last_result_ms = float(entry_id.split(b"-")[0])
         state.cameras.append(camera)
+    state.bad_entries = read.bad
     return state
-
-
-def uptime_since(started: float) -> float:
-    return round(time.monotonic() - started, 1)

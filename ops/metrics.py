@@ -108,6 +108,13 @@ class FleetCollector(Collector):
             "is21_redis_memory_bytes", "Memory Redis uses", value=int(memory.get("used_memory", 0))
         )
 
+        yield GaugeMetricFamily(
+            "is21_bad_fleet_entries",
+            "Fleet keys or fields holding what no fleet process writes, left out of these "
+            "numbers (is21 status names them)",
+            value=len(state.bad_entries),
+        )
+
         version = GaugeMetricFamily(
             "is21_schema_version", "Event schema in force (1 for its version)", labels=["version"]
         )

@@ -119,18 +119,22 @@ def install_model(
             "previous": PreviousModel(file=current.file, sha256=current.sha256),
         }
     )
+    # The target may already exist: the file ``previous`` names, installed again. A
+    # refused install removes only what it created, never a rollback target.
+    created = not target.exists()
     try:
-        shutil.copyfile(source, tmp)
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        fsync_dir(model_dir)
-        verify(new, model_dir)  # the copy is the file we hashed
+        if created:
+            shutil.copyfile(source, tmp)
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+            fsync_dir(model_dir)
+        verify(new, model_dir)  # the file in place is the file we hashed
         smoke_test(new, model_dir, sample)
     except BaseException:
         tmp.unlink(missing_ok=True)
-        if target.exists() and target.name != current.file:
-            target.unlink()
+        if created:
+            target.unlink(missing_ok=True)
         raise
     manifest.detector[index] = new
     write_manifest(manifest_file, manifest)  # the one commit point

@@ -7,6 +7,8 @@ either serve it or count it as expired, so every frame stays accounted for.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +16,10 @@ import redis
 
 from producer.connection import server_ms
 from schemas import keys
+from schemas.frames import camera_ids
 from schemas.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,12 +34,20 @@ class RetentionReport:
     kinds: dict[str, Trimmed] = field(
         default_factory=lambda: {k: Trimmed() for k in ("frames", "results", "events")}
     )
+    # Keys that could not be trimmed (a wrong type, a bad member of is21:cameras): the
+    # others are trimmed all the same, or one bad key would let Redis fill up.
+    skipped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
             **{k: {"entries": t.entries, "bytes": t.bytes} for k, t in self.kinds.items()},
+            "skipped": self.skipped,
         }
+
+    def add(self, kind: str, trimmed: Trimmed) -> None:
+        self.kinds[kind].entries += trimmed.entries
+        self.kinds[kind].bytes += trimmed.bytes
 
 
 def _count_before(client: redis.Redis, stream: str, minid: str) -> int:
@@ -82,21 +95,23 @@ def run_retention(client: redis.Redis, settings: Settings, *, dry_run: bool) -> 
     def minid(age_seconds: float) -> str:
         return f"{max(0, now - int(age_seconds * 1000))}-0"
 
-    cameras = sorted(m.decode() for m in client.smembers(keys.CAMERAS))  # type: ignore[union-attr]
-    for cam in cameras:
-        frames = keys.frames(cam)
+    def frames_cutoff(stream: str) -> str:
         cutoff = minid(settings.retain_frames)
-        newest: Any = client.xrevrange(frames, count=1)
+        newest: Any = client.xrevrange(stream, count=1)
         if newest and _ms(newest[0][0].decode()) < _ms(cutoff):
-            cutoff = newest[0][0].decode()  # never the newest frame (see module doc)
-        for kind, stream, mid, maxlen in (
-            ("frames", frames, cutoff, settings.frame_maxlen),
-            ("results", keys.results(cam), minid(settings.retain_results), None),
-        ):
-            t = trim(client, stream, mid, dry_run, maxlen)
-            report.kinds[kind].entries += t.entries
-            report.kinds[kind].bytes += t.bytes
-    t = trim(client, keys.EVENTS, minid(settings.retain_events), dry_run)
-    report.kinds["events"].entries += t.entries
-    report.kinds["events"].bytes += t.bytes
+            return str(newest[0][0].decode())  # never the newest frame (see module doc)
+        return cutoff
+
+    def guarded(kind: str, stream: str, mid: Callable[[str], str], maxlen: int | None) -> None:
+        try:
+            report.add(kind, trim(client, stream, mid(stream), dry_run, maxlen))
+        except redis.ResponseError as exc:
+            log.warning("retention skipped %s: %s", stream, exc)
+            report.skipped.append(f"{stream}: {exc}")
+
+    members: Any = client.smembers(keys.CAMERAS)
+    for cam in camera_ids(members, report.skipped):
+        guarded("frames", keys.frames(cam), frames_cutoff, settings.frame_maxlen)
+        guarded("results", keys.results(cam), lambda _: minid(settings.retain_results), None)
+    guarded("events", keys.EVENTS, lambda _: minid(settings.retain_events), None)
     return report

@@ -65,13 +65,14 @@ def snapshot(
     events = [
         {
             "at": datetime.fromtimestamp(int(i.split(b"-")[0]) / 1000, UTC).isoformat(),
-            "camera_id": f.get(b"camera_id", b"").decode(),
-            "primary_event": f.get(b"primary_event", b"").decode(),
+            "camera_id": f.get(b"camera_id", b"").decode("utf-8", "replace"),
+            "primary_event": f.get(b"primary_event", b"").decode("utf-8", "replace"),
         }
         for i, f in raw
     ]
     return {
         "problems": worker_problems(client),
+        "bad_entries": state.bad_entries,
         "workers": workers,
         "queue_depth": state.queue_depth,
         "ready": state.ready,
@@ -118,6 +119,9 @@ def render(snap: dict[str, Any]) -> str:
     if snap["problems"]:
         out += ["", "problems:"]
         out += [f"  {p.get('worker')}: {p.get('error')}" for p in snap["problems"]]
+    if snap["bad_entries"]:
+        out += ["", "bad fleet entries (left out of the numbers):"]
+        out += [f"  {bad}" for bad in snap["bad_entries"]]
     out += ["", "recent events:"]
     out += [
         f"  {e['at']}  {e['camera_id']:<20} {e['primary_event']}" for e in snap["recent_events"]

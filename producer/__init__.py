@@ -2,19 +2,23 @@
 
 from producer.client import FrameProducer, Ticket
 from producer.errors import (
+    FleetUnreachable,
     FrameRejected,
     FrameTooLarge,
     InvalidCameraId,
+    InvalidCapturedAt,
     InvalidRequestId,
     NotAJpeg,
     WaitTimeout,
 )
 
 __all__ = [
+    "FleetUnreachable",
     "FrameProducer",
     "FrameRejected",
     "FrameTooLarge",
     "InvalidCameraId",
+    "InvalidCapturedAt",
     "InvalidRequestId",
     "NotAJpeg",
     "Ticket",

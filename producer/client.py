@@ -12,11 +12,19 @@ from typing import Any
 
 import redis
 
-from producer.connection import CONNECTION_ERRORS, connect, load_script, run_scripts
+from producer.connection import (
+    CONNECTION_ERRORS,
+    PoolExhausted,
+    connect,
+    load_script,
+    run_scripts,
+)
 from producer.dispatch import Dispatcher
 from producer.errors import (
+    FleetUnreachable,
     FrameTooLarge,
     InvalidCameraId,
+    InvalidCapturedAt,
     InvalidRequestId,
     NotAJpeg,
     WaitTimeout,
@@ -24,7 +32,7 @@ from producer.errors import (
 from producer.schema_store import load_schema, parse_schema, store_schema
 from schemas import codec, keys
 from schemas.events import EventSchema
-from schemas.frames import is_camera_id, is_request_id
+from schemas.frames import camera_ids, is_camera_id, is_request_id
 from schemas.results import Result
 from schemas.settings import Settings
 
@@ -59,6 +67,14 @@ def result_from_entry(fields: dict[bytes, bytes]) -> Result:
     return codec.decode(fields[b"data"], Result)
 
 
+def entry_seq(fields: dict[bytes, bytes]) -> int | None:
+    """The ``seq`` field of a results entry; None for an entry that is not one of ours."""
+    try:
+        return int(fields[b"seq"])
+    except (KeyError, ValueError):
+        return None
+
+
 class FrameProducer:
     def __init__(self, client: redis.Redis, settings: Settings | None = None) -> None:
         self.client = client
@@ -70,6 +86,9 @@ class FrameProducer:
         self._redis_down_until = float("-inf")
         self._memory, self._stored_since = (0, 0), 0  # (used, maxmemory) at the last reading
         self._down_reason = ""
+        # Entries in result streams that are not results (written by something else):
+        # skipped, logged and counted here rather than raised into the camera loop.
+        self.junk_results = 0
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> FrameProducer:
@@ -79,8 +98,15 @@ class FrameProducer:
     @classmethod
     def from_url(cls, url: str, settings: Settings | None = None) -> FrameProducer:
         settings = settings or Settings()
-        # One quick retry at most: the camera loop prefers a fallback to a long stall.
-        return cls(connect(url, timeout=settings.redis_timeout, retries=1), settings)
+        # One quick retry at most, and only of a broken connection: the camera loop
+        # prefers a fallback to a long stall.
+        client = connect(
+            url,
+            timeout=settings.redis_timeout,
+            retries=1,
+            max_connections=settings.redis_max_connections,
+        )
+        return cls(client, settings)
 
     def fleet_available(self) -> bool:
         """True when at least one worker has a fresh heartbeat (cached for a second).
@@ -119,7 +145,13 @@ class FrameProducer:
             "run `is21 retention` or lower IS21_FRAME_MAXLEN"
         )
 
-    def validate(self, camera_id: str, jpeg: bytes, request_id: str | None) -> None:
+    def validate(
+        self,
+        camera_id: str,
+        jpeg: bytes,
+        request_id: str | None,
+        captured_at: datetime | None = None,
+    ) -> None:
         if not is_camera_id(camera_id):
             raise InvalidCameraId(f"camera id must match [A-Za-z0-9_.-]{{1,64}}: {camera_id!r:.80}")
         if request_id is not None and not is_request_id(request_id):
@@ -135,6 +167,15 @@ class FrameProducer:
             )
         if bytes(jpeg[:3]) != JPEG_MAGIC:
             raise NotAJpeg(f"camera {camera_id}: frame does not start with a JPEG SOI marker")
+        if captured_at is not None and (
+            not isinstance(captured_at, datetime) or captured_at.utcoffset() is None
+        ):
+            # A naive time would be read back as UTC by every other client: a camera
+            # server in UTC+9 would stamp its frames nine hours off without a word.
+            raise InvalidCapturedAt(
+                f"camera {camera_id}: captured_at must be a timezone-aware datetime "
+                f"(datetime.now(UTC)), not {captured_at!r:.80}"
+            )
 
     def submit(
         self,
@@ -147,9 +188,10 @@ class FrameProducer:
         """Store a frame for detection; raises ``FrameRejected`` for refused input.
 
         With no live worker, or Redis unreachable, the frame is not stored and the ticket
-        carries a ``fallback`` result (no_event) at once, as is22 expects.
+        carries a ``fallback`` result (no_event) at once, as is22 expects. So does a frame
+        Redis refuses (a key of the wrong type, out of memory), for its camera alone.
         """
-        self.validate(camera_id, jpeg, request_id)
+        self.validate(camera_id, jpeg, request_id, captured_at)
         if time.monotonic() < self._redis_down_until:
             return self._fallback(camera_id, request_id, f"{self._down_reason} (cached)")
         try:
@@ -162,14 +204,21 @@ class FrameProducer:
             ticket = self._store(camera_id, jpeg, captured_at, request_id)
             self._stored_since += len(jpeg)
             return ticket
-        except redis.RedisError as exc:
+        except PoolExhausted as exc:
+            # This process is busy, not Redis: this frame only.
+            log.warning("camera %s: falling back to no_event: %s", camera_id, exc)
+            return self._fallback(camera_id, request_id, f"producer busy: {exc}")
+        except CONNECTION_ERRORS as exc:
             # Do not retry on every frame: skip Redis for as long as a liveness answer lives.
             self._redis_down_until = time.monotonic() + max(self.settings.fleet_cache, 0.1)
             self._alive_at = float("-inf")
-            what = "unreachable" if isinstance(exc, CONNECTION_ERRORS) else "refused the frame"
-            self._down_reason = f"redis {what}"
-            log.warning("redis %s, falling back to no_event: %s", what, exc)
-            return self._fallback(camera_id, request_id, f"redis {what}: {exc}")
+            self._down_reason = "redis unreachable"
+            log.warning("redis unreachable, falling back to no_event: %s", exc)
+            return self._fallback(camera_id, request_id, f"redis unreachable: {exc}")
+        except redis.RedisError as exc:
+            # A refusal names one command, so one camera: every other camera goes on.
+            log.warning("camera %s: redis refused the frame, no_event: %s", camera_id, exc)
+            return self._fallback(camera_id, request_id, f"redis refused the frame: {exc}")
 
     def _fallback(self, camera_id: str, request_id: str | None, reason: str) -> Ticket:
         result = fallback_result(camera_id, request_id, reason)
@@ -193,24 +242,23 @@ class FrameProducer:
             approximate=False,
         )
         ensure = self.dispatcher.ensure_call()
-        (seq, after), enqueue = run_scripts(
-            self.client,
-            [
-                (
-                    self._register,
-                    [
-                        keys.camera(camera_id),
-                        keys.READY,
-                        keys.LEASES,
-                        keys.WAKE,
-                        keys.CAMERAS,
-                        keys.results(camera_id),
-                    ],
-                    [camera_id, frame_id],
-                ),
-                ensure,
-            ],
-        )
+        register_keys = [
+            keys.camera(camera_id),
+            keys.READY,
+            keys.LEASES,
+            keys.WAKE,
+            keys.CAMERAS,
+            keys.results(camera_id),
+        ]
+        try:
+            (seq, after), enqueue = run_scripts(
+                self.client, [(self._register, register_keys, [camera_id, frame_id]), ensure]
+            )
+        except redis.ResponseError:
+            # Refused: the frame is not registered, so no worker will ever take it. Leave
+            # no JPEG behind that only retention would find.
+            self.client.xdel(keys.frames(camera_id), frame_id)
+            raise
         if enqueue == 1:
             self.dispatcher.enqueue(str(ensure[2][1]))
         return Ticket(
@@ -218,7 +266,11 @@ class FrameProducer:
         )
 
     def wait(self, ticket: Ticket, timeout: float = 10.0) -> Result:
-        """The result of the ticket's frame, or of the newer frame that superseded it."""
+        """The result of the ticket's frame, or of the newer frame that superseded it.
+
+        Raises ``WaitTimeout`` when none came in time, and its subclass
+        ``FleetUnreachable`` when Redis could not be asked.
+        """
         if ticket.fallback is not None:
             return ticket.fallback
         deadline = time.monotonic() + timeout
@@ -227,19 +279,38 @@ class FrameProducer:
         while (left := deadline - time.monotonic()) > 0:
             # A blocking read must return before the socket times out.
             block = max(1, int(min(left, self.settings.redis_timeout / 2) * 1000))
-            reply: Any = self.client.xread({stream: after}, block=block)
+            try:
+                reply: Any = self.client.xread({stream: after}, block=block)
+            except PoolExhausted:
+                continue  # busy here, not down: keep trying until the deadline
+            except redis.RedisError as exc:
+                raise FleetUnreachable(
+                    f"camera {ticket.camera_id} frame {ticket.seq}: cannot read results: {exc}"
+                ) from exc
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
                     after = entry_id.decode()
-                    if int(fields[b"seq"]) >= ticket.seq:
-                        return result_from_entry(fields)
+                    seq = entry_seq(fields)
+                    if seq is not None and seq < ticket.seq:
+                        continue  # an older frame's result
+                    if (result := self._decode(entry_id, fields)) is not None:
+                        return result
         raise WaitTimeout(
             f"no result for camera {ticket.camera_id} frame {ticket.seq} within {timeout:.1f}s"
         )
 
+    def _decode(self, entry_id: bytes, fields: dict[bytes, bytes]) -> Result | None:
+        """A result, or None (logged and counted) for an entry that is not one."""
+        try:
+            return result_from_entry(fields)
+        except (KeyError, codec.CodecError) as exc:
+            self.junk_results += 1
+            log.warning("skipped results entry %s, not a result: %s", entry_id.decode(), exc)
+            return None
+
     def latest_result(self, camera_id: str) -> Result | None:
         entries: Any = self.client.xrevrange(keys.results(camera_id), count=1)
-        return result_from_entry(entries[0][1]) if entries else None
+        return self._decode(*entries[0]) if entries else None
 
     def push_schema(self, schema: EventSchema | dict[str, Any] | str | bytes) -> EventSchema:
         """Validate and store an event schema; workers use it from their next frame on."""
@@ -254,7 +325,7 @@ class FrameProducer:
 
     def cameras(self) -> list[str]:
         members: Any = self.client.smembers(keys.CAMERAS)
-        return sorted(m.decode() for m in members)
+        return camera_ids(members)
 
     def results(
         self,
@@ -266,33 +337,52 @@ class FrameProducer:
     ) -> Iterator[Result]:
         """Yield results as they are published, for the given cameras or all of them.
 
-        With no camera ids the set of cameras is re-read every ``refresh`` seconds, so
-        a camera that starts streaming later is picked up without a restart.
+        With no camera ids the set of cameras is re-read every ``refresh`` seconds, so a
+        camera that starts streaming later is picked up without a restart, and read from
+        its first result: its stream did not exist when the iterator started. Raises
+        ``FleetUnreachable`` when Redis cannot be read.
         """
-        fixed = list(camera_ids) if camera_ids is not None else None
-        positions: dict[str, str] = {}
+        cameras = list(camera_ids) if camera_ids is not None else None
+        start = since
+        after: dict[str, str] = {}  # camera id -> id of the last entry read
         next_refresh = 0.0
         while True:
-            if fixed is None and time.monotonic() >= next_refresh:
-                next_refresh = time.monotonic() + refresh
-                names = self.cameras()
-            else:
-                names = fixed if fixed is not None else list(positions)
-            for cam in names:
-                stream = keys.results(cam)
-                if stream not in positions:
-                    # Pin '$' to an id now: XREAD's '$' would drop what arrives between reads.
-                    positions[stream] = self.stream_last_id(stream) if since == "$" else since
-            if not positions:
-                time.sleep(block)
+            try:
+                if not after or (cameras is None and time.monotonic() >= next_refresh):
+                    next_refresh = time.monotonic() + refresh
+                    self._follow(cameras if cameras is not None else self.cameras(), after, start)
+                    # '$' is pinned once, at the start; every camera found later is new.
+                    start = since if since != "$" else "0-0"
+                if not after:
+                    time.sleep(block)
+                    continue
+                block_ms = int(min(block, self.settings.redis_timeout / 2) * 1000)
+                streams: Any = {keys.results(cam): last for cam, last in after.items()}
+                reply: Any = self.client.xread(streams, block=max(1, block_ms))
+            except PoolExhausted:
                 continue
-            streams: Any = dict(positions)
-            block_ms = int(min(block, self.settings.redis_timeout / 2) * 1000)
-            reply: Any = self.client.xread(streams, block=max(1, block_ms))
+            except redis.RedisError as exc:
+                raise FleetUnreachable(f"cannot read results: {exc}") from exc
+            prefix = len(keys.results(""))
             for stream, entries in reply or []:
+                cam = stream.decode()[prefix:]
                 for entry_id, fields in entries:
-                    positions[stream.decode()] = entry_id.decode()
-                    yield result_from_entry(fields)
+                    after[cam] = entry_id.decode()
+                    if (result := self._decode(entry_id, fields)) is not None:
+                        yield result
+
+    def _follow(self, cameras: list[str], after: dict[str, str], start: str) -> None:
+        """Add the cameras not yet followed, each from ``start`` ('$': its last entry now,
+        pinned to an id, since XREAD's own '$' would drop what arrives between reads)."""
+        new = [cam for cam in cameras if cam not in after]
+        if start != "$":
+            after.update(dict.fromkeys(new, start))
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for cam in new:
+            pipe.xrevrange(keys.results(cam), count=1)
+        for cam, last in zip(new, pipe.execute(), strict=True):
+            after[cam] = last[0][0].decode() if last else "0-0"
 
     def stream_last_id(self, stream: str) -> str:
         last: Any = self.client.xrevrange(stream, count=1)

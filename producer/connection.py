@@ -7,15 +7,23 @@ msgpack payloads are bytes.
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Callable
 from importlib import resources
+from queue import LifoQueue
 from typing import Any
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.client import Pipeline
 from redis.commands.core import AsyncScript, Script
-from redis.connection import HiredisRespSerializer, PythonRespSerializer
+from redis.connection import (
+    BlockingConnectionPool,
+    Connection,
+    HiredisRespSerializer,
+    PythonRespSerializer,
+)
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 from redis.utils import HIREDIS_AVAILABLE
@@ -32,21 +40,84 @@ def is_out_of_memory(exc: redis.RedisError) -> bool:
     return isinstance(exc, redis.ResponseError) and str(exc).startswith("OOM")
 
 
-def connect(url: str, *, timeout: float = 5.0, retries: int = 3) -> redis.Redis:
-    """Open a client; ``retries`` reconnect attempts, with jittered backoff, per command."""
+class PoolExhausted(redis.RedisError):
+    """Every connection of this process's pool stayed in use for the whole wait.
+
+    Not a ``ConnectionError``: the process is busy, Redis is not down, so nothing may
+    treat it as an outage (a producer would black out every camera for a second).
+    """
+
+
+class _Slots(LifoQueue[Connection | None]):
+    """The blocking pool's free connections: the warmest one first (LIFO), to the thread
+    that has waited longest (FIFO). A plain queue hands a returned connection to whoever
+    asks next, most often the thread that just gave it back (a ``wait()`` looping on
+    XREAD), and starves the others past their timeout."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self._waiting: deque[object] = deque()
+
+    def _put(self, item: Connection | None) -> None:
+        super()._put(item)
+        self.not_empty.notify_all()  # the head of the line must hear it, whoever else does
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Connection | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.not_empty:
+            if self._qsize() and not self._waiting:
+                return self._take()
+            me = object()
+            self._waiting.append(me)
+            try:
+                while not (self._qsize() and self._waiting[0] is me):
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if not block or (left is not None and left <= 0):
+                        raise PoolExhausted(
+                            f"all {self.maxsize} Redis connections of this process stayed "
+                            f"busy for {timeout} s"
+                        )
+                    self.not_empty.wait(left)
+            finally:
+                self._waiting.remove(me)
+                self.not_empty.notify_all()  # the next in line may be served now
+            return self._take()
+
+    def _take(self) -> Connection | None:
+        item = self._get()
+        self.not_full.notify()
+        return item
+
+
+def connect(
+    url: str, *, timeout: float = 5.0, retries: int = 3, max_connections: int = 16
+) -> redis.Redis:
+    """Open a client; ``retries`` reconnect attempts, with jittered backoff, per command.
+
+    A retry follows a broken connection (a restart, ``CLIENT KILL``), never a timeout: a
+    Redis that does not answer is not asked again, so a call is bounded by ``timeout``
+    once, not once per attempt. The pool holds ``max_connections``; a thread that finds
+    them all in use waits up to ``timeout`` for one, then gets ``PoolExhausted``.
+    """
     if not url.startswith(REDIS_SCHEMES):
         raise ValueError(f"Redis URL must start with one of {', '.join(REDIS_SCHEMES)}: {url!r}")
-    client = redis.Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=timeout,
+        queue_class=_Slots,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         health_check_interval=30,
         decode_responses=False,
-        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), retries),
+        retry=Retry(
+            ExponentialWithJitterBackoff(base=0.01, cap=0.5),
+            retries,
+            supported_errors=(redis.ConnectionError,),
+        ),
     )
-    pool = client.connection_pool
     pool.connection_kwargs["command_packer"] = FramePacker(pool.get_encoder().encode)
-    return client
+    return redis.Redis.from_pool(pool)
 
 
 class FramePacker:

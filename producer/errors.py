@@ -21,5 +21,15 @@ class FrameTooLarge(FrameRejected):
     pass
 
 
+class InvalidCapturedAt(FrameRejected):
+    pass
+
+
 class WaitTimeout(TimeoutError):
     """No result for the frame (or a newer one of its camera) arrived in time."""
+
+
+class FleetUnreachable(WaitTimeout):
+    """Results could not be read: Redis is down or refused, or this process's connections
+    stayed busy. A ``WaitTimeout``, so the one handler that turns a missing answer into
+    ``no_event`` covers it."""

@@ -7,6 +7,7 @@ on, without a restart.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -26,17 +27,46 @@ def parse_schema(data: bytes | str) -> EventSchema:
     if len(data) > MAX_SCHEMA_BYTES:
         raise SchemaError(f"schema of {len(data)} bytes exceeds {MAX_SCHEMA_BYTES}")
     try:
-        return EventSchema.model_validate_json(data)
+        schema = EventSchema.model_validate_json(data)
     except ValidationError as exc:
         raise SchemaError(f"invalid event schema: {exc}") from exc
+    if not schema.events:
+        raise SchemaError(
+            "the schema has no events, so every frame would be no_event: refused. To "
+            'silence one camera, give it "cameras": {"CAM": {"events": []}}'
+        )
+    return schema
+
+
+def read_schema_file(path: Path) -> bytes:
+    """A schema file's bytes, read no further than the size limit (``/dev/zero`` ends)."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_SCHEMA_BYTES + 1)
+    except OSError as exc:
+        raise SchemaError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_SCHEMA_BYTES:
+        raise SchemaError(f"{path} is over {MAX_SCHEMA_BYTES} bytes: not a schema")
+    return data
 
 
 def store_schema(client: redis.Redis, schema: EventSchema) -> None:
-    """Workers reload on a version change only, so changed rules need a new version."""
+    """Workers reload on a version change only, so changed rules need a new version.
+
+    The version in force is the stored one, or the built-in default's when none is
+    stored: pushing the default's version with other rules would be stored and never
+    applied, since every worker already runs that version.
+    """
     data = schema.model_dump_json().encode()
     current: Any = client.hmget(keys.SCHEMA, "version", "json")
-    if current[0] == schema.version.encode() and current[1] != data:
-        raise SchemaError(f"version {schema.version} is in use with other rules: bump it")
+    version, rules = current
+    if version is None:
+        version, rules = DEFAULT_SCHEMA.version.encode(), DEFAULT_SCHEMA.model_dump_json().encode()
+    if version == schema.version.encode() and rules != data:
+        raise SchemaError(
+            f"version {schema.version} is in force with other rules: give the new rules a "
+            "new version (workers switch when the version changes)"
+        )
     client.hset(keys.SCHEMA, mapping={"version": schema.version, "json": data})
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -14,6 +16,8 @@ REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,128}$"
 _CAMERA_ID = re.compile(CAMERA_ID_PATTERN)
 _REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 
+log = logging.getLogger(__name__)
+
 
 def is_camera_id(value: object) -> bool:
     return isinstance(value, str) and _CAMERA_ID.fullmatch(value) is not None
@@ -21,6 +25,22 @@ def is_camera_id(value: object) -> bool:
 
 def is_request_id(value: object) -> bool:
     return isinstance(value, str) and _REQUEST_ID.fullmatch(value) is not None
+
+
+def camera_ids(members: Iterable[bytes], rejected: list[str] | None = None) -> list[str]:
+    """The valid camera ids of ``is21:cameras``, sorted. A member no producer could have
+    added (written by hand, not UTF-8) is logged, appended to ``rejected`` and left out,
+    so that one bad entry does not take every reader of the set down with it."""
+    ids = []
+    for member in members:
+        text = member.decode("utf-8", "replace")
+        if is_camera_id(text):
+            ids.append(text)
+        else:
+            log.warning("is21:cameras holds %r, not a camera id: left out", member[:80])
+            if rejected is not None:
+                rejected.append(f"is21:cameras member {member[:80]!r}")
+    return sorted(ids)
 
 
 class FrameMeta(BaseModel):

@@ -17,7 +17,9 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IS21_", extra="ignore")
+    # inf and nan are no durations: IS21_RETAIN_RESULTS=inf must be refused at start, not
+    # crash retention at its first trim.
+    model_config = SettingsConfigDict(env_prefix="IS21_", extra="ignore", allow_inf_nan=False)
 
     redis_url: str | None = Field(
         default=None,
@@ -35,6 +37,12 @@ class Settings(BaseSettings):
 
     redis_timeout: float = Field(
         default=2.0, gt=0, description="seconds; bounds every producer call to Redis"
+    )
+    redis_max_connections: int = Field(
+        default=128,
+        ge=1,
+        description="connections one producer keeps to Redis; a blocked wait() holds one for "
+        "up to half of IS21_REDIS_TIMEOUT, so size it for the cameras waiting at once",
     )
     fleet_cache: float = Field(default=1.0, ge=0, description="seconds a liveness answer lives")
     redis_memory_high: float = Field(

@@ -43,6 +43,13 @@ def redis_server() -> Iterator[EmbeddedRedis]:
 
 
 @pytest.fixture
+def own_redis() -> Iterator[EmbeddedRedis]:
+    """A redis-server of the test's own, which it may pause, kill or restart."""
+    with EmbeddedRedis() as server:
+        yield server
+
+
+@pytest.fixture
 def client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
     conn = connect(redis_server.url)
     conn.flushall()

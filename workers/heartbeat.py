@@ -55,6 +55,10 @@ class Heartbeat:
         self.beat()
         self._thread.start()
 
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             if self.healthy():  # Redis or not: the watchdog watches inference only
@@ -68,8 +72,14 @@ class Heartbeat:
                 log.exception("heartbeat or dispatch check failed")
 
     def stop(self) -> None:
-        """Say goodbye at once, so dispatch stops counting this worker."""
+        """Say goodbye at once, so dispatch stops counting this worker.
+
+        Only a heartbeat that started may: a worker refused at start (RQ refuses a second
+        worker under a live one's name) would otherwise delete the live one's liveness.
+        """
         self._stop.set()
+        if not self.started:
+            return
         if self._thread.is_alive():
             self._thread.join(timeout=self.interval + 1)
         try:

@@ -11,11 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 
 from ops.embedded_redis import EmbeddedRedis
@@ -27,13 +25,6 @@ from tests.conftest import MODEL_DIR, Fleet, fleet_env, require_shared
 from tests.samples import photo
 
 CAMERAS = [f"restart-{i}" for i in range(8)]
-
-
-@pytest.fixture
-def own_redis() -> Iterator[EmbeddedRedis]:
-    """A redis-server of this test's own: the test kills it."""
-    with EmbeddedRedis() as server:
-        yield server
 
 
 class Replay(threading.Thread):

@@ -10,7 +10,8 @@ from producer import FrameProducer
 from producer.connection import load_script
 from schemas import codec, keys
 from schemas.settings import Settings
-from tests.integration.test_frame_path import play_a_worker, results_of
+from tests.helpers import play_a_worker
+from tests.integration.test_frame_path import results_of
 from tests.samples import photo
 from workers.claims import Claim
 from workers.serve import Engine

@@ -23,6 +23,7 @@ from schemas import codec, keys
 from schemas.results import Result
 from schemas.settings import Settings
 from tests.conftest import ROOT, Fleet
+from tests.helpers import play_a_worker
 from tests.samples import EXPECTED_EVENTS, expected_primary, photo
 from workers.claims import Claim
 
@@ -143,13 +144,6 @@ def test_invariants_under_overload(
         # 3. the last frame of each camera was served (the newest one wins).
         assert results[-1].seq == 80
     assert total_skipped > 0, "the flood did not overload the fleet; the test proves nothing"
-
-
-def play_a_worker(client: redis.Redis, job_id: str = "job-x") -> str:
-    """Register a live worker and its dispatch job, and return that job's id."""
-    client.zadd(keys.WORKERS, {f"worker-of-{job_id}": time.time() * 1000 + 60_000})
-    client.zadd(keys.JOBS, {job_id: time.time() * 1000 + 60_000})
-    return job_id
 
 
 def test_submit_falls_back_at_once_when_no_worker_is_alive(

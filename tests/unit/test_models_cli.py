@@ -58,6 +58,22 @@ def test_install_then_rollback(deploy: tuple[Path, Path], tmp_path: Path) -> Non
     assert load_manifest(manifest).detector[0].sha256 == sha256_of(models / "yolox_nano.onnx")
 
 
+def test_a_refused_install_of_the_rollback_target_keeps_it(
+    deploy: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Installing the file ``previous`` names again, refused by its sample, must not
+    delete that file: rollback needs it."""
+    manifest, models = deploy
+    new = retrained(tmp_path)
+    spec = install_model(manifest, models, new, NAME, sample_jpeg())
+    rollback_model(manifest, models, NAME)  # previous is now spec.file
+    before = snapshot(models)
+    with pytest.raises(ModelError, match="fails on the sample"):
+        install_model(manifest, models, new, NAME, b"\xff\xd8\xff not a photo")
+    assert snapshot(models) == before
+    assert rollback_model(manifest, models, NAME).file == spec.file
+
+
 def test_corrupt_file_is_refused_and_nothing_changes(
     deploy: tuple[Path, Path], tmp_path: Path
 ) -> None:

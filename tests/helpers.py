@@ -1,0 +1,50 @@
+"""Small helpers the tests share: wait on a condition, play the fleet's parts by hand."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import redis
+
+from producer import FrameProducer
+from schemas import keys
+from schemas.results import Result
+from tests.samples import photo
+from workers.claims import Claim, ClaimScripts
+
+T = TypeVar("T")
+
+JPEG = "COCO_val2014_000000181586.jpg"  # a cat at a window
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 10.0, what: str = "the condition") -> T:
+    """Poll ``condition`` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout} s")
+        time.sleep(0.02)
+
+
+def play_a_worker(client: redis.Redis, job_id: str = "job-x") -> str:
+    """Register a live worker and its dispatch job, and return that job's id."""
+    client.zadd(keys.WORKERS, {f"worker-of-{job_id}": time.time() * 1000 + 60_000})
+    client.zadd(keys.JOBS, {job_id: time.time() * 1000 + 60_000})
+    return job_id
+
+
+def serve_by_hand(producer: FrameProducer, scripts: ClaimScripts, job_id: str, cam: str) -> Result:
+    """Submit a frame of ``cam`` and serve it through the real claim and publish scripts,
+    as a worker would, with no model: for tests about what happens around a result."""
+    ticket = producer.submit(cam, photo(JPEG))
+    assert ticket.fallback is None, ticket.fallback
+    claim = scripts.claim(job_id)
+    assert isinstance(claim, Claim) and claim.camera_id == cam, claim
+    result = Result(camera_id=cam, frame_id=claim.frame_id, seq=claim.seq, status="ok")
+    assert scripts.publish(job_id, result)
+    return result
