@@ -12,6 +12,8 @@ import logging
 import os
 import signal
 import socket
+import sys
+import threading
 import time
 from types import FrameType
 from typing import Any
@@ -33,6 +35,12 @@ from workers.orphans import fail_orphaned_jobs
 from workers.reload import ModelReloader
 
 log = logging.getLogger(__name__)
+
+# Seconds a worker asked to stop may take. With Redis up it needs well under one (the
+# frame in hand is published, the cameras released); with Redis unreachable every
+# goodbye (the heartbeat's, RQ's registry) would wait out timeouts and retries for
+# minutes, and systemd would SIGKILL it at TimeoutStopSec (20 s) anyway.
+STOP_GRACE = 5.0
 
 
 def default_worker_name(npu_core: str | None) -> str:
@@ -119,7 +127,21 @@ class FleetWorker(SimpleWorker):
         # Let the dispatch job finish the frame in hand and hand over, instead of
         # running out its whole budget before RQ's warm shutdown completes.
         self.engine.stopping.set()
+        give_up = threading.Timer(STOP_GRACE, stop_now, args=(self.name,))
+        give_up.daemon = True
+        give_up.start()
         return super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
+
+def stop_now(name: str) -> None:
+    """The goodbye did not finish in time (Redis unreachable, a hung detection): leave
+    without it. What it would have said expires by itself: the heartbeat within its TTL,
+    the camera leases within theirs, RQ's registration with its own TTL."""
+    log.error("worker %s did not stop within %.0f s: exiting without a goodbye", name, STOP_GRACE)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def run_worker(
@@ -148,6 +170,11 @@ def run_worker(
     serve.install(engine)
     try:
         worker.work(burst=burst, logging_level=settings.log_level.upper())
+    except redis.RedisError as exc:
+        if not engine.stopping.is_set():
+            raise
+        # Asked to stop, and stopped: only the goodbye failed. Its keys expire by themselves.
+        log.warning("worker %s stopped without a goodbye: %s", name, exc)
     finally:
         engine.reloader.stop()
         engine.heartbeat.stop()

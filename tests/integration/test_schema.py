@@ -7,9 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import redis
+
+from ops.embedded_redis import EmbeddedRedis
 from producer import FrameProducer
+from producer.schema_store import SchemaError
+from schemas import keys
 from schemas.events import DEFAULT_SCHEMA, EventSchema
-from tests.conftest import ROOT, Fleet
+from tests.conftest import ROOT, Fleet, fleet_env, run_is21
 from tests.samples import photo
 
 CAT = "COCO_val2014_000000181586.jpg"
@@ -65,3 +71,47 @@ def test_per_camera_override_applied_by_workers(fleet: Fleet, producer: FramePro
     }
     assert all(r.schema_version == "2026-12-02.1" for r in results.values())
     assert any(d.label == "cat" for d in results["pasture"].detections)  # still detected
+
+
+def schema_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_is21("schema", *args, env=fleet_env(url))
+
+
+def test_rules_pushed_under_the_version_in_force_are_refused(
+    client: redis.Redis, redis_server: EmbeddedRedis, tmp_path: Path
+) -> None:
+    """Nothing stored yet: the default's version is in force, in every worker. Edited
+    rules under that version would be stored and never applied."""
+    schema = json.loads(schema_cli(redis_server.url, "show").stdout)
+    schema["events"]["human"]["min_score"] = 0.9
+    (tmp_path / "edited.json").write_text(json.dumps(schema))
+    pushed = schema_cli(redis_server.url, "push", str(tmp_path / "edited.json"))
+    assert pushed.returncode == 1 and "in force with other rules" in pushed.stderr
+    assert client.hget(keys.SCHEMA, "json") is None
+    # The same rules, unchanged, are no change; a new version goes through.
+    (tmp_path / "same.json").write_text(schema_cli(redis_server.url, "show").stdout)
+    assert schema_cli(redis_server.url, "push", str(tmp_path / "same.json")).returncode == 0
+    schema["version"] = "2026-12-02.7"
+    (tmp_path / "bumped.json").write_text(json.dumps(schema))
+    assert schema_cli(redis_server.url, "push", str(tmp_path / "bumped.json")).returncode == 0
+    assert FrameProducer(client).current_schema().events["human"].min_score == 0.9
+
+
+def test_a_schema_without_events_is_refused(client: redis.Redis) -> None:
+    empty = {"version": "2026-12-02.8", "events": {}, "priority": []}
+    with pytest.raises(SchemaError, match="no events"):
+        FrameProducer(client).push_schema(empty)
+    assert client.hget(keys.SCHEMA, "json") is None
+
+
+@pytest.mark.parametrize("source", ["folder", "/dev/zero", "missing.json"])
+def test_schema_push_of_what_is_not_a_file_says_so(
+    client: redis.Redis, redis_server: EmbeddedRedis, tmp_path: Path, source: str
+) -> None:
+    path = {"folder": str(tmp_path), "missing.json": str(tmp_path / "missing.json")}.get(
+        source, source
+    )
+    pushed = schema_cli(redis_server.url, "push", path)
+    assert pushed.returncode == 1, pushed.stderr
+    assert pushed.stderr.startswith("is21: ") and "Traceback" not in pushed.stderr
+    assert client.hget(keys.SCHEMA, "json") is None
