@@ -59,10 +59,6 @@ class Heartbeat:
     def started(self) -> bool:
         return self._thread.ident is not None
 
-    @property
-    def started(self) -> bool:
-        return self._thread.ident is not None
-
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             if self.healthy():  # Redis or not: the watchdog watches inference only
