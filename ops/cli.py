@@ -163,7 +163,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from producer.connection import connect
 
     client = connect(settings.effective_redis_url, timeout=2.0, retries=1)
-    run_status(client, settings.queue, once=args.once, as_json=args.json)
+    run_status(client, settings, once=args.once, as_json=args.json)
     return 0
 
 

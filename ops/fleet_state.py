@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from producer.connection import server_ms
+from producer.connection import eviction_risk, server_ms
 from schemas import keys
 from schemas.frames import camera_ids
 
@@ -65,6 +65,60 @@ def worker_problems(client: redis.Redis) -> list[dict[str, Any]]:
                 }
             )
     return sorted(problems, key=lambda p: str(p.get("worker")))
+
+
+def fleet_problems(client: redis.Redis, stall_bound_s: float) -> list[dict[str, Any]]:
+    """What is wrong beyond any one worker, in the shape of ``worker_problems``: a Redis
+    that may evict fleet keys, frames waiting while nothing is served."""
+    problems: list[dict[str, Any]] = []
+    if risk := eviction_risk(client):
+        problems.append({"worker": "redis", "error": risk})
+    if stall := read_progress(client).problem(stall_bound_s):
+        problems.append({"worker": "fleet", "error": stall, "stalled": True})
+    return problems
+
+
+@dataclass
+class Progress:
+    """Whether the fleet is serving what waits: live workers alone do not say it (two
+    stray entries in is21:jobs once stopped every claim while every heartbeat was fresh)."""
+
+    waiting: int  # cameras with a frame waiting for a worker
+    oldest_wait_s: float  # how long the oldest of those frames has waited
+    since_served_s: float | None  # since the fleet last published a result; None: never
+
+    def stalled(self, bound_s: float) -> bool:
+        """Frames have waited past ``bound_s`` and nothing was published for as long."""
+        idle = self.since_served_s is None or self.since_served_s > bound_s
+        return self.waiting > 0 and self.oldest_wait_s > bound_s and idle
+
+    def problem(self, bound_s: float) -> str | None:
+        if not self.stalled(bound_s):
+            return None
+        served = self.since_served_s
+        return (
+            f"stalled: {self.waiting} camera(s) waiting, the oldest frame for "
+            f"{self.oldest_wait_s:.0f} s, and no result published "
+            + ("yet" if served is None else f"for {served:.0f} s")
+        )
+
+
+def read_progress(client: redis.Redis) -> Progress:
+    now = server_ms(client)
+    ready: Any = client.zrange(keys.READY, 0, 9999)
+    pipe = client.pipeline(transaction=False)
+    pipe.get(keys.SERVED)
+    for cam in ready:
+        pipe.hget(keys.camera(cam.decode("utf-8", "replace")), "pending_since")
+    served, *pending = pipe.execute(raise_on_error=False)
+    since = [float(p) for p in pending if isinstance(p, bytes) and p.isdigit()]
+    return Progress(
+        waiting=len(ready),
+        oldest_wait_s=max(0.0, (now - min(since)) / 1000) if since else 0.0,
+        since_served_s=(now - float(served)) / 1000
+        if isinstance(served, bytes) and served.isdigit()
+        else None,
+    )
 
 
 @dataclass

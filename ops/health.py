@@ -18,7 +18,7 @@ import redis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from ops.fleet_state import live_workers, worker_problems
+from ops.fleet_state import fleet_problems, live_workers, worker_problems
 from ops.metrics import FleetCollector
 from producer.connection import connect
 from producer.schema_store import (
@@ -50,7 +50,7 @@ class HealthApp:
         self.client, self.settings = client, settings
         self.started = time.monotonic()
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(FleetCollector(client, settings.queue))
+        self.registry.register(FleetCollector(client, settings))
 
     def healthz(self) -> tuple[int, dict[str, Any]]:
         try:
@@ -66,9 +66,12 @@ class HealthApp:
             "workers": len(workers),
         }
         try:
-            problems = worker_problems(self.client)
-        except redis.RedisError:
-            problems = []
+            # Past the frame age limit a waiting frame would be expired, not served.
+            problems = worker_problems(self.client) + fleet_problems(
+                self.client, self.settings.max_frame_age
+            )
+        except redis.RedisError as exc:
+            return 503, {"status": "down", "redis": "unreachable", "reason": str(exc)}
         if problems:
             body["problems"] = problems
         loaded = [w for w in workers if w.get("model_loaded")]
@@ -94,6 +97,9 @@ class HealthApp:
                 "model_loaded": False,
                 **body,
             }
+        stalled = [p["error"] for p in problems if p.get("stalled")]
+        if stalled:
+            return 503, {"status": "degraded", "reason": stalled[0], "model_loaded": True, **body}
         last = max(
             (str(w.get("last_inference_at")) for w in loaded if w.get("last_inference_at")),
             default=None,

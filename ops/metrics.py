@@ -19,17 +19,19 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from ops.fleet_state import COUNTER_FIELDS, read_state
+from ops.fleet_state import COUNTER_FIELDS, read_progress, read_state
 from schemas import keys
 from schemas.events import DEFAULT_SCHEMA
+from schemas.settings import Settings
 
 
 class FleetCollector(Collector):
-    def __init__(self, client: redis.Redis, queue: str) -> None:
-        self.client, self.queue = client, queue
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.client, self.settings = client, settings
 
     def collect(self) -> Iterator[Metric]:
-        state = read_state(self.client, self.queue)
+        state = read_state(self.client, self.settings.queue)
+        progress = read_progress(self.client)
 
         frames = CounterMetricFamily(
             "is21_frames", "Frames per camera by outcome", labels=["camera_id", "outcome"]
@@ -74,6 +76,17 @@ class FleetCollector(Collector):
             lag.add_metric([cam.camera_id], cam.lag_ms / 1000)
         yield lag
 
+        yield GaugeMetricFamily(
+            "is21_fleet_stalled",
+            "1 while frames have waited past IS21_MAX_FRAME_AGE and no result was "
+            "published for as long (/healthz degraded)",
+            value=int(progress.stalled(self.settings.max_frame_age)),
+        )
+        yield GaugeMetricFamily(
+            "is21_oldest_waiting_frame_seconds",
+            "How long the oldest frame waiting for a worker has waited",
+            value=progress.oldest_wait_s,
+        )
         yield GaugeMetricFamily("is21_queue_depth", "RQ jobs queued", value=state.queue_depth)
         yield GaugeMetricFamily(
             "is21_ready_cameras", "Cameras waiting for a worker", value=state.ready

@@ -10,15 +10,16 @@ from typing import Any
 
 import redis
 
-from ops.fleet_state import FleetState, read_state, worker_problems
+from ops.fleet_state import FleetState, fleet_problems, read_state, worker_problems
 from schemas import keys
+from schemas.settings import Settings
 
 
 def snapshot(
-    client: redis.Redis, queue: str, before: FleetState | None, seconds: float
+    client: redis.Redis, settings: Settings, before: FleetState | None, seconds: float
 ) -> dict[str, Any]:
     """The state now, with rates computed against ``before`` (``seconds`` earlier)."""
-    state = read_state(client, queue)
+    state = read_state(client, settings.queue)
     prev_cams = {c.camera_id: c for c in before.cameras} if before else {}
     prev_workers = {w.get("worker"): w for w in before.workers} if before else {}
 
@@ -71,7 +72,7 @@ def snapshot(
         for i, f in raw
     ]
     return {
-        "problems": worker_problems(client),
+        "problems": worker_problems(client) + fleet_problems(client, settings.max_frame_age),
         "bad_entries": state.bad_entries,
         "workers": workers,
         "queue_depth": state.queue_depth,
@@ -130,13 +131,13 @@ def render(snap: dict[str, Any]) -> str:
 
 
 def run_status(
-    client: redis.Redis, queue: str, *, once: bool, as_json: bool, interval: float = 1.0
+    client: redis.Redis, settings: Settings, *, once: bool, as_json: bool, interval: float = 1.0
 ) -> None:
     live = sys.stdout.isatty() and not once and not as_json
-    before = read_state(client, queue)
+    before = read_state(client, settings.queue)
     time.sleep(interval)
     while True:
-        snap = snapshot(client, queue, before, interval)
+        snap = snapshot(client, settings, before, interval)
         before = snap.pop("_state")
         if as_json:
             print(json.dumps(snap))

@@ -175,6 +175,24 @@ def run_scripts(
     return replies
 
 
+def eviction_risk(client: redis.Redis) -> str | None:
+    """Why this Redis may drop fleet keys on its own, or None.
+
+    Under any policy but ``noeviction`` a full Redis evicts keys to make room, the fleet's
+    among them (the schema, the live-worker set, camera hashes), and the fleet silently
+    goes back to defaults. ``noeviction`` refuses writes instead, which the producer sees
+    coming (IS21_REDIS_MEMORY_HIGH) and the workers ride out.
+    """
+    memory: Any = client.info("memory")
+    policy = memory.get("maxmemory_policy", "noeviction")
+    if policy == "noeviction":
+        return None
+    return (
+        f"redis maxmemory-policy is {policy}, not noeviction: when full it evicts fleet "
+        "keys (schema, live workers, camera state); set maxmemory-policy noeviction"
+    )
+
+
 def server_ms(client: redis.Redis) -> float:
     """Redis's clock, in ms: every host agrees on it, unlike their own."""
     sec, usec = client.time()

@@ -64,8 +64,8 @@ def store_schema(client: redis.Redis, schema: EventSchema) -> None:
         version, rules = DEFAULT_SCHEMA.version.encode(), DEFAULT_SCHEMA.model_dump_json().encode()
     if version == schema.version.encode() and rules != data:
         raise SchemaError(
-            f"version {schema.version} is in force with other rules: give the new rules a "
-            "new version (workers switch when the version changes)"
+            f"version {schema.version} is in force with other rules: bump the version "
+            "(workers switch schemas when the version changes)"
         )
     client.hset(keys.SCHEMA, mapping={"version": schema.version, "json": data})
 

@@ -19,6 +19,7 @@ EVENTS = PREFIX + "events"  # stream of results whose primary_event is not no_ev
 COUNTERS = PREFIX + "counters"  # hash of fleet-wide counters (fallback, ...)
 SCHEMA = PREFIX + "schema"  # hash: version, json of the event schema in force
 INFERENCE_HISTOGRAM = PREFIX + "hist:inference_ms"  # hash: bucket counts, count, sum
+SERVED = PREFIX + "served"  # ms (server clock) the fleet last published a result
 
 # Upper bounds (ms) of the fleet-wide inference-time histogram; the last is +Inf.
 INFERENCE_BUCKETS_MS = (5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500)

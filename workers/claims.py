@@ -87,6 +87,7 @@ class ClaimScripts:
                 keys.READY,
                 keys.WAKE,
                 keys.INFERENCE_HISTOGRAM,
+                keys.SERVED,
             ],
             [
                 result.camera_id,

@@ -4,7 +4,7 @@
 -- so a late result from a presumed-dead worker is dropped and counted, never doubled.
 -- Claims of a camera are exclusive and in frame order, hence so are its results.
 -- KEYS: 1 camera:{cam}  2 results:{cam}  3 events  4 leases  5 ready  6 wake
---       7 inference histogram
+--       7 inference histogram  8 served (when the fleet last published: its progress)
 -- ARGV: 1 camera id  2 job id  3 seq  4 status  5 primary_event  6 data  7 is event (0/1)
 --       8 events maxlen  9 histogram bucket  10 inference ms  11 results maxlen (about)
 -- Returns 1 if published, 0 if dropped as stale.
@@ -20,6 +20,7 @@ if ARGV[7] == '1' then
              'result_id', rid, 'primary_event', ARGV[5], 'data', ARGV[6])
 end
 redis.call('HSET', KEYS[1], 'published_seq', ARGV[3])
+redis.call('SET', KEYS[8], string.match(rid, '^(%d+)'))
 redis.call('HINCRBY', KEYS[1], ARGV[4] == 'ok' and 'processed' or 'failed', 1)
 if ARGV[4] == 'ok' then
   redis.call('HINCRBY', KEYS[7], ARGV[9], 1)

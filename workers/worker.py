@@ -23,7 +23,7 @@ from rq import Queue, SimpleWorker, worker_registration
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from producer.connection import connect
+from producer.connection import connect, eviction_risk
 from producer.dispatch import SERVE_FUNCTION
 from schemas import keys
 from schemas.settings import Settings
@@ -155,6 +155,11 @@ def run_worker(
     """Load and verify models (raises ModelError), then serve until stopped."""
     client = connect(settings.effective_redis_url)
     name = name or default_worker_name(npu_core)
+    try:
+        if risk := eviction_risk(client):
+            log.warning(risk)
+    except redis.RedisError:
+        pass  # Redis not up yet: the worker waits for it, and /healthz says it later
     try:
         detectors = detectors_from_settings(settings, npu_core=npu_core)
     except (ModelError, BackendUnavailable) as exc:

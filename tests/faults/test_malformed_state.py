@@ -39,7 +39,7 @@ def test_metrics_status_and_retention_serve_the_rest(
     assert 'is21_frames_total{camera_id="good",outcome="submitted"} 3.0' in body
     assert "is21_bad_fleet_entries 4.0" in body
 
-    snap = snapshot(client, settings.queue, None, 1.0)
+    snap = snapshot(client, settings, None, 1.0)
     assert [c["camera_id"] for c in snap["cameras"]] == [
         "counter-text",
         "frames-a-hash",

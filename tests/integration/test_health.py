@@ -11,11 +11,14 @@ from pathlib import Path
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops.embedded_redis import EmbeddedRedis
 from ops.health import HealthApp
 from producer import FrameProducer
 from producer.connection import connect
+from schemas import keys
 from schemas.settings import Settings
 from tests.conftest import Fleet, Health
+from tests.helpers import JPEG, wait_until
 from tests.samples import photo
 
 
@@ -143,3 +146,36 @@ def test_unreachable_redis_is_503_without_hanging(tmp_path: Path) -> None:
     assert status == 503 and body["redis"] == "unreachable"
     assert app.metrics()[0] == 503
     assert time.monotonic() - started < 2
+
+
+def test_frames_waiting_while_nothing_is_served_is_degraded(
+    health_factory: Callable[..., Health],
+    fleet_factory: Callable[..., Fleet],
+    producer: FrameProducer,
+    client: redis.Redis,
+) -> None:
+    """Every heartbeat fresh, yet nothing served: stray entries in is21:jobs make dispatch
+    believe every worker has its job, so none gets a new one when its budget ends."""
+    fleet_factory(1, IS21_JOB_BUDGET="1")
+    health = health_factory(IS21_MAX_FRAME_AGE="2")
+    producer.wait(producer.submit("porch", photo(JPEG)), timeout=20)
+    assert health.json("/healthz")[0] == 200
+    client.zadd(keys.JOBS, {"ghost-1": 2**50, "ghost-2": 2**50})
+    wait_until(lambda: client.zcard(keys.JOBS) == 2, what="the live job to end")
+    producer.submit("porch", photo(JPEG))
+    wait_until(lambda: health.json("/healthz")[0] == 503, timeout=15, what="503")
+    _status, body = health.json("/healthz")
+    assert body["status"] == "degraded" and body["reason"].startswith("stalled: 1 camera")
+    assert body["workers"] == 1  # alive all along
+    _, text = health.request("/metrics")
+    assert "is21_fleet_stalled 1.0" in text.decode()
+    client.zrem(keys.JOBS, "ghost-1", "ghost-2")  # the heartbeat restores dispatch
+    wait_until(lambda: health.json("/healthz")[0] == 200, timeout=15, what="200 again")
+
+
+def test_a_redis_that_may_evict_fleet_keys_is_a_problem(tmp_path: Path) -> None:
+    with EmbeddedRedis(extra_args=("--maxmemory-policy", "allkeys-lru")) as server:
+        app = HealthApp(connect(server.url), Settings(redis_url=server.url))
+        _status, body = app.healthz()
+        (problem,) = body["problems"]
+        assert "allkeys-lru, not noeviction" in problem["error"]

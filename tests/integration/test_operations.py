@@ -105,3 +105,9 @@ def test_retention_command(fleet: Fleet, producer: FrameProducer) -> None:
     assert json.loads(out.stdout)["dry_run"] is True
     out = is21(fleet.url, "retention")
     assert out.returncode == 0 and "removed" in out.stdout
+
+
+def test_an_infinite_retention_is_refused_at_start(client: redis.Redis, settings: Settings) -> None:
+    out = is21(settings.effective_redis_url, "retention", IS21_RETAIN_RESULTS="inf")
+    assert out.returncode == 2 and "invalid settings" in out.stderr, out.stderr
+    assert "retain_results" in out.stderr and "Traceback" not in out.stderr
