@@ -231,14 +231,22 @@ def make_handler(app: HealthApp) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class HealthServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of pollers (150 at
+    # once waited out TCP's 1 s and 3 s retries, past their own timeouts).
+    request_queue_size = 128
+
+
 def serve_health(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     bound = settings.model_copy(
         update={"host": host or settings.host, "port": port if port is not None else settings.port}
     )
-    client = connect(bound.effective_redis_url, timeout=1.0, retries=0)
+    # One connection per request in flight, up to 64 (each /healthz takes a few ms); more
+    # concurrent requests wait their turn for one rather than reading as "Redis down".
+    client = connect(bound.effective_redis_url, timeout=1.0, retries=0, max_connections=64)
     app = HealthApp(client, bound)
-    server = ThreadingHTTPServer((bound.host, bound.port), make_handler(app))
-    server.daemon_threads = True
+    server = HealthServer((bound.host, bound.port), make_handler(app))
     log.info("health endpoint on http://%s:%s", bound.host, server.server_address[1])
     try:
         server.serve_forever()

@@ -6,6 +6,7 @@ import json
 import signal
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import redis
@@ -179,3 +180,14 @@ def test_a_redis_that_may_evict_fleet_keys_is_a_problem(tmp_path: Path) -> None:
         _status, body = app.healthz()
         (problem,) = body["problems"]
         assert "allkeys-lru, not noeviction" in problem["error"]
+
+
+def test_150_concurrent_healthz_requests_all_answer_ok(
+    health_factory: Callable[..., Health], fleet_factory: Callable[..., Fleet]
+) -> None:
+    fleet_factory(1)
+    health = health_factory()
+    wait_until(lambda: health.json("/healthz")[0] == 200, what="200")
+    with ThreadPoolExecutor(max_workers=150) as pool:
+        answers = list(pool.map(lambda _: health.json("/healthz"), range(150)))
+    assert {(status, body["status"]) for status, body in answers} == {(200, "ok")}
