@@ -1,5 +1,5 @@
 import sys
 
-from ops.cli import main
+from is21.ops.cli import main
 
 sys.exit(main())

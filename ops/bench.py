@@ -34,18 +34,18 @@ from typing import Any
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from ops.demo import start_workers, stop_workers, wait_for_workers
-from ops.embedded_redis import EmbeddedRedis
-from ops.naive_baseline import QUEUE as NAIVE_QUEUE
-from ops.naive_baseline import detect_frame
-from ops.preprocess_bench import as_1080p, compare_fresh
-from producer import FrameProducer
-from producer.client import result_from_entry
-from producer.replay import load_photos
-from schemas import keys
-from schemas.results import Result
-from schemas.settings import Settings
-from workers.image import Letterbox
+from is21.ops.demo import start_workers, stop_workers, wait_for_workers
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.ops.naive_baseline import QUEUE as NAIVE_QUEUE
+from is21.ops.naive_baseline import detect_frame
+from is21.ops.preprocess_bench import as_1080p, compare_fresh
+from is21.producer import FrameProducer
+from is21.producer.client import result_from_entry
+from is21.producer.replay import load_photos
+from is21.schemas import keys
+from is21.schemas.results import Result
+from is21.schemas.settings import Settings
+from is21.workers.image import Letterbox
 
 
 @dataclass
@@ -79,7 +79,7 @@ class Row:
 def _detector_loop(
     settings: Settings, images: Path, seconds: float, fps: float | None, out: Any, go: Any
 ) -> None:
-    from workers.detector import detectors_from_settings
+    from is21.workers.detector import detectors_from_settings
 
     detectors = detectors_from_settings(settings)
     photos = [data for _name, data in load_photos(images)]
@@ -449,7 +449,7 @@ def run_bench(
         wait_for_workers(producer, procs, log_dir)
         naive_procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "ops.naive_baseline"],
+                [sys.executable, "-m", "is21.ops.naive_baseline"],
                 env={**os.environ, "IS21_REDIS_URL": url},
                 stdout=subprocess.DEVNULL,
                 stderr=(log_dir / "naive.log").open("wb"),

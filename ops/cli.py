@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from schemas.settings import Settings
+from is21.schemas.settings import Settings
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from workers.worker import run_worker
+    from is21.workers.worker import run_worker
 
     if args.backend:
         settings = settings.model_copy(update={"backend": args.backend})
@@ -20,9 +20,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
-    from schemas.events import DEFAULT_SCHEMA
-    from workers.detector import detectors_from_settings
-    from workers.image import ImageError
+    from is21.schemas.events import DEFAULT_SCHEMA
+    from is21.workers.detector import detectors_from_settings
+    from is21.workers.image import ImageError
 
     detectors = detectors_from_settings(settings)
     status = 0
@@ -60,7 +60,7 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
-    from producer import FrameProducer
+    from is21.producer import FrameProducer
 
     producer = FrameProducer.from_settings(settings)
     status = 0
@@ -81,8 +81,8 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from producer import FrameProducer
-    from producer.replay import load_photos, replay
+    from is21.producer import FrameProducer
+    from is21.producer.replay import load_photos, replay
 
     producer = FrameProducer.from_settings(settings)
     report = replay(
@@ -106,13 +106,13 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from ops.demo import run_demo
+    from is21.ops.demo import run_demo
 
     return run_demo(settings, images=Path(args.images), cameras=args.cameras, workers=args.workers)
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from ops.bench import format_table, run_bench
+    from is21.ops.bench import format_table, run_bench
 
     report = run_bench(
         settings,
@@ -127,7 +127,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_soak(args: argparse.Namespace, settings: Settings) -> int:
-    from ops.soak import run_soak
+    from is21.ops.soak import run_soak
 
     report = run_soak(
         settings,
@@ -152,15 +152,15 @@ def cmd_soak(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
-    from ops.health import serve_health
+    from is21.ops.health import serve_health
 
     serve_health(settings, host=args.host, port=args.port)
     return 0
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from ops.status import run_status
-    from producer.connection import connect
+    from is21.ops.status import run_status
+    from is21.protocol.connection import connect
 
     client = connect(settings.effective_redis_url, timeout=2.0, retries=1)
     run_status(client, settings, once=args.once, as_json=args.json)
@@ -168,8 +168,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
-    from ops.retention import run_retention
-    from producer.connection import connect
+    from is21.ops.retention import run_retention
+    from is21.protocol.connection import connect
 
     client = connect(settings.effective_redis_url)
     report = run_retention(client, settings, dry_run=args.dry_run).as_dict()
@@ -188,8 +188,8 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
-    from producer import FrameProducer
-    from producer.schema_store import SchemaError, read_schema_file
+    from is21.producer import FrameProducer
+    from is21.protocol.schema_store import SchemaError, read_schema_file
 
     producer = FrameProducer.from_settings(settings)
     if args.action == "show":
@@ -205,9 +205,9 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from ops.models import install_model, rollback_model, sample_jpeg, verify_models
-    from workers.backends import check_available
-    from workers.manifest import load_manifest, manifest_path
+    from is21.ops.models import install_model, rollback_model, sample_jpeg, verify_models
+    from is21.workers.backends import check_available
+    from is21.workers.manifest import load_manifest, manifest_path
 
     path = manifest_path(settings.manifest)
     sample = Path(args.sample).read_bytes() if getattr(args, "sample", None) else sample_jpeg()
@@ -345,11 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     import redis
 
-    from ops import logs
-    from ops.embedded_redis import RedisUnavailable
-    from producer.errors import FrameRejected, WaitTimeout
-    from workers.backends.rknn import BackendUnavailable
-    from workers.manifest import ModelError
+    from is21.ops import logs
+    from is21.ops.embedded_redis import RedisUnavailable
+    from is21.producer.errors import FrameRejected, WaitTimeout
+    from is21.workers.backends.rknn import BackendUnavailable
+    from is21.workers.manifest import ModelError
 
     args = build_parser().parse_args(argv)
     try:
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logs.setup(settings.log_level)
     if args.command in ("worker", "health"):
-        from ops.sentry import setup_sentry
+        from is21.ops.sentry import setup_sentry
 
         setup_sentry(args.command)
     try:

@@ -16,11 +16,11 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from ops.embedded_redis import EmbeddedRedis
-from producer import FrameProducer
-from producer.replay import load_photos
-from schemas import keys
-from schemas.settings import Settings
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.producer import FrameProducer
+from is21.producer.replay import load_photos
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 
 
 def start_workers(
@@ -32,7 +32,7 @@ def start_workers(
         log = (log_dir / f"worker-{i}.log").open("wb")
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "ops", "worker", "--name", f"{prefix}-{i}"],
+                [sys.executable, "-m", "is21.ops", "worker", "--name", f"{prefix}-{i}"],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -14,9 +14,9 @@ from typing import Any
 
 import redis
 
-from producer.connection import eviction_risk, server_ms
-from schemas import keys
-from schemas.frames import camera_ids
+from is21.protocol.connection import eviction_risk, server_ms
+from is21.schemas import keys
+from is21.schemas.frames import camera_ids
 
 log = logging.getLogger(__name__)
 

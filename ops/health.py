@@ -18,18 +18,18 @@ import redis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from ops.fleet_state import fleet_problems, live_workers, worker_problems
-from ops.metrics import FleetCollector
-from producer.connection import connect
-from producer.schema_store import (
+from is21.ops.fleet_state import fleet_problems, live_workers, worker_problems
+from is21.ops.metrics import FleetCollector
+from is21.protocol.connection import connect
+from is21.protocol.schema_store import (
     MAX_SCHEMA_BYTES,
     SchemaError,
     load_schema,
     parse_schema,
     store_schema,
 )
-from schemas.settings import Settings
-from workers.manifest import ModelError, load_manifest, manifest_path
+from is21.schemas.settings import Settings
+from is21.workers.manifest import ModelError, load_manifest, manifest_path
 
 log = logging.getLogger(__name__)
 

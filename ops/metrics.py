@@ -19,10 +19,10 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from ops.fleet_state import COUNTER_FIELDS, read_progress, read_state
-from schemas import keys
-from schemas.events import DEFAULT_SCHEMA
-from schemas.settings import Settings
+from is21.ops.fleet_state import COUNTER_FIELDS, read_progress, read_state
+from is21.schemas import keys
+from is21.schemas.events import DEFAULT_SCHEMA
+from is21.schemas.settings import Settings
 
 
 class FleetCollector(Collector):

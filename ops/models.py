@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from workers.detector import Detector
-from workers.manifest import (
+from is21.workers.detector import Detector
+from is21.workers.manifest import (
     Manifest,
     ModelError,
     ModelSpec,

@@ -12,12 +12,12 @@ import base64
 import os
 import time
 
-from producer.connection import connect
-from schemas import codec, keys
-from schemas.events import DEFAULT_SCHEMA
-from schemas.results import Result
-from schemas.settings import Settings
-from workers.detector import Detector
+from is21.protocol.connection import connect
+from is21.schemas import codec, keys
+from is21.schemas.events import DEFAULT_SCHEMA
+from is21.schemas.results import Result
+from is21.schemas.settings import Settings
+from is21.workers.detector import Detector
 
 QUEUE = "is21-naive"
 _detectors: list[Detector] = []
@@ -49,7 +49,7 @@ def main() -> None:
     from rq import Worker
     from rq.serializers import JSONSerializer
 
-    from workers.detector import detectors_from_settings
+    from is21.workers.detector import detectors_from_settings
 
     settings = Settings()
     _detectors.extend(detectors_from_settings(settings))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from workers.image import Letterbox, Prepared, open_jpeg, prepare
+from is21.workers.image import Letterbox, Prepared, open_jpeg, prepare
 
 
 def as_1080p(jpeg: bytes) -> bytes:

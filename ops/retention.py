@@ -14,10 +14,10 @@ from typing import Any
 
 import redis
 
-from producer.connection import server_ms
-from schemas import keys
-from schemas.frames import camera_ids
-from schemas.settings import Settings
+from is21.protocol.connection import server_ms
+from is21.schemas import keys
+from is21.schemas.frames import camera_ids
+from is21.schemas.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.demo import start_workers, stop_workers, wait_for_workers
-from ops.embedded_redis import EmbeddedRedis
-from producer import FrameProducer
-from producer.client import result_from_entry
-from producer.replay import load_photos, replay
-from schemas import keys
-from schemas.settings import Settings
+from is21.ops.demo import start_workers, stop_workers, wait_for_workers
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.producer import FrameProducer
+from is21.producer.client import result_from_entry
+from is21.producer.replay import load_photos, replay
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 
 FIELDS = [
     "elapsed_s",

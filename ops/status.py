@@ -10,9 +10,9 @@ from typing import Any
 
 import redis
 
-from ops.fleet_state import FleetState, fleet_problems, read_state, worker_problems
-from schemas import keys
-from schemas.settings import Settings
+from is21.ops.fleet_state import FleetState, fleet_problems, read_state, worker_problems
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 
 
 def snapshot(

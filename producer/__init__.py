@@ -1,7 +1,7 @@
 """The camera server's library: submit JPEG frames per camera, read detection results."""
 
-from producer.client import FrameProducer, Ticket
-from producer.errors import (
+from is21.producer.client import FrameProducer, Ticket
+from is21.producer.errors import (
     FleetUnreachable,
     FrameRejected,
     FrameTooLarge,

@@ -12,15 +12,7 @@ from typing import Any
 
 import redis
 
-from producer.connection import (
-    CONNECTION_ERRORS,
-    PoolExhausted,
-    connect,
-    load_script,
-    run_scripts,
-)
-from producer.dispatch import Dispatcher
-from producer.errors import (
+from is21.producer.errors import (
     FleetUnreachable,
     FrameTooLarge,
     InvalidCameraId,
@@ -29,12 +21,14 @@ from producer.errors import (
     NotAJpeg,
     WaitTimeout,
 )
-from producer.schema_store import load_schema, parse_schema, store_schema
-from schemas import codec, keys
-from schemas.events import EventSchema
-from schemas.frames import camera_ids, is_camera_id, is_request_id
-from schemas.results import Result
-from schemas.settings import Settings
+from is21.protocol.connection import CONNECTION_ERRORS, PoolExhausted, connect
+from is21.protocol.functions import is_missing
+from is21.protocol.schema_store import load_schema, parse_schema, store_schema
+from is21.schemas import codec, keys
+from is21.schemas.events import EventSchema
+from is21.schemas.frames import camera_ids, entry_order, is_camera_id, is_request_id
+from is21.schemas.results import PROTOCOL_VERSION, Result
+from is21.schemas.settings import Settings
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -44,9 +38,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Ticket:
     camera_id: str
-    frame_id: str
+    frame_id: str  # the frame's entry id: its result, or a newer frame's, has one >= it
     seq: int
-    results_after: str
+    results_after: str  # read the camera's results stream after this id
     request_id: str | None
     submitted_at: float
     fallback: Result | None = None  # set when the frame was not enqueued
@@ -67,22 +61,25 @@ def result_from_entry(fields: dict[bytes, bytes]) -> Result:
     return codec.decode(fields[b"data"], Result)
 
 
-def entry_seq(fields: dict[bytes, bytes]) -> int | None:
-    """The ``seq`` field of a results entry; None for an entry that is not one of ours."""
+def answers(fields: dict[bytes, bytes], frame_id: str) -> bool:
+    """Whether a results entry is for the frame ``frame_id`` or a newer one of its camera
+    (entry ids order frames in time); an entry without a frame id is not one of ours and
+    goes on to be decoded, and counted, as junk."""
+    served = fields.get(b"frame_id")
+    if served is None:
+        return True
     try:
-        return int(fields[b"seq"])
-    except (KeyError, ValueError):
-        return None
+        return entry_order(served) >= entry_order(frame_id)
+    except ValueError:
+        return True
 
 
 class FrameProducer:
     def __init__(self, client: redis.Redis, settings: Settings | None = None) -> None:
         self.client = client
         self.settings = settings or Settings()
-        self.dispatcher = Dispatcher(client, self.settings)
-        self._register = load_script(client, "producer", "register.lua")
-        self._alive_script = load_script(client, "producer", "alive.lua")
-        self._alive, self._alive_at = False, float("-inf")
+        self._unavailable: str | None = None  # why the fleet cannot answer, at the last look
+        self._alive_at = float("-inf")
         self._redis_down_until = float("-inf")
         self._memory, self._stored_since = (0, 0), 0  # (used, maxmemory) at the last reading
         self._down_reason = ""
@@ -115,19 +112,36 @@ class FrameProducer:
         into a fallback.
         """
         self._refresh()
-        return self._alive
+        return self._unavailable is None
 
     def _refresh(self) -> None:
-        """Liveness and Redis memory, one round trip, at most once per ``fleet_cache``."""
+        """The liveness check of docs/protocol.md, with Redis memory and the protocol
+        version in the same round trip, at most once per ``fleet_cache``."""
         now = time.monotonic()
         if now - self._alive_at <= self.settings.fleet_cache:
             return
-        alive, memory = run_scripts(
-            self.client,
-            [(self._alive_script, [keys.WORKERS], [])],
-            lambda pipe: pipe.info("memory"),
-        )
-        self._alive, self._alive_at = int(alive) > 0, now
+        pipe = self.client.pipeline(transaction=False)
+        pipe.fcall_ro("is21_alive", 0)
+        pipe.info("memory")
+        pipe.hget(keys.PROTOCOL, "version")
+        alive, memory, version = pipe.execute(raise_on_error=False)
+        for reply in (memory, version):
+            if isinstance(reply, Exception):
+                raise reply
+        if is_missing(alive):
+            self._unavailable = "no live worker (the is21 functions are not loaded yet)"
+        elif isinstance(alive, Exception):
+            raise alive
+        elif int(alive) == 0:
+            self._unavailable = "no live worker"
+        elif version is not None and int(version) > PROTOCOL_VERSION:
+            self._unavailable = (
+                f"the fleet speaks protocol {int(version)}, this client {PROTOCOL_VERSION}: "
+                "upgrade is21 on the camera server"
+            )
+        else:
+            self._unavailable = None
+        self._alive_at = now
         self._memory = (int(memory.get("used_memory", 0)), int(memory.get("maxmemory", 0)))
         self._stored_since = 0
 
@@ -197,7 +211,7 @@ class FrameProducer:
         try:
             if not self.fleet_available():
                 self._count_fallback()
-                return self._fallback(camera_id, request_id, "no live worker")
+                return self._fallback(camera_id, request_id, str(self._unavailable))
             if (full := self._memory_full(len(jpeg))) is not None:
                 self._count_fallback()
                 return self._fallback(camera_id, request_id, full)
@@ -230,37 +244,30 @@ class FrameProducer:
     def _store(
         self, camera_id: str, jpeg: bytes, captured_at: datetime | None, request_id: str | None
     ) -> Ticket:
+        """docs/protocol.md's submit: XADD the frame, FCALL is21_register; one round trip.
+        The JPEG goes in with the XADD alone: through Lua it would cost Redis ~0.3 ms."""
         captured = captured_at or datetime.now(UTC)
         meta = {"captured_at": captured.isoformat()}
         if request_id is not None:
             meta["request_id"] = request_id
-        # The JPEG goes in with a plain XADD: through Lua it would cost Redis ~0.3 ms.
-        frame_id: Any = self.client.xadd(
-            keys.frames(camera_id),
+        frames = keys.frames(camera_id)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.xadd(
+            frames,
             {"meta": codec.packb(meta), "jpeg": bytes(jpeg)},
             maxlen=self.settings.frame_maxlen,
             approximate=False,
         )
-        ensure = self.dispatcher.ensure_call()
-        register_keys = [
-            keys.camera(camera_id),
-            keys.READY,
-            keys.LEASES,
-            keys.WAKE,
-            keys.CAMERAS,
-            keys.results(camera_id),
-        ]
-        try:
-            (seq, after), enqueue = run_scripts(
-                self.client, [(self._register, register_keys, [camera_id, frame_id]), ensure]
-            )
-        except redis.ResponseError:
+        pipe.fcall("is21_register", 1, frames)
+        frame_id, registered = pipe.execute(raise_on_error=False)
+        if isinstance(frame_id, Exception):
+            raise frame_id
+        if isinstance(registered, Exception):
             # Refused: the frame is not registered, so no worker will ever take it. Leave
             # no JPEG behind that only retention would find.
-            self.client.xdel(keys.frames(camera_id), frame_id)
-            raise
-        if enqueue == 1:
-            self.dispatcher.enqueue(str(ensure[2][1]))
+            self.client.xdel(frames, frame_id)
+            raise registered
+        seq, after = registered
         return Ticket(
             camera_id, frame_id.decode(), int(seq), after.decode(), request_id, time.time()
         )
@@ -290,8 +297,7 @@ class FrameProducer:
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
                     after = entry_id.decode()
-                    seq = entry_seq(fields)
-                    if seq is not None and seq < ticket.seq:
+                    if not answers(fields, ticket.frame_id):
                         continue  # an older frame's result
                     if (result := self._decode(entry_id, fields)) is not None:
                         return result

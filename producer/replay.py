@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from producer.client import FrameProducer, Ticket
+from is21.producer.client import FrameProducer, Ticket
 
 
 def load_photos(folder: Path) -> list[tuple[str, bytes]]:

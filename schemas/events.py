@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, Field, model_validator
 
-from schemas.frames import is_camera_id
-from schemas.results import NO_EVENT, Detection
+from is21.schemas.frames import is_camera_id
+from is21.schemas.results import NO_EVENT, Detection
 
 
 class EventRule(BaseModel):

@@ -27,6 +27,13 @@ def is_request_id(value: object) -> bool:
     return isinstance(value, str) and _REQUEST_ID.fullmatch(value) is not None
 
 
+def entry_order(entry_id: bytes | str) -> tuple[int, int]:
+    """A stream entry id as the pair Redis orders it by: (milliseconds, sequence)."""
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
 def camera_ids(members: Iterable[bytes], rejected: list[str] | None = None) -> list[str]:
     """The valid camera ids of ``is21:cameras``, sorted. A member no producer could have
     added (written by hand, not UTF-8) is logged, appended to ``rejected`` and left out,

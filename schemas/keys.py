@@ -1,8 +1,8 @@
 """Redis key names: part of the contract with operators, retention jobs and dashboards.
 
-The Lua scripts in ``producer/`` and ``workers/`` build the per-camera names from the
-same prefix (passed to them as an argument); the integration tests read every key
-through this module, so a drift between the two fails them.
+The server-side functions in ``protocol/`` build the per-camera names from the same
+prefix; the integration tests read every key through this module, so a drift between
+the two fails them. docs/protocol.md documents each key for clients in any language.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ EVENTS = PREFIX + "events"  # stream of results whose primary_event is not no_ev
 COUNTERS = PREFIX + "counters"  # hash of fleet-wide counters (fallback, ...)
 SCHEMA = PREFIX + "schema"  # hash: version, json of the event schema in force
 INFERENCE_HISTOGRAM = PREFIX + "hist:inference_ms"  # hash: bucket counts, count, sum
+PROTOCOL = PREFIX + "protocol"  # hash: version and the fleet's limits, kept by the workers
 SERVED = PREFIX + "served"  # ms (server clock) the fleet last published a result
 
 # Upper bounds (ms) of the fleet-wide inference-time histogram; the last is +Inf.

@@ -9,6 +9,10 @@ from pydantic import BaseModel, Field
 
 NO_EVENT = "no_event"
 
+# The wire protocol's version (docs/protocol.md), in is21:protocol and in every result. It
+# changes only for what an existing client would misread; added fields do not change it.
+PROTOCOL_VERSION = 1
+
 # fallback: the producer answered no_event itself because no worker (or no Redis) was
 # there to run the frame; the camera loop must never wait on a fleet that is down.
 Status = Literal["ok", "error", "fallback"]
@@ -47,6 +51,7 @@ class Result(BaseModel):
     claimed_at: datetime | None = None
     published_at: datetime | None = None
     error: str | None = None
+    protocol: int = PROTOCOL_VERSION
 
     @property
     def is_event(self) -> bool:

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from is21.schemas.results import PROTOCOL_VERSION
+
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -103,3 +105,12 @@ class Settings(BaseSettings):
     @property
     def effective_redis_url(self) -> str:
         return self.redis_url or DEFAULT_REDIS_URL
+
+    def protocol_fields(self) -> dict[str, int]:
+        """What the workers publish in is21:protocol for clients in any language."""
+        return {
+            "version": PROTOCOL_VERSION,
+            "frame_maxlen": self.frame_maxlen,
+            "max_frame_bytes": self.max_frame_bytes,
+            "max_frame_age_ms": int(self.max_frame_age * 1000),
+        }

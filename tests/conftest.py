@@ -19,11 +19,12 @@ from typing import Any
 import pytest
 import redis
 
-from ops.embedded_redis import EmbeddedRedis
-from producer import FrameProducer
-from producer.connection import connect
-from schemas import keys
-from schemas.settings import Settings
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.producer import FrameProducer
+from is21.protocol.connection import connect
+from is21.protocol.functions import load_library
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -53,6 +54,7 @@ def own_redis() -> Iterator[EmbeddedRedis]:
 def client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
     conn = connect(redis_server.url)
     conn.flushall()
+    load_library(conn)  # what any worker does at its start
     yield conn
     conn.close()
 
@@ -83,7 +85,7 @@ class Fleet:
     def start_args(self, *args: str) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"worker-{len(self.procs)}-{time.monotonic_ns()}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ops", "worker", *args],
+            [sys.executable, "-m", "is21.ops", "worker", *args],
             env=self.env,
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
@@ -130,7 +132,7 @@ def run_is21(
 ) -> subprocess.CompletedProcess[str]:
     """The is21 command as a user runs it: from the repository root, with only ``env``."""
     return subprocess.run(
-        [sys.executable, "-m", "ops", *args],
+        [sys.executable, "-m", "is21.ops", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -218,7 +220,7 @@ def health_factory(
         log = (tmp_path / f"health-{port}.log").open("wb")
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "ops", "health", "--port", str(port)],
+                [sys.executable, "-m", "is21.ops", "health", "--port", str(port)],
                 cwd=ROOT,
                 env=fleet_env(redis_server.url, **env),
                 stdout=log,

@@ -8,11 +8,12 @@ from typing import TypeVar
 
 import redis
 
-from producer import FrameProducer
-from schemas import keys
-from schemas.results import Result
+from is21.producer import FrameProducer
+from is21.protocol.functions import load_library
+from is21.schemas import keys
+from is21.schemas.results import Result
+from is21.workers.claims import Claim, ClaimScripts
 from tests.samples import photo
-from workers.claims import Claim, ClaimScripts
 
 T = TypeVar("T")
 
@@ -33,6 +34,7 @@ def wait_until(condition: Callable[[], T], timeout: float = 10.0, what: str = "t
 
 def play_a_worker(client: redis.Redis, job_id: str = "job-x") -> str:
     """Register a live worker and its dispatch job, and return that job's id."""
+    load_library(client)
     client.zadd(keys.WORKERS, {f"worker-of-{job_id}": time.time() * 1000 + 60_000})
     client.zadd(keys.JOBS, {job_id: time.time() * 1000 + 60_000})
     return job_id

@@ -13,12 +13,11 @@ from typing import Any, NamedTuple
 
 import redis
 from redis.client import Pipeline
-from redis.commands.core import Script
 
-from producer.connection import load_script, run_scripts
-from schemas import codec, keys
-from schemas.results import Result
-from schemas.settings import Settings
+from is21.protocol.functions import Call, call_functions
+from is21.schemas import codec, keys
+from is21.schemas.results import PROTOCOL_VERSION, Result
+from is21.schemas.settings import Settings
 
 
 @dataclass
@@ -49,9 +48,6 @@ def read_newest(camera: str) -> Callable[[Pipeline], object]:
 class ClaimScripts:
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.client, self.settings = client, settings
-        self._claim = load_script(client, "workers", "claim.lua")
-        self._publish = load_script(client, "workers", "publish.lua")
-        self._release = load_script(client, "workers", "release.lua")
 
     def _claim_call(
         self,
@@ -59,9 +55,9 @@ class ClaimScripts:
         reserved: str | None = None,
         reserve: bool = False,
         reserve_ms: int | None = None,
-    ) -> tuple[Script, list[Any], list[Any]]:
-        return (
-            self._claim,
+    ) -> Call:
+        return Call(
+            "is21_claim",
             [keys.READY, keys.LEASES, keys.JOBS, keys.WORKERS, keys.SCHEMA],
             [
                 keys.PREFIX,
@@ -72,13 +68,14 @@ class ClaimScripts:
                 reserved or "",
                 int(reserve),
                 reserve_ms or "",
+                PROTOCOL_VERSION,
             ],
         )
 
-    def _publish_call(self, job_id: str, result: Result) -> tuple[Script, list[Any], list[Any]]:
+    def _publish_call(self, job_id: str, result: Result) -> Call:
         result.published_at = datetime.now(UTC)
-        return (
-            self._publish,
+        return Call(
+            "is21_publish",
             [
                 keys.camera(result.camera_id),
                 keys.results(result.camera_id),
@@ -101,19 +98,21 @@ class ClaimScripts:
                 keys.inference_bucket(result.processing_ms),
                 result.processing_ms,
                 self.settings.results_maxlen,
+                result.frame_id,
+                PROTOCOL_VERSION,
             ],
         )
 
-    def _release_call(self, job_id: str, camera_id: str) -> tuple[Script, list[Any], list[Any]]:
-        return (
-            self._release,
+    def _release_call(self, job_id: str, camera_id: str) -> Call:
+        return Call(
+            "is21_release",
             [keys.camera(camera_id), keys.LEASES, keys.READY, keys.WAKE],
             [camera_id, job_id],
         )
 
     def claim(self, job_id: str) -> Claim | str | None:
         """One camera, nothing reserved: for tests and tools that play a worker."""
-        (reply,) = run_scripts(self.client, [self._claim_call(job_id)])
+        (reply,) = call_functions(self.client, [self._claim_call(job_id)])
         return self._read_claim(reply, None).claim
 
     def claim_ahead(
@@ -128,9 +127,9 @@ class ClaimScripts:
         """
         call = [self._claim_call(job_id, reserve=True, reserve_ms=reserve_ms)]
         if likely is None:
-            (reply,) = run_scripts(self.client, call)
+            (reply,) = call_functions(self.client, call)
             return self._read_claim(reply, None)
-        reply, fetched = run_scripts(self.client, call, read_newest(likely))
+        reply, fetched = call_functions(self.client, call, read_newest(likely))
         return self._read_claim(reply, fetched)
 
     def publish(self, job_id: str, result: Result, release: str | None = None) -> bool:
@@ -139,7 +138,7 @@ class ClaimScripts:
         calls = [self._publish_call(job_id, result)]
         if release is not None:
             calls.append(self._release_call(job_id, release))
-        published, *_ = run_scripts(self.client, calls)
+        published, *_ = call_functions(self.client, calls)
         return bool(published)
 
     def publish_and_claim(
@@ -154,13 +153,13 @@ class ClaimScripts:
         calls = [self._publish_call(job_id, result)] if result is not None else []
         calls.append(self._claim_call(job_id, reserved, True, reserve_ms))
         if reserved is None:
-            *_published, reply = run_scripts(self.client, calls)
+            *_published, reply = call_functions(self.client, calls)
             return self._read_claim(reply, None)
-        *_published, reply, fetched = run_scripts(self.client, calls, read_newest(reserved))
+        *_published, reply, fetched = call_functions(self.client, calls, read_newest(reserved))
         return self._read_claim(reply, fetched, reserved)
 
     def release(self, job_id: str, camera_id: str) -> bool:
-        (released,) = run_scripts(self.client, [self._release_call(job_id, camera_id)])
+        (released,) = call_functions(self.client, [self._release_call(job_id, camera_id)])
         return bool(released)
 
     def _read_claim(self, reply: Any, fetched: Any, reserved: str | None = None) -> Next:

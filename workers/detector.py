@@ -6,12 +6,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schemas.results import Detection
-from schemas.settings import Settings
-from workers.backends import Backend, check_available, load_backend
-from workers.formats import OutputFormat, get_format
-from workers.image import Letterbox, Prepared, prepare
-from workers.manifest import (
+from is21.schemas.results import Detection
+from is21.schemas.settings import Settings
+from is21.workers.backends import Backend, check_available, load_backend
+from is21.workers.formats import OutputFormat, get_format
+from is21.workers.image import Letterbox, Prepared, prepare
+from is21.workers.manifest import (
     Manifest,
     ModelError,
     ModelSpec,

@@ -19,9 +19,9 @@ from typing import Any
 
 import redis
 
-from producer.connection import load_script
-from schemas import keys
-from workers import watchdog
+from is21.protocol.functions import Call, call_functions
+from is21.schemas import keys
+from is21.workers import watchdog
 
 log = logging.getLogger(__name__)
 
@@ -37,19 +37,22 @@ class Heartbeat:
         interval: float,
         after_beat: Callable[[], None],
         healthy: Callable[[], bool] = lambda: True,
+        protocol: dict[str, int] | None = None,
     ) -> None:
         self.client, self.name, self.status = client, name, status
+        self.protocol = [v for field in (protocol or {}).items() for v in field]
         self.after_beat, self.healthy = after_beat, healthy
         self.ttl_ms, self.interval = int(ttl * 1000), interval
-        self._beat = load_script(client, "workers", "beat.lua")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="is21-heartbeat", daemon=True)
 
     def beat(self) -> None:
-        self._beat(
-            keys=[keys.heartbeat(self.name), keys.WORKERS],
-            args=[self.name, json.dumps(self.status()), self.ttl_ms],
+        beat = Call(
+            "is21_beat",
+            [keys.heartbeat(self.name), keys.WORKERS, keys.PROTOCOL],
+            [self.name, json.dumps(self.status()), self.ttl_ms, *self.protocol],
         )
+        call_functions(self.client, [beat])
 
     def start(self) -> None:
         self.beat()

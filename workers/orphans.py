@@ -17,8 +17,8 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
-from producer.connection import server_ms
-from schemas import keys
+from is21.protocol.connection import server_ms
+from is21.schemas import keys
 
 log = logging.getLogger(__name__)
 

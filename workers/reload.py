@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from workers.detector import Detector
+from is21.workers.detector import Detector
 
 log = logging.getLogger(__name__)
 

@@ -25,20 +25,20 @@ from pydantic import ValidationError
 from redis.backoff import ExponentialWithJitterBackoff
 from rq import get_current_job
 
-from producer.connection import CONNECTION_ERRORS, is_out_of_memory
-from producer.dispatch import Dispatcher
-from producer.schema_store import SchemaError, load_schema
-from schemas import codec, keys
-from schemas.events import DEFAULT_SCHEMA, EventSchema
-from schemas.frames import FrameMeta
-from schemas.results import NO_EVENT, Detection, Result
-from schemas.settings import Settings
-from workers.claims import Claim, ClaimScripts, Next
-from workers.detector import Detector, Timings
-from workers.heartbeat import Heartbeat
-from workers.image import ImageError, Letterbox, Prepared, prepare
-from workers.reload import ModelReloader
-from workers.stats import WorkerStats
+from is21.protocol.connection import CONNECTION_ERRORS, is_out_of_memory
+from is21.protocol.dispatch import Dispatcher
+from is21.protocol.schema_store import SchemaError, load_schema
+from is21.schemas import codec, keys
+from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
+from is21.schemas.frames import FrameMeta
+from is21.schemas.results import NO_EVENT, Detection, Result
+from is21.schemas.settings import Settings
+from is21.workers.claims import Claim, ClaimScripts, Next
+from is21.workers.detector import Detector, Timings
+from is21.workers.heartbeat import Heartbeat
+from is21.workers.image import ImageError, Letterbox, Prepared, prepare
+from is21.workers.reload import ModelReloader
+from is21.workers.stats import WorkerStats
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class Engine:
             interval=settings.heartbeat_interval,
             after_beat=self.dispatcher.ensure_jobs,
             healthy=lambda: not self.stuck(),
+            protocol=settings.protocol_fields(),
         )
         self._busy_since: float | None = None  # monotonic start of the detection in hand
         self._frame_ms: deque[float] = deque(maxlen=15)  # recent claim-to-claim times
@@ -439,7 +440,7 @@ def serve() -> dict[str, Any]:
     job = get_current_job()
     if _engine is None or job is None:
         raise RuntimeError(
-            "workers.serve.serve must run inside `is21 worker` "
+            "is21.workers.serve.serve must run inside `is21 worker` "
             "(a plain `rq worker` has no models loaded)"
         )
     return _engine.serve(job.id)

@@ -23,16 +23,17 @@ from rq import Queue, SimpleWorker, worker_registration
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from producer.connection import connect, eviction_risk
-from producer.dispatch import SERVE_FUNCTION
-from schemas import keys
-from schemas.settings import Settings
-from workers import serve
-from workers.backends.rknn import BackendUnavailable
-from workers.detector import detectors_from_settings
-from workers.manifest import ModelError
-from workers.orphans import fail_orphaned_jobs
-from workers.reload import ModelReloader
+from is21.protocol.connection import connect, eviction_risk
+from is21.protocol.dispatch import SERVE_FUNCTION
+from is21.protocol.functions import load_library
+from is21.schemas import keys
+from is21.schemas.settings import Settings
+from is21.workers import serve
+from is21.workers.backends.rknn import BackendUnavailable
+from is21.workers.detector import detectors_from_settings
+from is21.workers.manifest import ModelError
+from is21.workers.orphans import fail_orphaned_jobs
+from is21.workers.reload import ModelReloader
 
 log = logging.getLogger(__name__)
 
@@ -155,11 +156,10 @@ def run_worker(
     """Load and verify models (raises ModelError), then serve until stopped."""
     client = connect(settings.effective_redis_url)
     name = name or default_worker_name(npu_core)
-    try:
-        if risk := eviction_risk(client):
-            log.warning(risk)
-    except redis.RedisError:
-        pass  # Redis not up yet: the worker waits for it, and /healthz says it later
+    # This worker's own functions, whatever version a worker before it left in Redis.
+    load_library(client)
+    if risk := eviction_risk(client):
+        log.warning(risk)
     try:
         detectors = detectors_from_settings(settings, npu_core=npu_core)
     except (ModelError, BackendUnavailable) as exc:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from producer import FrameProducer
-from schemas.events import DEFAULT_SCHEMA
+from is21.producer import FrameProducer
+from is21.schemas.events import DEFAULT_SCHEMA
+from is21.workers.detector import load_detectors
+from is21.workers.image import Letterbox, Prepared
+from is21.workers.manifest import REPO_MANIFEST, Manifest
 from tests.conftest import MODEL_DIR, Fleet, require_shared
 from tests.samples import photo
-from workers.detector import load_detectors
-from workers.image import Letterbox, Prepared
-from workers.manifest import REPO_MANIFEST, Manifest
 
 ANIMALS = ["bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe"]
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ops.preprocess_bench import as_1080p, prepare_plain
+from is21.ops.preprocess_bench import as_1080p, prepare_plain
+from is21.workers.detector import Detector, load_detectors
+from is21.workers.image import Letterbox, Prepared, open_jpeg, prepare
+from is21.workers.manifest import REPO_MANIFEST, load_manifest
 from tests.conftest import MODEL_DIR, require_shared
 from tests.samples import EXPECTED_EVENTS, photo
-from workers.detector import Detector, load_detectors
-from workers.image import Letterbox, Prepared, open_jpeg, prepare
-from workers.manifest import REPO_MANIFEST, load_manifest
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_same_classes_and_boxes_on_1080p_frames(detector: Detector) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_EVENTS))
 def test_same_events_on_1080p_frames(detector: Detector, name: str) -> None:
-    from schemas.events import DEFAULT_SCHEMA
+    from is21.schemas.events import DEFAULT_SCHEMA
 
     frame = as_1080p(photo(name))
     events = []
@@ -99,7 +99,7 @@ def test_same_events_on_1080p_frames(detector: Detector, name: str) -> None:
         prep = path(frame, detector.letterbox, 10**9)
         raw = detector.fmt.decode(detector.backend.run(prep.pixels), prep, 0.3, 0.45)
         labels = [detector.spec.labels[int(c)] for c in raw.classes]
-        from schemas.results import Detection
+        from is21.schemas.results import Detection
 
         dets = [
             Detection(label=lab, score=float(s), box=(0, 0, 1, 1))

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from schemas.events import DEFAULT_SCHEMA
+from is21.schemas.events import DEFAULT_SCHEMA
+from is21.workers.detector import Detector, load_detectors
+from is21.workers.manifest import REPO_MANIFEST, load_manifest
 from tests.conftest import MODEL_DIR, ROOT, SAMPLES, require_shared
 from tests.samples import EXPECTED_EVENTS, expected_primary, photo
-from workers.detector import Detector, load_detectors
-from workers.manifest import REPO_MANIFEST, load_manifest
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_is21_detect_json() -> None:
     require_shared()
     names = ["COCO_val2014_000000181586.jpg", "COCO_val2014_000000181386.jpg"]
     out = subprocess.run(
-        [sys.executable, "-m", "ops", "detect", "--json", *[str(SAMPLES / n) for n in names]],
+        [sys.executable, "-m", "is21.ops", "detect", "--json", *[str(SAMPLES / n) for n in names]],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import redis
 
-from ops.embedded_redis import EmbeddedRedis
-from producer import FrameProducer
-from producer.connection import connect
-from schemas.settings import Settings
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.producer import FrameProducer
+from is21.protocol.connection import connect
+from is21.schemas.settings import Settings
 from tests.conftest import MODEL_DIR, ROOT, Fleet, fleet_env, require_shared, run_is21
 from tests.samples import photo
 
@@ -65,5 +65,14 @@ def test_fleet_under_least_privilege_users(acl_redis: EmbeddedRedis, tmp_path: P
         for command in (("FLUSHALL",), ("CONFIG", "GET", "*"), ("KEYS", "*")):
             with pytest.raises(redis.exceptions.NoPermissionError):
                 client.execute_command(*command)  # type: ignore[no-untyped-call]
+    producer_client = connect(url(acl_redis, "producer"))
+    for command in (
+        ("LLEN", "rq:queue:is21"),  # producers never touch RQ
+        ("EVAL", "return 1", "0"),
+        ("FUNCTION", "FLUSH"),
+        ("FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('x', function() end)"),
+    ):
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            producer_client.execute_command(*command)  # type: ignore[no-untyped-call]
     with pytest.raises(redis.exceptions.AuthenticationError):
         connect(f"unix://default:@{acl_redis.socket}").ping()  # no anonymous access

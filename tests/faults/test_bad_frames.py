@@ -13,9 +13,9 @@ import pytest
 import redis
 from PIL import Image
 
-from producer import FrameProducer
-from producer.errors import FrameTooLarge, NotAJpeg
-from schemas import keys
+from is21.producer import FrameProducer
+from is21.producer.errors import FrameTooLarge, NotAJpeg
+from is21.schemas import keys
 from tests.conftest import Fleet
 from tests.integration.test_frame_path import bomb_jpeg
 from tests.samples import photo

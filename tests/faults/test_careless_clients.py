@@ -19,15 +19,15 @@ from typing import Any
 import pytest
 import redis
 
-from ops.embedded_redis import EmbeddedRedis
-from producer import FleetUnreachable, FrameProducer, InvalidCapturedAt, WaitTimeout
-from producer.connection import connect
-from schemas import codec, keys
-from schemas.results import Result
-from schemas.settings import Settings
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.producer import FleetUnreachable, FrameProducer, InvalidCapturedAt, WaitTimeout
+from is21.protocol.connection import connect
+from is21.schemas import codec, keys
+from is21.schemas.results import Result
+from is21.schemas.settings import Settings
+from is21.workers.claims import ClaimScripts
 from tests.helpers import JPEG, play_a_worker, serve_by_hand, wait_until
 from tests.samples import photo
-from workers.claims import ClaimScripts
 
 
 class XreadSpy:

@@ -20,9 +20,9 @@ import onnx
 import redis
 from onnx import TensorProto, helper, numpy_helper
 
-from producer import FrameProducer
-from schemas import keys
-from schemas.settings import Settings
+from is21.producer import FrameProducer
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 from tests.conftest import Fleet, Health, fleet_env
 from tests.samples import photo
 

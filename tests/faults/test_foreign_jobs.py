@@ -14,8 +14,8 @@ from rq import Queue
 from rq.registry import FailedJobRegistry
 from rq.serializers import DefaultSerializer, JSONSerializer
 
-from producer import FrameProducer
-from schemas.settings import Settings
+from is21.producer import FrameProducer
+from is21.schemas.settings import Settings
 from tests.conftest import Fleet
 from tests.samples import photo
 

@@ -12,9 +12,9 @@ import redis
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
-from producer import FrameProducer
-from schemas import keys
-from schemas.settings import Settings
+from is21.producer import FrameProducer
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 from tests.conftest import Fleet
 from tests.integration.test_frame_path import flood, results_of, wait_settled
 

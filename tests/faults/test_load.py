@@ -10,9 +10,9 @@ from typing import Any
 
 import redis
 
-from producer import FrameProducer
-from schemas import codec, keys
-from schemas.results import Result
+from is21.producer import FrameProducer
+from is21.schemas import codec, keys
+from is21.schemas.results import Result
 from tests.conftest import SAMPLES, Fleet, run_is21
 from tests.integration.test_frame_path import counters, wait_settled
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import redis
 
-from ops.health import HealthApp
-from ops.retention import run_retention
-from ops.status import snapshot
-from producer import FrameProducer
-from schemas import keys
-from schemas.settings import Settings
+from is21.ops.health import HealthApp
+from is21.ops.retention import run_retention
+from is21.ops.status import snapshot
+from is21.producer import FrameProducer
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 from tests.helpers import JPEG, play_a_worker
 from tests.samples import photo
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from ops.embedded_redis import EmbeddedRedis
-from producer import FrameProducer
-from producer.connection import connect
-from schemas import keys
-from schemas.settings import Settings
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.producer import FrameProducer
+from is21.protocol.connection import connect
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 from tests.conftest import MODEL_DIR, Fleet, fleet_env, require_shared, run_is21
 from tests.samples import photo
 

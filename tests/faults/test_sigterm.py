@@ -9,8 +9,8 @@ from typing import Any
 
 import redis
 
-from producer import FrameProducer
-from schemas import keys
+from is21.producer import FrameProducer
+from is21.schemas import keys
 from tests.conftest import Fleet
 from tests.integration.test_frame_path import flood
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import pytest
 import redis
 
-from producer import FrameProducer
-from producer.connection import load_script
-from schemas import codec, keys
-from schemas.settings import Settings
+from is21.producer import FrameProducer
+from is21.schemas import codec, keys
+from is21.schemas.settings import Settings
+from is21.workers.claims import Claim
+from is21.workers.serve import Engine
 from tests.helpers import play_a_worker
 from tests.integration.test_frame_path import results_of
 from tests.samples import photo
-from workers.claims import Claim
-from workers.serve import Engine
 
 
 @pytest.mark.parametrize(
@@ -31,21 +30,10 @@ def test_malformed_metadata_in_a_stream_gives_an_error_result(
     producer: FrameProducer, client: redis.Redis, settings: Settings, meta: bytes
 ) -> None:
     job_id = play_a_worker(client)
-    frame_id = client.xadd(
+    client.xadd(
         keys.frames("evil"), {"meta": meta, "jpeg": photo("COCO_val2014_000000181586.jpg")}
     )
-    register = load_script(client, "producer", "register.lua")
-    register(
-        keys=[
-            keys.camera("evil"),
-            keys.READY,
-            keys.LEASES,
-            keys.WAKE,
-            keys.CAMERAS,
-            keys.results("evil"),
-        ],
-        args=["evil", frame_id],
-    )
+    client.fcall("is21_register", 1, keys.frames("evil"))
     engine = Engine(client, settings, [], "test-worker")
     claim = engine.scripts.claim(job_id)
     assert isinstance(claim, Claim)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from ops.embedded_redis import EmbeddedRedis
-from producer.connection import connect
-from schemas import keys
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.protocol.connection import connect
+from is21.schemas import keys
 from tests.conftest import Fleet, fleet_env, require_shared
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ops.bench import drive
-from producer import FrameProducer
-from producer.replay import load_photos
-from schemas import keys
+from is21.ops.bench import drive
+from is21.producer import FrameProducer
+from is21.producer.replay import load_photos
+from is21.schemas import keys
 from tests.conftest import SAMPLES, Fleet
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import redis
 
-from producer import FrameProducer, WaitTimeout
-from schemas import keys
+from is21.producer import FrameProducer, WaitTimeout
+from is21.schemas import keys
 from tests.conftest import SAMPLES, Fleet, run_is21
 from tests.samples import photo
 

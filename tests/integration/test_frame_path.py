@@ -18,14 +18,14 @@ import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from producer import FrameProducer
-from schemas import codec, keys
-from schemas.results import Result
-from schemas.settings import Settings
+from is21.producer import FrameProducer
+from is21.schemas import codec, keys
+from is21.schemas.results import Result
+from is21.schemas.settings import Settings
+from is21.workers.claims import Claim
 from tests.conftest import ROOT, Fleet
 from tests.helpers import play_a_worker
 from tests.samples import EXPECTED_EVENTS, expected_primary, photo
-from workers.claims import Claim
 
 PHOTOS = sorted(EXPECTED_EVENTS)
 
@@ -179,7 +179,7 @@ def test_cameras_never_served_go_in_arrival_order_with_their_newest_frame(
     producer: FrameProducer, client: redis.Redis
 ) -> None:
     """Drive the claim protocol directly: no workers, this test plays one."""
-    from workers.claims import ClaimScripts
+    from is21.workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings)
     job_id = play_a_worker(client)
@@ -203,8 +203,8 @@ def test_the_camera_served_longest_ago_goes_first_and_lag_counts_from_arrival(
 ) -> None:
     """A camera with a frame now and then is served before cameras that always have one
     waiting, though its frame came last; its lag is still its frame's own wait."""
-    from ops.fleet_state import read_state
-    from workers.claims import ClaimScripts
+    from is21.ops.fleet_state import read_state
+    from is21.workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings)
     job_id = play_a_worker(client)
@@ -244,7 +244,7 @@ def test_reserved_camera_is_served_next_with_its_newest_frame(
     producer: FrameProducer, client: redis.Redis
 ) -> None:
     """A reservation keeps the camera's place; its frame is chosen when it is claimed."""
-    from workers.claims import ClaimScripts
+    from is21.workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings)
     job_id, other, jpeg = two_jobs_and_three_waiting_cameras(producer, client)
@@ -265,7 +265,7 @@ def test_unused_reservation_goes_back_with_its_place(
 ) -> None:
     """Released by a job that ends, or lapsed with a job that died: nothing is counted
     as lost and the camera is first in line again."""
-    from workers.claims import ClaimScripts
+    from is21.workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings.model_copy(update={"lease_ttl": 0.2}))
     job_id, other, _jpeg = two_jobs_and_three_waiting_cameras(producer, client)
@@ -291,7 +291,7 @@ def test_a_stalled_holder_loses_its_reservation_to_the_next_claim(
 ) -> None:
     """A reservation waits two of its holder's frame times, not a camera lease: past that
     the next job to claim serves the camera; the holder, when it comes back, does not."""
-    from workers.claims import ClaimScripts
+    from is21.workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings)  # a camera lease of seconds
     job_id, other, _jpeg = two_jobs_and_three_waiting_cameras(producer, client)
@@ -310,7 +310,7 @@ def test_a_stalled_holder_loses_its_reservation_to_the_next_claim(
 def test_frame_in_hand_of_a_dead_worker_is_served_again_then_failed(
     producer: FrameProducer, client: redis.Redis
 ) -> None:
-    from workers.claims import ClaimScripts
+    from is21.workers.claims import ClaimScripts
 
     scripts = ClaimScripts(client, producer.settings.model_copy(update={"lease_ttl": 0.2}))
     job_id = play_a_worker(client)
@@ -334,7 +334,7 @@ def test_frame_in_hand_of_a_dead_worker_is_served_again_then_failed(
 def test_killed_worker_blocks_its_camera_for_one_lease(
     fleet_factory: Callable[..., Fleet], producer: FrameProducer, client: redis.Redis
 ) -> None:
-    from workers.claims import ClaimScripts
+    from is21.workers.claims import ClaimScripts
 
     fleet_factory(1, IS21_LEASE_TTL="1.5")
     dead = ClaimScripts(client, producer.settings.model_copy(update={"lease_ttl": 1.5}))
@@ -442,7 +442,7 @@ def test_rq_jobs_carry_no_frames_and_no_pickle(
         plain = zlib.decompress(data)  # RQ zlib-compresses the serialized job
         assert len(plain) < 1024
         func, _instance, args, kwargs = json.loads(plain)  # JSON: plain data, never a pickle
-        assert (func, args, kwargs) == ("workers.serve.serve", [], {})
+        assert (func, args, kwargs) == ("is21.workers.serve.serve", [], {})
 
 
 def test_rq_info_shows_queue_and_workers(fleet: Fleet, producer: FrameProducer) -> None:
@@ -484,34 +484,32 @@ def test_sigterm_exits_cleanly(fleet: Fleet, producer: FrameProducer, client: re
     assert not client.keys(keys.heartbeat("*"))
 
 
-def test_out_of_order_registration_is_superseded_on_arrival(
+def test_racing_producers_register_both_frames_once_and_the_newest_is_served(
     producer: FrameProducer, client: redis.Redis
 ) -> None:
-    """Two producers racing on one camera: the older frame registering last is skipped."""
-    from producer.connection import load_script
+    """Two producers XADD to one camera, then both register: the first call registers
+    both frames, the second has nothing new and changes nothing; the claim serves the
+    newer frame and counts the older as skipped."""
+    from is21.workers.claims import ClaimScripts
 
-    register = load_script(client, "producer", "register.lua")
-    older = client.xadd(keys.frames("race"), {"meta": b"\x80", "jpeg": b"\xff\xd8\xff"})
-    newer = client.xadd(keys.frames("race"), {"meta": b"\x80", "jpeg": b"\xff\xd8\xff"})
-    ks = [
-        keys.camera("race"),
-        keys.READY,
-        keys.LEASES,
-        keys.WAKE,
-        keys.CAMERAS,
-        keys.results("race"),
-    ]
-    register(keys=ks, args=["race", newer])
-    register(keys=ks, args=["race", older])
+    job = play_a_worker(client)
+    frames = keys.frames("race")
+    client.xadd(frames, {"meta": b"\x80", "jpeg": b"\xff\xd8\xff"})
+    newer = client.xadd(frames, {"meta": b"\x80", "jpeg": b"\xff\xd8\xff"})
+    assert client.fcall("is21_register", 1, frames)[0] == 2
+    assert client.fcall("is21_register", 1, frames)[0] == 2
     c = counters(client, "race")
-    assert (c["submitted"], c["skipped"], c["last_seq"]) == (2, 1, 1)
+    assert (c["submitted"], c["last_seq"]) == (2, 2)
     assert client.hget(keys.camera("race"), "last_id") == newer
+    claim = ClaimScripts(client, producer.settings).claim(job)
+    assert isinstance(claim, Claim) and (claim.frame_id, claim.seq) == (newer.decode(), 2)
+    assert counters(client, "race")["skipped"] == 1
 
 
 def test_a_frame_trimmed_before_it_is_read_gets_an_error_result(
     producer: FrameProducer, client: redis.Redis, settings: Settings
 ) -> None:
-    from workers.serve import Engine
+    from is21.workers.serve import Engine
 
     job_id = play_a_worker(client)
     ticket = producer.submit("gone", photo(PHOTOS[0]))
@@ -535,9 +533,9 @@ def test_next_frame_is_claimed_read_and_decoded_while_one_is_inferred(
     """The round trip that publishes frame N-1 and claims frame N+1 runs during the
     inference of frame N: looked at from inside the model's run, Redis already holds
     it. The job serves its three cameras in order and publishes all three."""
-    from workers import serve as serve_module
-    from workers.detector import detectors_from_settings
-    from workers.serve import Engine
+    from is21.workers import serve as serve_module
+    from is21.workers.detector import detectors_from_settings
+    from is21.workers.serve import Engine
 
     job_id, _other, _jpeg = two_jobs_and_three_waiting_cameras(producer, client)
     (det,) = detectors_from_settings(settings)

@@ -12,12 +12,12 @@ from pathlib import Path
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from ops.embedded_redis import EmbeddedRedis
-from ops.health import HealthApp
-from producer import FrameProducer
-from producer.connection import connect
-from schemas import keys
-from schemas.settings import Settings
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.ops.health import HealthApp
+from is21.producer import FrameProducer
+from is21.protocol.connection import connect
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 from tests.conftest import Fleet, Health
 from tests.helpers import JPEG, wait_until
 from tests.samples import photo

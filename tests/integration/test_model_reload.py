@@ -13,16 +13,16 @@ from typing import Any
 
 import redis
 
-from ops.health import HealthApp
-from ops.models import install_model, sample_jpeg
-from producer import FrameProducer
-from schemas import keys
-from schemas.settings import Settings
+from is21.ops.health import HealthApp
+from is21.ops.models import install_model, sample_jpeg
+from is21.producer import FrameProducer
+from is21.schemas import keys
+from is21.schemas.settings import Settings
+from is21.workers.manifest import REPO_MANIFEST, load_manifest, write_manifest
 from tests.conftest import MODEL_DIR, Fleet
 from tests.integration.test_frame_path import counters, results_of, wait_settled
 from tests.samples import photo
 from tests.unit.test_models_cli import retrained
-from workers.manifest import REPO_MANIFEST, load_manifest, write_manifest
 
 OLD_SHA = "695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14"
 
@@ -137,7 +137,7 @@ def test_a_worker_that_cannot_start_is_shown(
 
     env = fleet_env(settings.effective_redis_url, IS21_MODEL_DIR=str(tmp_path))
     out = subprocess.run(
-        [sys.executable, "-m", "ops", "worker", "--name", "dead"],
+        [sys.executable, "-m", "is21.ops", "worker", "--name", "dead"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -10,17 +10,17 @@ from typing import Any
 
 import redis
 
-from ops.retention import run_retention
-from producer import FrameProducer
-from schemas import keys
-from schemas.settings import Settings
+from is21.ops.retention import run_retention
+from is21.producer import FrameProducer
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 from tests.conftest import ROOT, Fleet, fleet_env
 from tests.samples import photo
 
 
 def is21(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ops", *args],
+        [sys.executable, "-m", "is21.ops", *args],
         cwd=ROOT,
         env=fleet_env(url, **env),
         capture_output=True,

@@ -7,10 +7,10 @@ import time
 import pytest
 import redis
 
-from ops.embedded_redis import EmbeddedRedis
-from producer import FrameProducer
-from schemas import keys
-from schemas.settings import Settings
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.producer import FrameProducer
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 from tests.samples import photo
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import redis
 
-from ops.embedded_redis import EmbeddedRedis
-from producer import FrameProducer
-from producer.schema_store import SchemaError
-from schemas import keys
-from schemas.events import DEFAULT_SCHEMA, EventSchema
+from is21.ops.embedded_redis import EmbeddedRedis
+from is21.producer import FrameProducer
+from is21.protocol.schema_store import SchemaError
+from is21.schemas import keys
+from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
 from tests.conftest import ROOT, Fleet, fleet_env, run_is21
 from tests.samples import photo
 
@@ -24,7 +24,7 @@ CAT = "COCO_val2014_000000181586.jpg"
 def test_schema_show_and_push_round_trip(fleet: Fleet, tmp_path: Path) -> None:
     def is21(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "ops", "schema", *args],
+            [sys.executable, "-m", "is21.ops", "schema", *args],
             cwd=ROOT,
             env=fleet.env,
             capture_output=True,

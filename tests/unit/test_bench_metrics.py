@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ops.bench import (
+from is21.ops.bench import (
     AloneRun,
     ceiling_at,
     gaps_over_bound,
@@ -14,7 +14,7 @@ from ops.bench import (
     max_gap_ratio,
     max_turns_ratio,
 )
-from schemas.results import Result
+from is21.schemas.results import Result
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import msgpack
 import pytest
 
-from schemas import codec
-from schemas.results import Detection, Result
+from is21.schemas import codec
+from is21.schemas.results import Detection, Result
 
 
 def make_result() -> Result:

@@ -6,7 +6,7 @@ import hiredis
 import pytest
 from redis.connection import PythonRespSerializer
 
-from producer.connection import connect
+from is21.protocol.connection import connect
 
 
 def test_a_large_value_is_sent_uncopied() -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from schemas.events import DEFAULT_SCHEMA, EventRule, EventSchema
-from schemas.results import NO_EVENT, Detection
+from is21.schemas.events import DEFAULT_SCHEMA, EventRule, EventSchema
+from is21.schemas.results import NO_EVENT, Detection
 
 
 def det(label: str, score: float) -> Detection:

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from producer.schema_store import SchemaError, parse_schema
-from schemas import codec
-from schemas.frames import FrameMeta
-from schemas.results import Result
+from is21.protocol.schema_store import SchemaError, parse_schema
+from is21.schemas import codec
+from is21.schemas.frames import FrameMeta
+from is21.schemas.results import Result
 
 FAST = settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workers.image import ImageError, Letterbox, prepare
+from is21.workers.image import ImageError, Letterbox, prepare
 
 BOX = Letterbox(416, 416, channels="BGR", align="top-left")
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from is21.workers.manifest import REPO_MANIFEST, ModelError, ModelSpec, load_manifest, verify
 from tests.conftest import MODEL_DIR, require_shared, run_is21
-from workers.manifest import REPO_MANIFEST, ModelError, ModelSpec, load_manifest, verify
 
 EXPECTED_SHA = "695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import onnx
 import pytest
 
-from ops.models import install_model, rollback_model, sample_jpeg, verify_models
+from is21.ops.models import install_model, rollback_model, sample_jpeg, verify_models
+from is21.workers.manifest import REPO_MANIFEST, ModelError, load_manifest, sha256_of
 from tests.conftest import MODEL_DIR, require_shared, run_is21
-from workers.manifest import REPO_MANIFEST, ModelError, load_manifest, sha256_of
 
 NAME = "yolox-nano-coco"
 
@@ -107,7 +107,7 @@ def test_crash_before_the_manifest_commit_leaves_the_old_model(
     def crash(*_args: object) -> None:
         raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr("ops.models.write_manifest", crash)
+    monkeypatch.setattr("is21.ops.models.write_manifest", crash)
     with pytest.raises(KeyboardInterrupt):
         install_model(manifest, models, retrained(tmp_path), NAME, sample_jpeg())
     assert manifest.read_text() == text
@@ -128,7 +128,7 @@ def test_crash_while_writing_the_manifest_leaves_a_whole_one(
             raise OSError("disk full")
         real_replace(src, dst)
 
-    monkeypatch.setattr("workers.manifest.os.replace", crash)
+    monkeypatch.setattr("is21.workers.manifest.os.replace", crash)
     with pytest.raises(OSError, match="disk full"):
         install_model(manifest, models, retrained(tmp_path), NAME, sample_jpeg())
     assert manifest.read_text() == text

@@ -84,7 +84,7 @@ def test_compose_file_is_valid_yaml_with_the_services() -> None:
 
 
 def test_rk3588_example_manifest_is_valid() -> None:
-    from workers.manifest import load_manifest
+    from is21.workers.manifest import load_manifest
 
     manifest = load_manifest(ROOT / "models" / "manifest.rk3588.example.toml")
     assert [(d.name, d.backend, d.format) for d in manifest.detector] == [

@@ -5,14 +5,14 @@ from __future__ import annotations
 import fakeredis
 import pytest
 
-from producer import (
+from is21.producer import (
     FrameProducer,
     FrameTooLarge,
     InvalidCameraId,
     InvalidRequestId,
     NotAJpeg,
 )
-from schemas.settings import Settings
+from is21.schemas.settings import Settings
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
 

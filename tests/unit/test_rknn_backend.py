@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
+from is21.workers.backends.rknn import BackendUnavailable, RknnBackend, load_rknnlite
 from tests.conftest import MODEL_DIR, run_is21
-from workers.backends.rknn import BackendUnavailable, RknnBackend, load_rknnlite
 
 
 class FakeRKNNLite:

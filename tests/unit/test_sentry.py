@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 import sentry_sdk
 
-from ops.sentry import setup_sentry
+from is21.ops.sentry import setup_sentry
 
 
 def test_nothing_is_set_up_without_a_dsn(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,10 +12,10 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-from workers.detector import Detector
-from workers.formats.yolov8 import Yolov8Format, Yolov8RknnFormat, dfl
-from workers.image import Prepared
-from workers.manifest import ModelSpec
+from is21.workers.detector import Detector
+from is21.workers.formats.yolov8 import Yolov8Format, Yolov8RknnFormat, dfl
+from is21.workers.image import Prepared
+from is21.workers.manifest import ModelSpec
 
 NC = 3
 

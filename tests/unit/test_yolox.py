@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from workers.formats.yolox import YoloxFormat
-from workers.image import Prepared
+from is21.workers.formats.yolox import YoloxFormat
+from is21.workers.image import Prepared
 
 NC = 3
 

@@ -25,11 +25,11 @@ def load_backend(
     name: str, path: Path, *, input_scale: float, threads: int, npu_core: str | None = None
 ) -> Backend:
     if name == "onnx":
-        from workers.backends.onnx import OnnxBackend
+        from is21.workers.backends.onnx import OnnxBackend
 
         return OnnxBackend(path, input_scale=input_scale, threads=threads)
     if name == "rknn":
-        from workers.backends.rknn import RknnBackend
+        from is21.workers.backends.rknn import RknnBackend
 
         return RknnBackend(path, core=npu_core)
     raise ValueError(f"unknown backend {name!r} (known: onnx, rknn)")
@@ -38,7 +38,7 @@ def load_backend(
 def check_available(name: str) -> None:
     """Fail at start, with the reason, when this host cannot run the backend."""
     if name == "rknn":
-        from workers.backends.rknn import load_rknnlite
+        from is21.workers.backends.rknn import load_rknnlite
 
         load_rknnlite()
     elif name != "onnx":

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from workers.image import Letterbox, Prepared
+from is21.workers.image import Letterbox, Prepared
 
 
 class RawDetections:
@@ -42,8 +42,8 @@ class OutputFormat(Protocol):
 
 
 def get_format(name: str, input_size: tuple[int, int], num_classes: int) -> OutputFormat:
-    from workers.formats.yolov8 import Yolov8Format, Yolov8RknnFormat
-    from workers.formats.yolox import YoloxFormat
+    from is21.workers.formats.yolov8 import Yolov8Format, Yolov8RknnFormat
+    from is21.workers.formats.yolox import YoloxFormat
 
     formats: dict[str, type[OutputFormat]] = {
         "yolox": YoloxFormat,

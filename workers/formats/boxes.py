@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from workers.formats import RawDetections
-from workers.formats.nms import per_class_nms
-from workers.image import Prepared
+from is21.workers.formats import RawDetections
+from is21.workers.formats.nms import per_class_nms
+from is21.workers.image import Prepared
 
 
 def empty() -> RawDetections:

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from workers.formats import RawDetections
-from workers.formats.boxes import empty, finish
-from workers.image import Letterbox, Prepared
+from is21.workers.formats import RawDetections
+from is21.workers.formats.boxes import empty, finish
+from is21.workers.image import Letterbox, Prepared
 
 STRIDES = (8, 16, 32)
 

@@ -7,17 +7,19 @@
 --       7 inference histogram  8 served (when the fleet last published: its progress)
 -- ARGV: 1 camera id  2 job id  3 seq  4 status  5 primary_event  6 data  7 is event (0/1)
 --       8 events maxlen  9 histogram bucket  10 inference ms  11 results maxlen (about)
+--       12 frame id  13 protocol version
 -- Returns 1 if published, 0 if dropped as stale.
 if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[2] then
   redis.call('HINCRBY', KEYS[1], 'stale_results', 1)
   return 0
 end
-local rid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[11], '*', 'seq', ARGV[3],
-                       'status', ARGV[4],
-                       'primary_event', ARGV[5], 'data', ARGV[6])
+local rid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[11], '*', 'frame_id', ARGV[12],
+                       'seq', ARGV[3], 'status', ARGV[4], 'primary_event', ARGV[5],
+                       'protocol', ARGV[13], 'data', ARGV[6])
 if ARGV[7] == '1' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'camera_id', ARGV[1],
-             'result_id', rid, 'primary_event', ARGV[5], 'data', ARGV[6])
+             'result_id', rid, 'frame_id', ARGV[12], 'primary_event', ARGV[5],
+             'protocol', ARGV[13], 'data', ARGV[6])
 end
 redis.call('HSET', KEYS[1], 'published_seq', ARGV[3])
 redis.call('SET', KEYS[8], string.match(rid, '^(%d+)'))

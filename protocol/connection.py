@@ -10,25 +10,21 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from importlib import resources
 from queue import LifoQueue
 from typing import Any
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.client import Pipeline
-from redis.commands.core import AsyncScript, Script
 from redis.connection import (
     BlockingConnectionPool,
     Connection,
     HiredisRespSerializer,
     PythonRespSerializer,
 )
-from redis.exceptions import NoScriptError
 from redis.retry import Retry
 from redis.utils import HIREDIS_AVAILABLE
 
-from schemas.settings import REDIS_SCHEMES
+from is21.schemas.settings import REDIS_SCHEMES
 
 # Redis gone (restarting, network) rather than refusing a command: wait and retry.
 CONNECTION_ERRORS = (redis.ConnectionError, redis.TimeoutError)
@@ -137,42 +133,6 @@ class FramePacker:
         ):
             return self._python.pack(*args)  # type: ignore[no-untyped-call,no-any-return]
         return self._hiredis.pack(*args)  # type: ignore[no-any-return]
-
-
-def load_script(client: redis.Redis, package: str, name: str) -> Script:
-    """Register a Lua script shipped beside the module that runs it."""
-    source = resources.files(package).joinpath(name).read_text(encoding="utf-8")
-    script = client.register_script(source)
-    assert not isinstance(script, AsyncScript)
-    return script
-
-
-def run_scripts(
-    client: redis.Redis,
-    calls: list[tuple[Script, list[Any], list[Any]]],
-    then: Callable[[Pipeline], object] | None = None,
-) -> list[Any]:
-    """Several scripts in one round trip, and after them whatever ``then`` adds.
-
-    redis-py's pipelined ``Script`` asks ``SCRIPT EXISTS`` before every execute; plain
-    EVALSHA saves that round trip. A script Redis does not know (first use, or a restart)
-    is loaded and run again on its own: only the calls that failed, because the others
-    have already taken effect (a claim that ran must not run twice).
-    """
-    pipe = client.pipeline(transaction=False)
-    for script, ks, args in calls:
-        pipe.evalsha(script.sha, len(ks), *ks, *args)
-    if then is not None:
-        then(pipe)
-    replies = list(pipe.execute(raise_on_error=False))
-    for i, reply in enumerate(replies):
-        if isinstance(reply, NoScriptError) and i < len(calls):
-            script, ks, args = calls[i]
-            client.script_load(script.script)
-            replies[i] = client.evalsha(script.sha, len(ks), *ks, *args)
-        elif isinstance(reply, Exception):
-            raise reply
-    return replies
 
 
 def eviction_risk(client: redis.Redis) -> str | None:

@@ -15,7 +15,7 @@
 -- KEYS: 1 ready  2 leases  3 jobs  4 workers  5 schema
 -- ARGV: 1 key prefix  2 job id  3 camera lease ms  4 job lease ms  5 max frame age ms
 --       6 camera reserved by this job ('' for none)  7 reserve the next camera ('1'/'0')
---       8 reservation lease ms ('' for the camera lease)
+--       8 reservation lease ms ('' for the camera lease)  9 protocol version
 -- Returns false (nothing ready), 'retire' (this job's lease was lost and enough other
 -- jobs are live), or {camera, frame id, seq, skipped, queue ms, schema version,
 -- reserved camera or ''}; the worker then reads the frame itself with XRANGE, so the JPEG
@@ -53,9 +53,10 @@ for _, cam in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
       redis.call('HINCRBY', ckey, 'failed', 1)
       redis.call('HSET', ckey, 'published_seq', lost)
       local err = 'frame lost twice: the workers holding it stopped before publishing'
-      redis.call('XADD', prefix .. 'results:' .. cam, '*', 'seq', lost, 'status', 'error',
-                 'primary_event', 'no_event', 'data', cmsgpack.pack({camera_id = cam,
-                 frame_id = lost_id, seq = lost, status = 'error', error = err}))
+      redis.call('XADD', prefix .. 'results:' .. cam, '*', 'frame_id', lost_id, 'seq', lost,
+                 'status', 'error', 'primary_event', 'no_event', 'protocol', ARGV[9],
+                 'data', cmsgpack.pack({camera_id = cam, frame_id = lost_id, seq = lost,
+                 status = 'error', error = err, protocol = tonumber(ARGV[9])}))
     else
       redis.call('HSET', ckey, 'lost_id', lost_id, 'claimed_seq', lost - 1)
     end

@@ -13,15 +13,14 @@ import uuid
 from typing import Any
 
 import redis
-from redis.commands.core import Script
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from producer.connection import load_script
-from schemas import keys
-from schemas.settings import Settings
+from is21.protocol.functions import Call, call_functions
+from is21.schemas import keys
+from is21.schemas.settings import Settings
 
-SERVE_FUNCTION = "workers.serve.serve"
+SERVE_FUNCTION = "is21.workers.serve.serve"
 
 
 def new_job_id() -> str:
@@ -33,24 +32,15 @@ class Dispatcher:
         self.client = client
         self.settings = settings
         self.queue = Queue(settings.queue, connection=client, serializer=JSONSerializer)
-        self._ensure = load_script(client, "producer", "ensure_jobs.lua")
-
-    def ensure_args(self, leaving: str = "") -> tuple[list[str], list[Any]]:
-        return (
-            [keys.JOBS, keys.WORKERS],
-            [leaving, new_job_id(), int(self.settings.job_queued_ttl * 1000)],
-        )
 
     def ensure_jobs(self, leaving: str = "") -> None:
         """Reserve and enqueue a job if fewer live jobs than workers exist."""
-        ks, args = self.ensure_args(leaving)
-        if self._ensure(keys=ks, args=args) == 1:
-            self.enqueue(str(args[1]))
-
-    def ensure_call(self, leaving: str = "") -> tuple[Script, list[str], list[Any]]:
-        """The ensure script's call, to batch with others; its args[1] is the candidate id."""
-        ks, args = self.ensure_args(leaving)
-        return self._ensure, ks, args
+        candidate = new_job_id()
+        args: list[Any] = [leaving, candidate, int(self.settings.job_queued_ttl * 1000)]
+        call = Call("is21_ensure_jobs", [keys.JOBS, keys.WORKERS], args)
+        (reserved,) = call_functions(self.client, [call])
+        if reserved == 1:
+            self.enqueue(candidate)
 
     def enqueue(self, job_id: str) -> None:
         self.queue.enqueue(

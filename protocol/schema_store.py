@@ -13,8 +13,8 @@ from typing import Any
 import redis
 from pydantic import ValidationError
 
-from schemas import keys
-from schemas.events import DEFAULT_SCHEMA, EventSchema
+from is21.schemas import keys
+from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
 
 MAX_SCHEMA_BYTES = 64 * 1024
 
