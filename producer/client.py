@@ -377,6 +377,55 @@ class FrameProducer:
                     if (result := self._decode(entry_id, fields)) is not None:
                         yield result
 
+    def events(
+        self, group: str, consumer: str, *, since: str = "$", block: float = 1.0, count: int = 10
+    ) -> Iterator[Result]:
+        """Every event (a result whose primary_event is not no_event) of every camera,
+        through a consumer group on is21:events.
+
+        A camera server that restarts under the same ``consumer`` name goes on where it
+        stopped: first the events it was given and had not acknowledged, then new ones.
+        Several instances in one ``group`` share the events, each given to one of them.
+        An event is acknowledged when the next one is asked for, so one that was being
+        handled when the process died is given again. ``since``: where a new group starts
+        ('$': events from now on, '0': every event still kept). ``count``: events taken
+        per read; an instance holds that many until it acknowledges them.
+        """
+        try:  # now, not at the first next(): events from this call on are the group's
+            self.client.xgroup_create(keys.EVENTS, group, id=since, mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise FleetUnreachable(f"cannot create consumer group {group}: {exc}") from exc
+        except redis.RedisError as exc:
+            raise FleetUnreachable(f"cannot create consumer group {group}: {exc}") from exc
+        return self._read_group(group, consumer, block, count)
+
+    def _read_group(self, group: str, consumer: str, block: float, count: int) -> Iterator[Result]:
+        backlog = True  # first this consumer's own unacknowledged events, from id 0
+        block_ms = max(1, int(min(block, self.settings.redis_timeout / 2) * 1000))
+        while True:
+            try:
+                reply: Any = self.client.xreadgroup(
+                    group,
+                    consumer,
+                    {keys.EVENTS: "0" if backlog else ">"},
+                    count=count,
+                    block=None if backlog else block_ms,
+                )
+            except PoolExhausted:
+                continue
+            except redis.RedisError as exc:
+                raise FleetUnreachable(f"cannot read events: {exc}") from exc
+            entries = reply[0][1] if reply else []
+            if backlog and not entries:
+                backlog = False
+                continue
+            for entry_id, fields in entries:
+                # An event trimmed while pending comes back without its fields.
+                if fields and (result := self._decode(entry_id, fields)) is not None:
+                    yield result
+                self.client.xack(keys.EVENTS, group, entry_id)
+
     def _follow(self, cameras: list[str], after: dict[str, str], start: str) -> None:
         """Add the cameras not yet followed, each from ``start`` ('$': its last entry now,
         pinned to an id, since XREAD's own '$' would drop what arrives between reads)."""

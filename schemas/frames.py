@@ -54,5 +54,5 @@ class FrameMeta(BaseModel):
     camera_id: str = Field(pattern=CAMERA_ID_PATTERN)
     seq: int = Field(ge=1, description="per-camera sequence number, assigned by Redis")
     frame_id: str = Field(description="the frame's stream entry id")
-    captured_at: datetime
+    captured_at: datetime | None = None
     request_id: str | None = Field(default=None, pattern=REQUEST_ID_PATTERN)

@@ -1,36 +1,52 @@
 # Sourced by scripts/demo and scripts/test: make a fresh machine ready, idempotently.
-# Installs redis-server (Debian/Ubuntu, as root) if missing, a .venv, and the project.
+# Installs what is missing (Debian/Ubuntu packages as root), a .venv with the project,
+# and the Node.js example's packages; says in a line what it does, keeps the rest in a log.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+mkdir -p .venv
+SETUP_LOG="$PWD/.venv/setup.log"
 
-if ! command -v redis-server >/dev/null 2>&1; then
+quietly() {  # run a step, its output to the log; on failure show the log's tail
+  if ! "$@" >>"$SETUP_LOG" 2>&1; then
+    echo "setup failed: $*; the last lines of $SETUP_LOG:" >&2
+    tail -n 30 "$SETUP_LOG" >&2
+    return 1
+  fi
+}
+
+# redis-server (the fleet's Redis), systemd-analyze (the units are checked in the tests),
+# node and npm (the protocol's second client, examples/node).
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing redis-server (apt-get) ..." >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    echo "installing ${missing[*]} (apt-get) ..." >&2
+    quietly apt-get update -qq
+    quietly env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   else
-    echo "redis-server is missing: install it (sudo apt-get install redis-server)" >&2
+    echo "missing: ${missing[*]}; install them (sudo apt-get install ${missing[*]})" >&2
     exit 1
   fi
 fi
 
-# systemd-analyze checks the shipped units in the tests.
-if ! command -v systemd-analyze >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
-    && command -v apt-get >/dev/null 2>&1; then
-  echo "installing systemd (for systemd-analyze) ..." >&2
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
-fi
-
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
+  quietly "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.is21-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "installing the project into .venv ..." >&2
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  quietly .venv/bin/python -m pip install --upgrade pip
+  quietly .venv/bin/python -m pip install -e '.[dev]'
   touch "$stamp"
+fi
+node_stamp=examples/node/node_modules/.is21-installed
+if [ ! -f "$node_stamp" ] || [ examples/node/package-lock.json -nt "$node_stamp" ]; then
+  echo "installing the Node.js example's packages ..." >&2
+  quietly npm ci --prefix examples/node --no-audit --no-fund
+  touch "$node_stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"

@@ -40,13 +40,27 @@ def play_a_worker(client: redis.Redis, job_id: str = "job-x") -> str:
     return job_id
 
 
-def serve_by_hand(producer: FrameProducer, scripts: ClaimScripts, job_id: str, cam: str) -> Result:
-    """Submit a frame of ``cam`` and serve it through the real claim and publish scripts,
+def serve_by_hand(
+    producer: FrameProducer,
+    scripts: ClaimScripts,
+    job_id: str,
+    cam: str,
+    primary_event: str = "no_event",
+) -> Result:
+    """Submit a frame of ``cam`` and serve it through the real claim and publish functions,
     as a worker would, with no model: for tests about what happens around a result."""
     ticket = producer.submit(cam, photo(JPEG))
     assert ticket.fallback is None, ticket.fallback
     claim = scripts.claim(job_id)
     assert isinstance(claim, Claim) and claim.camera_id == cam, claim
-    result = Result(camera_id=cam, frame_id=claim.frame_id, seq=claim.seq, status="ok")
+    events = [] if primary_event == "no_event" else [primary_event]
+    result = Result(
+        camera_id=cam,
+        frame_id=claim.frame_id,
+        seq=claim.seq,
+        status="ok",
+        primary_event=primary_event,
+        events=events,
+    )
     assert scripts.publish(job_id, result)
     return result

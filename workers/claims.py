@@ -31,6 +31,20 @@ class Claim:
     queue_ms: float
     claimed_at: datetime
     schema_version: str  # the version in force in Redis; '' when none was pushed
+    # Why the entry cannot be served, or None. A stream entry is untrusted input: any
+    # client of the protocol may have written it, or retention trimmed it meanwhile.
+    problem: str | None = None
+
+
+def entry_problem(fields: dict[bytes, bytes] | None, max_bytes: int) -> str | None:
+    if fields is None:
+        return "the frame left Redis (trimmed) before it could be read"
+    jpeg = fields.get(b"jpeg")
+    if not jpeg:
+        return "the frame's stream entry has no jpeg field"
+    if len(jpeg) > max_bytes:
+        return f"a frame of {len(jpeg)} bytes is over IS21_MAX_FRAME_BYTES ({max_bytes})"
+    return None
 
 
 class Next(NamedTuple):
@@ -173,7 +187,9 @@ class ClaimScripts:
         else:
             # Read the frame with a plain command: through Lua a JPEG costs Redis ~0.3 ms.
             entries: Any = self.client.xrange(keys.frames(cam.decode()), frame_id, frame_id)
-            fields = entries[0][1] if entries else {}
+            fields = entries[0][1] if entries else None
+        problem = entry_problem(fields, self.settings.max_frame_bytes)
+        fields = {} if problem else fields
         claim = Claim(
             cam.decode(),
             frame_id.decode(),
@@ -184,5 +200,6 @@ class ClaimScripts:
             float(age),
             datetime.now(UTC),
             schema_version.decode(),
+            problem,
         )
         return Next(claim, next_cam.decode() or None)

@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 _META_FIELDS = {"captured_at", "request_id"}
 
 
-class FrameGone(LookupError):
-    pass
+class BadEntry(LookupError):
+    """The claimed stream entry cannot be served (gone, no JPEG, too large)."""
 
 
 @dataclass
@@ -122,15 +122,15 @@ class Engine:
         primary, error = NO_EVENT, None
         events: list[str] = []
         try:
-            if not claim.jpeg:
-                raise FrameGone("the frame left Redis (trimmed) before it could be read")
+            if claim.problem is not None:
+                raise BadEntry(claim.problem)
             meta = self.frame_meta(claim)
             for det in self.detectors:
                 detections.extend(
                     det.detect(claim.jpeg, self.settings.max_pixels, timings, inputs.prepared)
                 )
             primary, events = self.schema.evaluate(detections, claim.camera_id)
-        except (ImageError, codec.CodecError, FrameGone) as exc:
+        except (ImageError, codec.CodecError, BadEntry) as exc:
             error = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a detector fault must not take the worker down
             log.exception("detector failed on camera %s frame %s", claim.camera_id, claim.seq)
@@ -160,7 +160,7 @@ class Engine:
     @staticmethod
     def frame_meta(claim: Claim) -> FrameMeta:
         """Metadata read back from Redis is untrusted: validate it like any input."""
-        stored = codec.unpackb(claim.meta)
+        stored = codec.unpackb(claim.meta) if claim.meta else {}  # meta is optional
         if not isinstance(stored, dict):
             raise codec.CodecError("frame metadata is not a map")
         try:

@@ -30,9 +30,7 @@ def test_malformed_metadata_in_a_stream_gives_an_error_result(
     producer: FrameProducer, client: redis.Redis, settings: Settings, meta: bytes
 ) -> None:
     job_id = play_a_worker(client)
-    client.xadd(
-        keys.frames("evil"), {"meta": meta, "jpeg": photo("COCO_val2014_000000181586.jpg")}
-    )
+    client.xadd(keys.frames("evil"), {"meta": meta, "jpeg": photo("COCO_val2014_000000181586.jpg")})
     client.fcall("is21_register", 1, keys.frames("evil"))
     engine = Engine(client, settings, [], "test-worker")
     claim = engine.scripts.claim(job_id)

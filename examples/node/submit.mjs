@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// A camera server in Node.js that speaks docs/protocol.md and nothing else of is21's:
+// the documented Redis commands, with the npm packages `redis` and `@msgpack/msgpack`.
+// It submits every JPEG of a folder as frames of N cameras, waits for each result, and
+// prints one JSON line per frame: file, camera, frame id, primary_event, detections.
+//
+//   node submit.mjs --images DIR [--cameras 4] [--url redis://HOST:6379/0 | unix:///PATH]
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { decode, encode } from '@msgpack/msgpack';
+import { createClient, RESP_TYPES } from 'redis';
+
+const PROTOCOL = 1; // the protocol version this client speaks (docs/protocol.md)
+const WAIT_MS = 20000; // how long a frame's result may take before we call it no_event
+
+const { values: opts } = parseArgs({
+  options: {
+    images: { type: 'string' },
+    cameras: { type: 'string', default: '4' },
+    url: { type: 'string', default: process.env.IS21_REDIS_URL ?? 'redis://127.0.0.1:6379/0' },
+  },
+});
+
+function clientOptions(url) {
+  // node-redis takes redis:// and rediss:// URLs; a unix socket is a path of its own.
+  // RESP2, whose replies docs/protocol.md shows (RESP3 turns an XREAD reply into a map).
+  if (url.startsWith('unix://')) return { RESP: 2, socket: { path: new URL(url).pathname } };
+  return { RESP: 2, url };
+}
+
+// Entry ids order frames in time: compare them as (milliseconds, sequence).
+function order(id) {
+  const [ms, seq] = String(id).split('-');
+  return [BigInt(ms), BigInt(seq ?? 0)];
+}
+function atLeast(a, b) {
+  const [x, y] = [order(a), order(b)];
+  return x[0] > y[0] || (x[0] === y[0] && x[1] >= y[1]);
+}
+
+// Field/value pairs of a stream entry, as an object of Buffers.
+function fieldsOf(flat) {
+  const out = {};
+  for (let i = 0; i < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
+}
+
+const redis = createClient(clientOptions(opts.url)).withTypeMapping({
+  [RESP_TYPES.BLOB_STRING]: Buffer, // the result's msgpack payload is binary
+});
+redis.on('error', (err) => console.error(`redis: ${err.message}`));
+await redis.connect();
+
+// The liveness check: no live worker (or a newer protocol) means no_event, not waiting.
+async function fleetCanAnswer() {
+  const [alive, version] = await Promise.all([
+    redis.sendCommand(['FCALL_RO', 'is21_alive', '0']),
+    redis.sendCommand(['HGET', 'is21:protocol', 'version']),
+  ]);
+  if (version !== null && Number(version) > PROTOCOL) {
+    throw new Error(`the fleet speaks protocol ${version}, this client ${PROTOCOL}`);
+  }
+  return Number(alive) > 0;
+}
+
+// Submit: XADD and FCALL is21_register, written in one tick, so one round trip.
+async function submit(camera, jpeg) {
+  const frames = `is21:frames:${camera}`;
+  const meta = Buffer.from(encode({ captured_at: new Date().toISOString() }));
+  const [frameId, registered] = await Promise.all([
+    redis.sendCommand(['XADD', frames, 'MAXLEN', '=', '30', '*', 'meta', meta, 'jpeg', jpeg]),
+    redis.sendCommand(['FCALL', 'is21_register', '1', frames]),
+  ]);
+  return { camera, frameId: String(frameId), resultsAfter: String(registered[1]) };
+}
+
+// The result of this frame, or of a newer frame of its camera that superseded it.
+async function waitFor(ticket) {
+  const stream = `is21:results:${ticket.camera}`;
+  let after = ticket.resultsAfter;
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    const reply = await redis.sendCommand(['XREAD', 'BLOCK', '1000', 'STREAMS', stream, after]);
+    for (const [, entries] of reply ?? []) {
+      for (const [id, flat] of entries) {
+        after = String(id);
+        const fields = fieldsOf(flat);
+        if (fields.frame_id && atLeast(String(fields.frame_id), ticket.frameId)) {
+          return decode(fields.data);
+        }
+      }
+    }
+  }
+  return null;
+}
+
+const files = readdirSync(opts.images).filter((f) => /\.jpe?g$/i.test(f)).sort();
+const cameras = Number(opts.cameras);
+for (const [i, file] of files.entries()) {
+  const camera = `node-cam-${i % cameras}`;
+  let result = null;
+  if (await fleetCanAnswer()) {
+    result = await waitFor(await submit(camera, readFileSync(join(opts.images, file))));
+  }
+  result ??= { camera_id: camera, status: 'fallback', primary_event: 'no_event', events: [] };
+  console.log(
+    JSON.stringify({
+      file,
+      camera_id: result.camera_id,
+      frame_id: result.frame_id ?? null,
+      status: result.status,
+      primary_event: result.primary_event,
+      events: result.events ?? [],
+      detections: result.detections ?? [],
+    }),
+  );
+}
+await redis.quit();
