@@ -5,7 +5,9 @@ FROM python:3.11-slim
 RUN useradd --system --uid 10021 --home-dir /opt/is21 --shell /usr/sbin/nologin is21
 WORKDIR /opt/is21
 COPY pyproject.toml README.md ./
+COPY is21 ./is21
 COPY schemas ./schemas
+COPY protocol ./protocol
 COPY producer ./producer
 COPY workers ./workers
 COPY ops ./ops
