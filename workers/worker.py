@@ -156,15 +156,15 @@ def run_worker(
     """Load and verify models (raises ModelError), then serve until stopped."""
     client = connect(settings.effective_redis_url)
     name = name or default_worker_name(npu_core)
-    # This worker's own functions, whatever version a worker before it left in Redis.
-    load_library(client)
-    if risk := eviction_risk(client):
-        log.warning(risk)
     try:
         detectors = detectors_from_settings(settings, npu_core=npu_core)
     except (ModelError, BackendUnavailable) as exc:
         report_start_failure(client, name, str(exc))
         raise
+    # This worker's own functions, whatever version a worker before it left in Redis.
+    load_library(client)
+    if risk := eviction_risk(client):
+        log.warning(risk)
     engine = serve.Engine(client, settings, detectors, name, npu_core=npu_core)
     engine.reloader = ModelReloader(lambda: detectors_from_settings(settings, npu_core=npu_core))
     engine.reloader.start()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import redis
 
 from is21.ops.embedded_redis import EmbeddedRedis
 from is21.producer import FrameProducer
-from is21.schemas import keys
 from is21.schemas.settings import Settings
+from tests.helpers import play_a_worker
 from tests.samples import photo
 
 
@@ -24,7 +22,7 @@ def acl_server():  # type: ignore[no-untyped-def]
 def test_user_and_password_in_a_unix_url(acl_server: EmbeddedRedis) -> None:
     url = f"unix://camera:s3cret@{acl_server.socket}"
     producer = FrameProducer.from_url(url, Settings())
-    producer.client.zadd(keys.WORKERS, {"w": time.time() * 1000 + 60_000})
+    play_a_worker(producer.client)
     ticket = producer.submit("acl-cam", photo("COCO_val2014_000000181586.jpg"))
     assert ticket.fallback is None and ticket.seq == 1
     assert producer.cameras() == ["acl-cam"]
