@@ -1,6 +1,6 @@
 """RQ supervises the fleet; frames never ride inside RQ jobs.
 
-A dispatch job is a long-lived RQ job that serves many frames (see ``workers/serve.py``),
+A dispatch job is a long-lived RQ job that serves many frames (see ``workers/pipeline.py``),
 so RQ's per-job bookkeeping (~5 ms, ~60 commands) is paid once per job budget instead of
 once per frame. This module keeps the number of such jobs equal to the number of live
 workers, using expiring leases in ``is21:jobs`` so that a crashed job never blocks
@@ -20,7 +20,7 @@ from is21.protocol.functions import Call, call_functions
 from is21.schemas import keys
 from is21.schemas.settings import Settings
 
-SERVE_FUNCTION = "is21.workers.serve.serve"
+SERVE_FUNCTION = "is21.workers.job.serve"
 
 
 def new_job_id() -> str:

@@ -47,10 +47,19 @@ def entry_problem(fields: dict[bytes, bytes] | None, max_bytes: int) -> str | No
     return None
 
 
+@dataclass(frozen=True)
+class Retire:
+    """A claim's answer to a job that lost its lease while enough others are live: end,
+    publishing what it has inferred and giving back what it reserved."""
+
+
+RETIRE = Retire()
+
+
 class Next(NamedTuple):
     """What a job holds after a claim: the frame to serve and the camera reserved next."""
 
-    claim: Claim | str | None  # 'retire': the job lost its lease and must end
+    claim: Claim | Retire | None
     reserved: str | None
 
 
@@ -124,7 +133,7 @@ class ClaimScripts:
             [camera_id, job_id],
         )
 
-    def claim(self, job_id: str) -> Claim | str | None:
+    def claim(self, job_id: str) -> Claim | Retire | None:
         """One camera, nothing reserved: for tests and tools that play a worker."""
         (reply,) = call_functions(self.client, [self._claim_call(job_id)])
         return self._read_claim(reply, None).claim
@@ -180,7 +189,7 @@ class ClaimScripts:
         if reply is None:
             return Next(None, None)
         if reply == b"retire":
-            return Next("retire", reserved)  # the reservation, if still ours, is to release
+            return Next(RETIRE, reserved)  # the reservation, if still ours, is to release
         cam, frame_id, seq, skipped, age, schema_version, next_cam = reply
         if fetched and fetched[0][0] == frame_id:
             fields = fetched[0][1]  # read in the claim's round trip

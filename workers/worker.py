@@ -28,9 +28,10 @@ from is21.protocol.dispatch import SERVE_FUNCTION
 from is21.protocol.functions import load_library
 from is21.schemas import keys
 from is21.schemas.settings import Settings
-from is21.workers import serve
+from is21.workers import job
 from is21.workers.backends.rknn import BackendUnavailable
 from is21.workers.detector import detectors_from_settings
+from is21.workers.engine import Engine
 from is21.workers.manifest import ModelError
 from is21.workers.orphans import fail_orphaned_jobs
 from is21.workers.reload import ModelReloader
@@ -63,7 +64,7 @@ def report_start_failure(client: redis.Redis, name: str, error: str) -> None:
 
 
 class FleetWorker(SimpleWorker):
-    engine: serve.Engine
+    engine: Engine
     _dead = False
 
     def _install_signal_handlers(self) -> None:
@@ -165,14 +166,14 @@ def run_worker(
     load_library(client)
     if risk := eviction_risk(client):
         log.warning(risk)
-    engine = serve.Engine(client, settings, detectors, name, npu_core=npu_core)
+    engine = Engine(client, settings, detectors, name, npu_core=npu_core)
     engine.reloader = ModelReloader(lambda: detectors_from_settings(settings, npu_core=npu_core))
     engine.reloader.start()
     worker = FleetWorker(
         [queue or settings.queue], connection=client, name=name, serializer=JSONSerializer
     )
     worker.engine = engine
-    serve.install(engine)
+    job.install(engine)
     try:
         worker.work(burst=burst, logging_level=settings.log_level.upper())
     except redis.RedisError as exc:
@@ -185,4 +186,4 @@ def run_worker(
         engine.heartbeat.stop()
         for det in engine.detectors:  # an NPU context is released, not left to exit
             det.backend.close()
-        serve.install(None)
+        job.install(None)

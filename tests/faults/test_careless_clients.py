@@ -25,7 +25,7 @@ from is21.protocol.connection import connect
 from is21.schemas import codec, keys
 from is21.schemas.results import Result
 from is21.schemas.settings import Settings
-from is21.workers.claims import ClaimScripts
+from is21.workers.claims import Claim, ClaimScripts
 from tests.helpers import JPEG, play_a_worker, serve_by_hand, wait_until
 from tests.samples import photo
 
@@ -154,7 +154,7 @@ def test_wait_raises_the_librarys_own_errors_and_skips_junk_entries(
     client.xadd(keys.results("junk"), {"seq": "999", "data": b"\xc1 not msgpack"})
     client.xadd(keys.results("junk"), {"hello": "world"})
     claim = scripts.claim(job)
-    assert claim is not None and not isinstance(claim, str)
+    assert isinstance(claim, Claim)
     real = Result(camera_id="junk", frame_id=claim.frame_id, seq=claim.seq, status="ok")
     scripts.publish(job, real)
     got = producer.wait(ticket, timeout=5)

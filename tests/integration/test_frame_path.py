@@ -192,7 +192,7 @@ def test_cameras_never_served_go_in_arrival_order_with_their_newest_frame(
     producer.submit("a", jpeg)
     claimed = []
     while (claim := scripts.claim(job_id)) is not None:
-        assert not isinstance(claim, str)
+        assert isinstance(claim, Claim)
         claimed.append((claim.camera_id, claim.seq, claim.skipped))
     # None served yet: in order of arrival; each gives its newest frame, older ones skipped.
     assert claimed == [("a", 2, 1), ("b", 1, 0), ("c", 4, 3)]
@@ -348,7 +348,7 @@ def test_killed_worker_blocks_its_camera_for_one_lease(
     claimed_at = None
     for _ in range(200):
         claim = dead.claim("job-that-dies")
-        if claim is not None and not isinstance(claim, str):
+        if isinstance(claim, Claim):
             claimed_at = time.monotonic()
             break
         time.sleep(0.05)
@@ -442,7 +442,7 @@ def test_rq_jobs_carry_no_frames_and_no_pickle(
         plain = zlib.decompress(data)  # RQ zlib-compresses the serialized job
         assert len(plain) < 1024
         func, _instance, args, kwargs = json.loads(plain)  # JSON: plain data, never a pickle
-        assert (func, args, kwargs) == ("is21.workers.serve.serve", [], {})
+        assert (func, args, kwargs) == ("is21.workers.job.serve", [], {})
 
 
 def test_rq_info_shows_queue_and_workers(fleet: Fleet, producer: FrameProducer) -> None:
@@ -509,14 +509,14 @@ def test_racing_producers_register_both_frames_once_and_the_newest_is_served(
 def test_a_frame_trimmed_before_it_is_read_gets_an_error_result(
     producer: FrameProducer, client: redis.Redis, settings: Settings
 ) -> None:
-    from is21.workers.serve import Engine
+    from is21.workers.engine import Engine
 
     job_id = play_a_worker(client)
     ticket = producer.submit("gone", photo(PHOTOS[0]))
     client.delete(keys.frames("gone"))  # retention, or a flood past IS21_FRAME_MAXLEN
     engine = Engine(client, settings, [], "test-worker")
     claim = engine.scripts.claim(job_id)
-    assert claim is not None and not isinstance(claim, str)
+    assert isinstance(claim, Claim)
     result = engine.detect(claim)
     engine.publish(job_id, result)
     assert result.status == "error" and "trimmed" in (result.error or "")
@@ -533,9 +533,9 @@ def test_next_frame_is_claimed_read_and_decoded_while_one_is_inferred(
     """The round trip that publishes frame N-1 and claims frame N+1 runs during the
     inference of frame N: looked at from inside the model's run, Redis already holds
     it. The job serves its three cameras in order and publishes all three."""
-    from is21.workers import serve as serve_module
+    from is21.workers import frame as frame_module
     from is21.workers.detector import detectors_from_settings
-    from is21.workers.serve import Engine
+    from is21.workers.engine import Engine
 
     job_id, _other, _jpeg = two_jobs_and_three_waiting_cameras(producer, client)
     (det,) = detectors_from_settings(settings)
@@ -566,13 +566,13 @@ def test_next_frame_is_claimed_read_and_decoded_while_one_is_inferred(
 
     det.backend.run = spy  # type: ignore[method-assign]
     decoded_ahead: list[str] = []
-    prepare = serve_module.prepare
+    prepare = frame_module.prepare
 
     def spy_prepare(*args: Any) -> Any:
         decoded_ahead.append(threading.current_thread().name)
         return prepare(*args)
 
-    monkeypatch.setattr(serve_module, "prepare", spy_prepare)
+    monkeypatch.setattr(frame_module, "prepare", spy_prepare)
     assert engine.serve(job_id) == {"served": 3, "retired": False}
     assert seen == [True, True, True]
     # b and c were decoded by the helper thread while the frame before them was inferred.

@@ -15,7 +15,7 @@ from is21.schemas import codec, keys
 from is21.schemas.results import PROTOCOL_VERSION, Result
 from is21.schemas.settings import Settings
 from is21.workers.claims import Claim, ClaimScripts
-from is21.workers.serve import Engine
+from is21.workers.engine import Engine
 from tests.conftest import ROOT, SAMPLES, Fleet
 from tests.helpers import JPEG, play_a_worker, serve_by_hand, wait_until
 from tests.samples import photo
