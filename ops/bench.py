@@ -22,7 +22,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from bisect import bisect_left, bisect_right
 from contextlib import ExitStack
@@ -34,8 +33,7 @@ from typing import Any
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from is21.ops.demo import start_workers, stop_workers, wait_for_workers
-from is21.ops.embedded_redis import EmbeddedRedis
+from is21.ops.harness import local_fleet, stop_workers
 from is21.ops.naive_baseline import QUEUE as NAIVE_QUEUE
 from is21.ops.naive_baseline import detect_frame
 from is21.ops.preprocess_bench import as_1080p, compare_fresh
@@ -45,6 +43,7 @@ from is21.producer.replay import load_photos
 from is21.schemas import keys
 from is21.schemas.results import Result
 from is21.schemas.settings import Settings
+from is21.workers import stats
 from is21.workers.image import Letterbox
 
 
@@ -270,10 +269,8 @@ def settle(producer: FrameProducer, naive: Queue | None, timeout: float = 60.0) 
 
 
 def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))], 2)
+    value = stats.percentile(values, q)
+    return None if value is None else round(value, 2)
 
 
 LIGHT_WARMUP = 1.0  # s: the light phase's first frame is not measured
@@ -439,14 +436,10 @@ def run_bench(
     memory: Any = None
     stored = 0
     with ExitStack() as stack:
-        # Always a private redis-server: the bench writes and deletes freely, and must
-        # never do so in a Redis someone points IS21_REDIS_URL at.
-        url = stack.enter_context(EmbeddedRedis()).url
-        log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="is21-bench-")))
-        producer = FrameProducer.from_url(url, settings)
-        procs = start_workers(url, workers, log_dir, prefix="bench")
-        stack.callback(stop_workers, procs)
-        wait_for_workers(producer, procs, log_dir)
+        fleet = stack.enter_context(
+            local_fleet(settings, workers=workers, prefix="bench", private=True)
+        )
+        url, log_dir, producer = fleet.url, fleet.log_dir, fleet.producer
         naive_procs = [
             subprocess.Popen(
                 [sys.executable, "-m", "is21.ops.naive_baseline"],

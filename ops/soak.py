@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import csv
 import statistics
-import tempfile
 import threading
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from is21.ops.demo import start_workers, stop_workers, wait_for_workers
-from is21.ops.embedded_redis import EmbeddedRedis
-from is21.producer import FrameProducer
+from is21.ops.harness import local_fleet
 from is21.producer.client import result_from_entry
 from is21.producer.replay import load_photos, replay
 from is21.schemas import keys
 from is21.schemas.settings import Settings
+from is21.workers.stats import rss_bytes
 
 FIELDS = [
     "elapsed_s",
@@ -37,10 +34,7 @@ FIELDS = [
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return (rss_bytes(pid) or 0) / 2**20
 
 
 def slope_mb_per_hour(times_s: list[float], values: list[float]) -> float:
@@ -86,13 +80,8 @@ def run_soak(
     photos = load_photos(images)
     seconds = hours * 3600
     samples: list[dict[str, float]] = []
-    with ExitStack() as stack:
-        url = settings.redis_url or stack.enter_context(EmbeddedRedis()).url
-        log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="is21-soak-")))
-        producer = FrameProducer.from_url(url, settings)
-        procs = start_workers(url, workers, log_dir, prefix="soak")
-        stack.callback(stop_workers, procs)
-        wait_for_workers(producer, procs, log_dir)
+    with local_fleet(settings, workers=workers, prefix="soak") as fleet:
+        producer, procs = fleet.producer, fleet.workers
         names = [f"soak{i:02d}" for i in range(cameras)]
         feeder = threading.Thread(
             target=replay,

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 
-def rss_bytes() -> int | None:
-    """Current resident memory of this process (Linux), for the heartbeat."""
+def rss_bytes(pid: int | None = None) -> int | None:
+    """Resident memory of a process (this one by default; Linux), for the heartbeat and
+    the soak."""
     try:
-        with open("/proc/self/statm") as fh:
+        with open(f"/proc/{pid or 'self'}/statm") as fh:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The q-th percentile (nearest rank), None for no values: the one the heartbeat, the
+    bench and the soak report."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
 
 
 class Recent:
@@ -27,10 +38,8 @@ class Recent:
         self.samples.append(value)
 
     def percentile(self, q: float) -> float | None:
-        if not self.samples:
-            return None
-        ordered = sorted(self.samples)
-        return round(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))], 3)
+        value = percentile(self.samples, q)
+        return None if value is None else round(value, 3)
 
 
 @dataclass
