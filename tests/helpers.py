@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import pytest
 import redis
 
 from is21.producer import FrameProducer
@@ -64,3 +65,17 @@ def serve_by_hand(
     )
     assert scripts.publish(job_id, result)
     return result
+
+
+class XreadSpy:
+    """Records the stream names of every XREAD the client sends."""
+
+    def __init__(self, client: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[list[str]] = []
+        real = client.xread
+
+        def xread(streams: dict[str, str], **kw: Any) -> Any:
+            self.calls.append(list(streams))
+            return real(streams, **kw)
+
+        monkeypatch.setattr(client, "xread", xread)

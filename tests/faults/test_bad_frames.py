@@ -17,6 +17,7 @@ from is21.producer import FrameProducer
 from is21.producer.errors import FrameTooLarge, NotAJpeg
 from is21.schemas import keys
 from tests.conftest import Fleet
+from tests.helpers import wait_until
 from tests.integration.test_frame_path import bomb_jpeg
 from tests.samples import photo
 
@@ -33,9 +34,18 @@ def reencoded(**save: Any) -> bytes:
 
 
 def worker_rss(client: redis.Redis) -> list[int]:
-    names: Any = client.zrange(keys.WORKERS, 0, -1)
-    beats: Any = client.mget([keys.heartbeat(n.decode()) for n in names])
-    return [json.loads(b)["rss_bytes"] for b in beats if b]
+    """Every worker's RSS, from heartbeats beaten after this call began."""
+    since = time.time()
+
+    def fresh() -> list[int]:
+        names: Any = client.zrange(keys.WORKERS, 0, -1)
+        raw: Any = client.mget([keys.heartbeat(n.decode()) for n in names])
+        beats = [json.loads(b) if b else None for b in raw]
+        if not beats or any(b is None or b["beat_at"] < since for b in beats):
+            return []
+        return [b["rss_bytes"] for b in beats]
+
+    return wait_until(fresh, timeout=15, what="a heartbeat from every worker")
 
 
 def test_refused_at_submit(producer: FrameProducer, client: redis.Redis) -> None:
@@ -55,8 +65,7 @@ def test_bad_and_unusual_frames_through_the_fleet(
     fleet: Fleet, producer: FrameProducer, client: redis.Redis
 ) -> None:
     producer.wait(producer.submit("warm", photo(CAT)), timeout=30)
-    time.sleep(2.5)  # a heartbeat with the RSS of a warmed-up worker
-    before = max(worker_rss(client))
+    before = max(worker_rss(client))  # warmed-up workers
     limit = producer.settings.max_frame_bytes
     errors = {
         "zeros-after-header": b"\xff\xd8\xff" + bytes(4096),
@@ -76,6 +85,5 @@ def test_bad_and_unusual_frames_through_the_fleet(
         result = producer.wait(producer.submit(f"odd-{name}", frame), timeout=30)
         assert result.status == "ok" and result.primary_event == "animal", (name, result)
     assert all(p.poll() is None for p in fleet.procs), fleet.logs()
-    time.sleep(2.5)
     grown = max(worker_rss(client)) - before
     assert grown < 100 * 2**20, grown  # the 8 MB frames did not stay resident

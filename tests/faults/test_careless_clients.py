@@ -26,22 +26,8 @@ from is21.schemas import codec, keys
 from is21.schemas.results import Result
 from is21.schemas.settings import Settings
 from is21.workers.claims import Claim, ClaimScripts
-from tests.helpers import JPEG, play_a_worker, serve_by_hand, wait_until
+from tests.helpers import JPEG, XreadSpy, play_a_worker, serve_by_hand, wait_until
 from tests.samples import photo
-
-
-class XreadSpy:
-    """Records the stream names of every XREAD the client sends."""
-
-    def __init__(self, client: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[list[str]] = []
-        real = client.xread
-
-        def xread(streams: dict[str, str], **kw: Any) -> Any:
-            self.calls.append(list(streams))
-            return real(streams, **kw)
-
-        monkeypatch.setattr(client, "xread", xread)
 
 
 def consume(results: Iterator[Result]) -> list[Result]:

@@ -22,6 +22,7 @@ from is21.protocol.connection import connect
 from is21.schemas import keys
 from is21.schemas.settings import Settings
 from tests.conftest import MODEL_DIR, Fleet, fleet_env, require_shared
+from tests.helpers import wait_until
 from tests.samples import photo
 
 CAMERAS = [f"restart-{i}" for i in range(8)]
@@ -86,8 +87,8 @@ def test_fleet_rides_out_a_redis_restart(own_redis: EmbeddedRedis, tmp_path: Pat
     )
     replay.start()
     try:
-        time.sleep(4)
-        assert results_since(client, time.time() - 4) > 0  # it works before
+        started = time.time()
+        wait_until(lambda: results_since(client, started) > 0, what="results before")
         before = rq_workers(own_redis.url)
 
         assert own_redis.process is not None
@@ -104,7 +105,13 @@ def test_fleet_rides_out_a_redis_restart(own_redis: EmbeddedRedis, tmp_path: Pat
             assert time.monotonic() < deadline, fleet.logs()
             time.sleep(0.2)
         resumed = time.monotonic() - back_at
-        time.sleep(3)
+
+        # RQ's registry has both workers again (their heartbeat re-registers them).
+        def listed() -> str:
+            out = rq_workers(own_redis.url)
+            return out if "r0" in out and "r1" in out else ""
+
+        after = wait_until(listed, what="rq info listing both workers again")
     finally:
         replay.stop.set()
         replay.join(timeout=10)
@@ -115,7 +122,6 @@ def test_fleet_rides_out_a_redis_restart(own_redis: EmbeddedRedis, tmp_path: Pat
     # Each submit while Redis is down returns within its timeout (0.5 s), plus slack.
     assert max(d for d, _s in while_down) < 1.5, max(d for d, _s in while_down)
     assert all(p.poll() is None for p in fleet.procs), fleet.logs()
-    after = rq_workers(own_redis.url)
     for name in ("r0", "r1"):
         assert name in before and name in after, (before, after)
     assert fleet.stop() == [0, 0]

@@ -24,7 +24,7 @@ from is21.schemas.results import Result
 from is21.schemas.settings import Settings
 from is21.workers.claims import Claim
 from tests.conftest import ROOT, Fleet
-from tests.helpers import play_a_worker
+from tests.helpers import XreadSpy, play_a_worker, wait_until
 from tests.samples import EXPECTED_EVENTS, expected_primary, photo
 
 PHOTOS = sorted(EXPECTED_EVENTS)
@@ -457,8 +457,11 @@ def test_rq_info_shows_queue_and_workers(fleet: Fleet, producer: FrameProducer) 
     assert "is21" in out.stdout and "w0" in out.stdout and "w1" in out.stdout
 
 
-def test_results_iterator_sees_new_results(fleet: Fleet, producer: FrameProducer) -> None:
+def test_results_iterator_sees_new_results(
+    fleet: Fleet, producer: FrameProducer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[Result] = []
+    spy = XreadSpy(producer.client, monkeypatch)
 
     def consume() -> None:
         for r in producer.results(["it1", "it2"], block=0.2):
@@ -468,7 +471,7 @@ def test_results_iterator_sees_new_results(fleet: Fleet, producer: FrameProducer
 
     reader = threading.Thread(target=consume, daemon=True)
     reader.start()
-    time.sleep(0.3)
+    wait_until(lambda: spy.calls, what="the reader's first read")
     producer.submit("it1", photo(PHOTOS[3]))
     producer.submit("it2", photo(PHOTOS[4]))
     reader.join(timeout=20)
