@@ -1,0 +1,143 @@
+"""A phase of the bench: cameras driven through the fleet (or the naive baseline), with
+every result and its latency."""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rq import Queue
+
+from is21.ops.naive_baseline import detect_frame
+from is21.producer import FrameProducer
+from is21.producer.client import result_from_entry
+from is21.schemas import keys
+from is21.schemas.results import Result
+
+LIGHT_WARMUP = 1.0  # s: the light phase's first frame is not measured
+
+
+PHASE_NAMES = {"flat": "fleet flat out", "light": "fleet light 1fps", "naive": "naive RQ per frame"}
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One of the bench's fleet phases. Flat out: a camera gets its next frame as soon as
+    its result is out; light: one camera, one frame a second; naive: flat out through one
+    RQ job per frame, the frame inside it."""
+
+    kind: Literal["flat", "light", "naive"]
+    cameras: int
+
+    @property
+    def name(self) -> str:
+        return {
+            "flat": "fleet flat out",
+            "light": "fleet light 1fps",
+            "naive": "naive RQ per frame",
+        }[self.kind]
+
+
+@dataclass
+class FleetRun:
+    rate: float
+    latencies: list[float]
+    results: list[Result]
+    skipped: int
+    expired: int
+    at: float  # time.monotonic() at the middle of the measured window
+    # Each result's latency minus its frame's own decode + inference: what the fleet adds
+    # (a per-frame difference, so the machine's drift cancels out).
+    added: list[float]
+
+
+def drive(
+    producer: FrameProducer,
+    photos: list[bytes],
+    cameras: int,
+    seconds: float,
+    warmup: float,
+    fps: float | None,
+    tag: str,
+    naive: Queue | None = None,
+) -> FleetRun:
+    """Flat out (fps None): a camera gets its next frame as soon as its result is out, so
+    every camera always has a frame waiting once cameras > workers. Light: each camera
+    submits at ``fps`` and waits for nothing."""
+    names = [f"bench-{tag}-{i:02d}" for i in range(cameras)]
+    submitted_at: dict[str, float] = {}
+    # Start after whatever earlier repeats left in these streams, and count deltas.
+    positions = {keys.results(n): producer.stream_last_id(keys.results(n)) for n in names}
+    before = {n: producer.client.hmget(keys.camera(n), "skipped", "expired") for n in names}
+    latencies: list[float] = []
+    added: list[float] = []
+    results: list[Result] = []
+    n = 0
+
+    def submit(name: str) -> None:
+        nonlocal n
+        if naive is None:
+            producer.submit(name, photos[n % len(photos)])
+        else:  # one RQ job per frame, the frame inside it
+            jpeg = base64.b64encode(photos[n % len(photos)]).decode()
+            naive.enqueue(detect_frame, name, n, jpeg)
+        submitted_at[name] = time.monotonic()
+        n += 1
+
+    start = time.monotonic()
+    measuring_from, end = start + warmup, start + warmup + seconds
+    at = start + warmup + seconds / 2  # CLOCK_MONOTONIC, as the detector's runs
+    next_tick = start
+    if fps is None:
+        for name in names:
+            submit(name)
+    while (now := time.monotonic()) < end:
+        if fps is not None and now >= next_tick:
+            for name in names:
+                submit(name)
+            next_tick += 1.0 / fps
+        block = 100 if fps is None else max(1, int((next_tick - now) * 1000))
+        reply: Any = producer.client.xread(dict(positions), block=block)  # type: ignore[arg-type]
+        for stream, entries in reply or []:
+            positions[stream.decode()] = entries[-1][0].decode()
+            name = stream.decode().removeprefix(keys.results(""))
+            arrived = time.monotonic()
+            if arrived >= measuring_from:
+                got = [result_from_entry(f) for _i, f in entries]
+                latencies.append((arrived - submitted_at[name]) * 1000)
+                added.append(latencies[-1] - got[-1].processing_ms)
+                results += got
+            if fps is None:
+                submit(name)
+    settle(producer, naive)
+    skipped = expired = 0
+    for name in names:
+        raw: Any = producer.client.hmget(keys.camera(name), "skipped", "expired")
+        old: Any = before[name]
+        skipped += int(raw[0] or 0) - int(old[0] or 0)
+        expired += int(raw[1] or 0) - int(old[1] or 0)
+    return FleetRun(len(results) / seconds, latencies, results, skipped, expired, at, added)
+
+
+def settle(producer: FrameProducer, naive: Queue | None, timeout: float = 60.0) -> None:
+    """Wait until the fleet has served what a phase left waiting when its driver stopped.
+
+    Flat out, every camera has a frame waiting at the end: at 30 cameras that is a second
+    of work, which would otherwise land in the next phase (the light phase's first frame
+    queued behind it; the naive phase's jobs sharing the cores with the detector alone).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if naive is not None:
+            busy = naive.count + naive.started_job_registry.count
+        else:
+            pipe = producer.client.pipeline(transaction=False)
+            pipe.zcard(keys.READY)
+            pipe.zcard(keys.LEASES)
+            busy = sum(pipe.execute())
+        if busy == 0:
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"the fleet did not finish a phase's frames within {timeout:.0f}s")

@@ -1,0 +1,260 @@
+"""``run_bench``: the phases, interleaved and repeated, and their medians."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from is21.ops.bench.alone import AloneRun, DetectorAlone, ceiling_at, detector_alone
+from is21.ops.bench.drive import LIGHT_WARMUP, FleetRun, Phase, drive
+from is21.ops.bench.fairness import (
+    gaps_over_bound,
+    ideal_wait_ratios,
+    max_gap_ratio,
+    max_turns_ratio,
+)
+from is21.ops.bench.report import Row, percentile
+from is21.ops.harness import local_fleet, stop_workers
+from is21.ops.naive_baseline import QUEUE as NAIVE_QUEUE
+from is21.ops.preprocess_bench import as_1080p, compare_fresh
+from is21.producer import FrameProducer
+from is21.producer.replay import load_photos
+from is21.protocol.connection import connect
+from is21.schemas import keys
+from is21.schemas.settings import Settings
+from is21.workers.image import Letterbox
+
+
+def heartbeats(producer: FrameProducer, workers: list[str]) -> list[dict[str, Any]]:
+    beats = []
+    for w in workers:
+        raw: Any = producer.client.get(keys.heartbeat(w))
+        if raw:
+            beats.append(json.loads(raw))
+    return beats
+
+
+def frames_stored(producer: FrameProducer) -> int:
+    """Bytes of JPEG the frame streams hold right now: frames kept x cameras x mean size."""
+    total = 0
+    for cam in producer.cameras():
+        entries: Any = producer.client.xrange(keys.frames(cam))
+        total += sum(len(f.get(b"jpeg", b"")) for _i, f in entries)
+    return total
+
+
+@dataclass
+class Measured:
+    """Everything the repeats measured, before medians are taken."""
+
+    alone: list[tuple[AloneRun, AloneRun]] = field(default_factory=list)  # before, after
+    runs: dict[Phase, list[FleetRun]] = field(default_factory=dict)
+    paced: list[float] = field(default_factory=list)  # the detector alone at 1 image/s
+    memory: dict[str, Any] = field(default_factory=dict)  # Redis, after the fleet's phases
+    stored: int = 0  # bytes of JPEG the frame streams held then
+
+
+def run_bench(
+    settings: Settings,
+    *,
+    images: Path,
+    workers: int,
+    cameras: list[int],
+    seconds: float,
+    repeats: int = 3,
+    warmup: float = 2.0,
+) -> dict[str, Any]:
+    photos = [data for _name, data in load_photos(images)]
+    phases = [Phase("flat", c) for c in cameras]
+    phases += [Phase("light", 1), Phase("naive", max(cameras))]
+    measured = Measured(runs={phase: [] for phase in phases})
+    with ExitStack() as stack:
+        fleet = stack.enter_context(
+            local_fleet(settings, workers=workers, prefix="bench", private=True)
+        )
+        naive = stack.enter_context(naive_baseline(fleet.url, fleet.log_dir, workers))
+        bench = Bench(settings, images, fleet.producer, naive, photos, workers, seconds, warmup)
+        for _ in range(repeats):
+            bench.repeat(measured)
+        beats = heartbeats(fleet.producer, [f"bench-{i}" for i in range(workers)])
+    frames_1080p = [as_1080p(p) for p in photos]
+    preprocess = compare_fresh(frames_1080p, Letterbox(416, 416, "BGR", "top-left"))
+    alone_runs = [run for pair in measured.alone for run in pair]
+    per_image = statistics.median(a.per_image_ms for a in alone_runs)
+    rows = [alone_row(measured.alone, workers)]
+    rows += [
+        phase_row(phase, runs, measured.alone, workers) for phase, runs in measured.runs.items()
+    ]
+    dispatch = [b["dispatch_ms_p50"] for b in beats if b.get("dispatch_ms_p50") is not None]
+    return {
+        "cores": os.cpu_count(),
+        "workers": workers,
+        "repeats": repeats,
+        "seconds": seconds,
+        "rows": [r.__dict__ for r in rows],
+        "dispatch_p50_ms": round(statistics.median(dispatch), 3) if dispatch else None,
+        "worker_rss_mb": [round(b["rss_bytes"] / 2**20, 1) for b in beats if b.get("rss_bytes")],
+        "redis_used_memory_mb": round(int(measured.memory.get("used_memory", 0)) / 2**20, 1),
+        # The bound of the issue: frames kept x cameras x mean frame size x 1.25.
+        "redis_memory_bound_mb": round(measured.stored * 1.25 / 2**20, 1),
+        "preprocess_1080p": preprocess,
+        "light_load_target_ms": round(per_image + 3, 2),
+        "paced_per_image_ms": round(statistics.median(measured.paced), 2),
+        "per_image_p99_ms": round(statistics.median(a.p99_ms for a in alone_runs), 2),
+    }
+
+
+@contextmanager
+def naive_baseline(url: str, log_dir: Path, workers: int) -> Iterator[Queue]:
+    """The design the fleet is compared with: one plain RQ job per frame, in as many RQ
+    worker processes as the fleet has workers."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "is21.ops.naive_baseline"],
+            env={**os.environ, "IS21_REDIS_URL": url},
+            stdout=subprocess.DEVNULL,
+            stderr=(log_dir / "naive.log").open("wb"),
+        )
+        for _ in range(workers)
+    ]
+    try:
+        yield Queue(NAIVE_QUEUE, connection=connect(url), serializer=JSONSerializer)
+    finally:
+        stop_workers(procs)
+
+
+@dataclass
+class Bench:
+    settings: Settings
+    images: Path
+    producer: FrameProducer
+    naive: Queue
+    photos: list[bytes]
+    workers: int
+    seconds: float
+    warmup: float
+
+    def repeat(self, measured: Measured) -> None:
+        """One repeat: the detector alone for half its time, the flat-out phases, the naive
+        one, the detector alone again, then the light phase beside the paced detector."""
+        before = self.alone(self.seconds / 2)
+        self.drive(measured, "flat")
+        if not measured.memory:  # the fleet's own keys, before any naive job adds its own
+            measured.memory = self.producer.client.info("memory")
+            measured.stored = frames_stored(self.producer)
+        self.drive(measured, "naive")
+        measured.alone.append((before, self.alone(self.seconds / 2)))
+        # The detector alone at the light phase's 1 image/s, in the same seconds: half a
+        # second after each of its frames, so the two never overlap but drift alike.
+        paced = DetectorAlone(self.settings, self.images, 1, self.seconds, fps=1.0)
+        begin = time.monotonic() + 0.05
+        paced.start(begin + LIGHT_WARMUP + 0.5)
+        time.sleep(max(0.0, begin - time.monotonic()))
+        self.drive(measured, "light")
+        measured.paced.append(paced.result().per_image_ms)
+
+    def alone(self, seconds: float) -> AloneRun:
+        return detector_alone(self.settings, self.images, self.workers, seconds)
+
+    def drive(self, measured: Measured, kind: str) -> None:
+        for phase, runs in measured.runs.items():
+            if phase.kind != kind:
+                continue
+            if kind == "light":
+                run = drive(self.producer, self.photos, 1, self.seconds, LIGHT_WARMUP, 1.0, kind)
+            else:
+                tag = "naive" if kind == "naive" else str(phase.cameras)
+                queue = self.naive if kind == "naive" else None
+                run = drive(
+                    self.producer,
+                    self.photos,
+                    phase.cameras,
+                    self.seconds,
+                    self.warmup,
+                    None,
+                    tag,
+                    queue,
+                )
+            runs.append(run)
+
+
+def alone_row(alone: list[tuple[AloneRun, AloneRun]], workers: int) -> Row:
+    alone_runs = [run for pair in alone for run in pair]
+    return Row(
+        "detector alone",
+        0,
+        workers,
+        round(statistics.median((a.rate + b.rate) / 2 for a, b in alone), 2),
+        per_image_ms=round(statistics.median(a.per_image_ms for a in alone_runs), 2),
+        runs=[round(a.rate, 2) for a in alone_runs],
+    )
+
+
+def phase_row(
+    phase: Phase, runs: list[FleetRun], alone: list[tuple[AloneRun, AloneRun]], workers: int
+) -> Row:
+    # Each repeat's fleet phase against the detector alone at that moment of the repeat;
+    # the light phase has its own ceiling (the paced detector), not a ratio.
+    pairs = zip(runs, alone, strict=True)
+    light = phase.kind == "light"
+    ratios = [] if light else [r.rate / ceiling_at(r.at, *a) for r, a in pairs]
+    res = [x for r in runs for x in r.results]
+    # Age when its detection started: the wait to be claimed, then in hand (naive: none).
+    ages = [] if phase.kind == "naive" else [x.queue_ms + x.held_ms for x in res]
+    row = Row(
+        phase.name,
+        phase.cameras,
+        workers,
+        round(statistics.median(r.rate for r in runs), 2),
+        ratio=round(statistics.median(ratios), 3) if ratios else None,
+        latency_p50_ms=percentile([x for r in runs for x in r.latencies], 50),
+        latency_p99_ms=percentile([x for r in runs for x in r.latencies], 99),
+        frame_age_p50_ms=percentile(ages, 50),
+        frame_age_p99_ms=percentile(ages, 99),
+        processing_p50_ms=percentile([x.processing_ms for x in res], 50),
+        added_p50_ms=percentile([x for r in runs for x in r.added], 50) if light else None,
+        skipped=sum(r.skipped for r in runs),
+        expired=sum(r.expired for r in runs),
+        runs=[round(r.rate, 2) for r in runs],
+        ratios=[round(x, 3) for x in ratios],
+    )
+    if phase.kind == "flat":
+        add_fairness(row, phase.cameras, runs, alone, workers)
+    return row
+
+
+def add_fairness(
+    row: Row,
+    cameras: int,
+    runs: list[FleetRun],
+    alone: list[tuple[AloneRun, AloneRun]],
+    workers: int,
+) -> None:
+    """The starvation checks, on the fleet's services and on the detector alone's own
+    timings (each repeat's two runs) served round robin at no cost."""
+    gap = [g for r in runs if (g := max_gap_ratio(r.results, cameras, workers)) is not None]
+    turns = [t for r in runs if (t := max_turns_ratio(r.results, cameras, workers)) is not None]
+    row.max_gap_ratio = round(statistics.median(gap), 3)
+    row.max_turns_ratio = round(statistics.median(turns), 3)
+    counts = [gaps_over_bound(r.results, cameras, workers) for r in runs]
+    row.gaps_over_bound = [sum(x) for x in zip(*counts, strict=True)]
+    ideal = [
+        ideal_wait_ratios(a.starts, cameras, workers)
+        + ideal_wait_ratios(b.starts, cameras, workers)
+        for a, b in alone
+    ]
+    if ideal and all(ideal):
+        row.ideal_gap_ratio = round(statistics.median(max(w) for w in ideal), 3)
+    row.ideal_over_bound = [sum(map(len, ideal)), sum(x > 1 for w in ideal for x in w)]
