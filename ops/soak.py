@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from is21.ops.harness import local_fleet
-from is21.producer.client import result_from_entry
+from is21.producer.reader import ResultsReader
 from is21.producer.replay import load_photos, replay
-from is21.schemas import keys
 from is21.schemas.settings import Settings
 from is21.workers.stats import rss_bytes
 
@@ -91,7 +90,8 @@ def run_soak(
         )
         start = time.monotonic()
         feeder.start()
-        positions = {n: producer.stream_last_id(keys.results(n)) for n in names}
+        reader = ResultsReader(producer.client)
+        reader.follow(names)
         with out_csv.open("w", newline="") as f:
             writer = csv.DictWriter(f, FIELDS)
             writer.writeheader()
@@ -101,18 +101,13 @@ def run_soak(
                 for i, p in enumerate(procs):
                     if p.poll() is not None:
                         raise RuntimeError(f"worker {i} exited with {p.returncode} mid-soak")
-                latencies, count = [], 0
-                for n in names:
-                    entries: Any = producer.client.xrange(keys.results(n), f"({positions[n]}", "+")
-                    if entries:
-                        positions[n] = entries[-1][0].decode()
-                    for _id, fields in entries:
-                        r = result_from_entry(fields)
-                        count += 1
-                        if r.published_at and r.captured_at:
-                            latencies.append(
-                                (r.published_at - r.captured_at).total_seconds() * 1000
-                            )
+                fresh = [r for _cam, results in reader.read() for r in results]
+                latencies = [
+                    (r.published_at - r.captured_at).total_seconds() * 1000
+                    for r in fresh
+                    if r.published_at and r.captured_at
+                ]
+                count = len(fresh)
                 memory: Any = producer.client.info("memory")
                 t = time.monotonic()
                 row = {

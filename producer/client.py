@@ -21,6 +21,7 @@ from is21.producer.errors import (
     NotAJpeg,
     WaitTimeout,
 )
+from is21.producer.reader import ResultsReader
 from is21.protocol.connection import CONNECTION_ERRORS, PoolExhausted, connect
 from is21.protocol.functions import is_missing
 from is21.protocol.schema_store import load_schema, parse_schema, store_schema
@@ -55,10 +56,6 @@ def fallback_result(camera_id: str, request_id: str | None, reason: str) -> Resu
         request_id=request_id,
         error=reason,
     )
-
-
-def result_from_entry(fields: dict[bytes, bytes]) -> Result:
-    return codec.decode(fields[b"data"], Result)
 
 
 def answers(fields: dict[bytes, bytes], frame_id: str) -> bool:
@@ -307,12 +304,10 @@ class FrameProducer:
 
     def _decode(self, entry_id: bytes, fields: dict[bytes, bytes]) -> Result | None:
         """A result, or None (logged and counted) for an entry that is not one."""
-        try:
-            return result_from_entry(fields)
-        except (KeyError, codec.CodecError) as exc:
-            self.junk_results += 1
-            log.warning("skipped results entry %s, not a result: %s", entry_id.decode(), exc)
-            return None
+        reader = ResultsReader(self.client)
+        result = reader.decode(entry_id, fields)
+        self.junk_results += reader.junk
+        return result
 
     def latest_result(self, camera_id: str) -> Result | None:
         entries: Any = self.client.xrevrange(keys.results(camera_id), count=1)
@@ -349,33 +344,29 @@ class FrameProducer:
         ``FleetUnreachable`` when Redis cannot be read.
         """
         cameras = list(camera_ids) if camera_ids is not None else None
-        start = since
-        after: dict[str, str] = {}  # camera id -> id of the last entry read
-        next_refresh = 0.0
+        reader = ResultsReader(self.client)
+        start, next_refresh = since, 0.0
         while True:
             try:
-                if not after or (cameras is None and time.monotonic() >= next_refresh):
+                if not reader.after or (cameras is None and time.monotonic() >= next_refresh):
                     next_refresh = time.monotonic() + refresh
-                    self._follow(cameras if cameras is not None else self.cameras(), after, start)
+                    reader.follow(cameras if cameras is not None else self.cameras(), start)
                     # '$' is pinned once, at the start; every camera found later is new.
                     start = since if since != "$" else "0-0"
-                if not after:
+                if not reader.after:
                     time.sleep(block)
                     continue
                 block_ms = int(min(block, self.settings.redis_timeout / 2) * 1000)
-                streams: Any = {keys.results(cam): last for cam, last in after.items()}
-                reply: Any = self.client.xread(streams, block=max(1, block_ms))
+                batches = reader.read(max(1, block_ms))
             except PoolExhausted:
                 continue
             except redis.RedisError as exc:
                 raise FleetUnreachable(f"cannot read results: {exc}") from exc
-            prefix = len(keys.results(""))
-            for stream, entries in reply or []:
-                cam = stream.decode()[prefix:]
-                for entry_id, fields in entries:
-                    after[cam] = entry_id.decode()
-                    if (result := self._decode(entry_id, fields)) is not None:
-                        yield result
+            finally:
+                self.junk_results += reader.junk
+                reader.junk = 0
+            for _cam, results in batches:
+                yield from results
 
     def events(
         self, group: str, consumer: str, *, since: str = "$", block: float = 1.0, count: int = 10
@@ -425,20 +416,3 @@ class FrameProducer:
                 if fields and (result := self._decode(entry_id, fields)) is not None:
                     yield result
                 self.client.xack(keys.EVENTS, group, entry_id)
-
-    def _follow(self, cameras: list[str], after: dict[str, str], start: str) -> None:
-        """Add the cameras not yet followed, each from ``start`` ('$': its last entry now,
-        pinned to an id, since XREAD's own '$' would drop what arrives between reads)."""
-        new = [cam for cam in cameras if cam not in after]
-        if start != "$":
-            after.update(dict.fromkeys(new, start))
-            return
-        pipe = self.client.pipeline(transaction=False)
-        for cam in new:
-            pipe.xrevrange(keys.results(cam), count=1)
-        for cam, last in zip(new, pipe.execute(), strict=True):
-            after[cam] = last[0][0].decode() if last else "0-0"
-
-    def stream_last_id(self, stream: str) -> str:
-        last: Any = self.client.xrevrange(stream, count=1)
-        return last[0][0].decode() if last else "0-0"

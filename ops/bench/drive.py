@@ -12,7 +12,7 @@ from rq import Queue
 
 from is21.ops.naive_baseline import detect_frame
 from is21.producer import FrameProducer
-from is21.producer.client import result_from_entry
+from is21.producer.reader import ResultsReader
 from is21.schemas import keys
 from is21.schemas.results import Result
 
@@ -69,7 +69,8 @@ def drive(
     names = [f"bench-{tag}-{i:02d}" for i in range(cameras)]
     submitted_at: dict[str, float] = {}
     # Start after whatever earlier repeats left in these streams, and count deltas.
-    positions = {keys.results(n): producer.stream_last_id(keys.results(n)) for n in names}
+    reader = ResultsReader(producer.client)
+    reader.follow(names)
     before = {n: producer.client.hmget(keys.camera(n), "skipped", "expired") for n in names}
     latencies: list[float] = []
     added: list[float] = []
@@ -99,13 +100,9 @@ def drive(
                 submit(name)
             next_tick += 1.0 / fps
         block = 100 if fps is None else max(1, int((next_tick - now) * 1000))
-        reply: Any = producer.client.xread(dict(positions), block=block)  # type: ignore[arg-type]
-        for stream, entries in reply or []:
-            positions[stream.decode()] = entries[-1][0].decode()
-            name = stream.decode().removeprefix(keys.results(""))
+        for name, got in reader.read(block):
             arrived = time.monotonic()
-            if arrived >= measuring_from:
-                got = [result_from_entry(f) for _i, f in entries]
+            if arrived >= measuring_from and got:
                 latencies.append((arrived - submitted_at[name]) * 1000)
                 added.append(latencies[-1] - got[-1].processing_ms)
                 results += got
