@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from is21.schemas.settings import Settings
+
+if TYPE_CHECKING:  # argparse names the type of add_subparsers() only privately
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -20,43 +24,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
-    from is21.schemas.events import DEFAULT_SCHEMA
-    from is21.workers.detector import detectors_from_settings
-    from is21.workers.image import ImageError
+    from is21.ops.detect import detect_files
 
-    detectors = detectors_from_settings(settings)
-    status = 0
-    for image in args.images:
-        try:
-            dets = [
-                d
-                for det in detectors
-                for d in det.detect(Path(image).read_bytes(), settings.max_pixels)
-            ]
-        except (OSError, ImageError) as exc:
-            print(
-                json.dumps({"file": image, "error": str(exc)})
-                if args.json
-                else f"{image}: error: {exc}"
-            )
-            status = 1
-            continue
-        primary, events = DEFAULT_SCHEMA.evaluate(dets)
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "file": image,
-                        "primary_event": primary,
-                        "events": events,
-                        "detections": [d.model_dump(mode="json") for d in dets],
-                    }
-                )
-            )
-        else:
-            top = ", ".join(f"{d.label} {d.score:.2f}" for d in dets[:5]) or "-"
-            print(f"{Path(image).name}: {primary:9s} {top}")
-    return status
+    return detect_files(settings, args.images, as_json=args.json)
 
 
 def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
@@ -205,51 +175,22 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from is21.ops.models import install_model, rollback_model, sample_jpeg, verify_models
-    from is21.workers.backends import check_available
-    from is21.workers.manifest import load_manifest, manifest_path
+    from is21.ops.models import models_command
 
-    path = manifest_path(settings.manifest)
-    sample = Path(args.sample).read_bytes() if getattr(args, "sample", None) else sample_jpeg()
-    if args.action == "list":
-        for d in load_manifest(path).detector:
-            prev = f"  previous {d.previous.file}" if d.previous else ""
-            print(
-                f"{d.name:<20} {d.file:<36} {d.sha256[:12]}  {d.backend:<5} {d.format:<12} "
-                f"{'enabled' if d.enabled else 'disabled'}{prev}"
-            )
-        return 0
-    if args.action == "verify":
-        runnable = set()
-        for backend in ("onnx", "rknn"):
-            try:
-                check_available(backend)
-                runnable.add(backend)
-            except RuntimeError:
-                pass
-        checks = verify_models(load_manifest(path), settings.model_dir, sample, runnable)
-        for c in checks:
-            print(f"{'ok ' if c.ok else 'BAD'} {c.name:<20} {c.file:<36} {c.detail}")
-        return 0 if all(c.ok for c in checks) else 1
-    if args.action == "install":
-        spec = install_model(path, settings.model_dir, Path(args.file), args.name, sample)
-        print(
-            f"model {spec.name} is now {spec.file} ({spec.sha256[:12]}); previous "
-            f"{spec.previous.file if spec.previous else '-'} kept for rollback. Reload the "
-            f"workers: systemctl reload 'is21-worker@*'"
-        )
-        return 0
-    spec = rollback_model(path, settings.model_dir, args.name)
-    print(
-        f"model {spec.name} rolled back to {spec.file} ({spec.sha256[:12]}). Reload the "
-        f"workers: systemctl reload 'is21-worker@*'"
-    )
-    return 0
+    return models_command(args, settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="is21", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    add_fleet_commands(sub)
+    add_operator_commands(sub)
+    add_measuring_commands(sub)
+    return parser
+
+
+def add_fleet_commands(sub: Subparsers) -> None:
+    """The frame path: a worker, the detectors alone, frames in, the demo."""
 
     p = sub.add_parser("worker", help="run one detection worker (an RQ SimpleWorker)")
     p.add_argument("--name", help="name shown in rq info (default HOST.npuK or HOST.pidP)")
@@ -284,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_demo)
 
+
+def add_operator_commands(sub: Subparsers) -> None:
+    """What an operator runs: health, status, retention, the schema, the models."""
     p = sub.add_parser("health", help="HTTP /healthz, /metrics, /v1/capabilities, /v1/schema")
     p.add_argument("--host", help="bind address (default IS21_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default IS21_PORT or 9000)")
@@ -319,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("name")
     p.set_defaults(func=cmd_models)
 
+
+def add_measuring_commands(sub: Subparsers) -> None:
+    """The soak and the bench (docs/reliability.md, docs/performance.md)."""
     p = sub.add_parser("soak", help="run the fleet for hours; memory slope in MB/hour")
     p.add_argument("--hours", type=float, default=1.0)
     p.add_argument("--interval", type=float, default=60.0, help="seconds between samples")
@@ -339,7 +286,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="interleaved repeats (medians)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,13 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from is21.ops.fleet_state import COUNTER_FIELDS, read_progress, read_state
+from is21.ops.fleet_state import (
+    COUNTER_FIELDS,
+    FleetState,
+    Progress,
+    read_progress,
+    read_state,
+)
 from is21.schemas import keys
 from is21.schemas.events import DEFAULT_SCHEMA
 from is21.schemas.settings import Settings
@@ -31,8 +37,13 @@ class FleetCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         state = read_state(self.client, self.settings.queue)
-        progress = read_progress(self.client)
+        yield from self.frames(state)
+        yield from self.dispatch(state, read_progress(self.client))
+        yield from self.workers(state)
+        yield from self.redis(state)
 
+    def frames(self, state: FleetState) -> Iterator[Metric]:
+        """What became of the frames: per camera, fleet-wide, how long they took."""
         frames = CounterMetricFamily(
             "is21_frames", "Frames per camera by outcome", labels=["camera_id", "outcome"]
         )
@@ -76,6 +87,8 @@ class FleetCollector(Collector):
             lag.add_metric([cam.camera_id], cam.lag_ms / 1000)
         yield lag
 
+    def dispatch(self, state: FleetState, progress: Progress) -> Iterator[Metric]:
+        """Whether what waits is being served."""
         yield GaugeMetricFamily(
             "is21_fleet_stalled",
             "1 while frames have waited past IS21_MAX_FRAME_AGE and no result was "
@@ -92,10 +105,11 @@ class FleetCollector(Collector):
             "is21_ready_cameras", "Cameras waiting for a worker", value=state.ready
         )
         yield GaugeMetricFamily("is21_dispatch_jobs", "Live dispatch jobs", value=state.jobs)
+
+    def workers(self, state: FleetState) -> Iterator[Metric]:
         yield GaugeMetricFamily(
             "is21_workers_alive", "Workers with a fresh heartbeat", value=len(state.workers)
         )
-
         per_worker = GaugeMetricFamily(
             "is21_worker_frame_ms",
             "Recent per-frame time of each worker",
@@ -116,6 +130,9 @@ class FleetCollector(Collector):
             if isinstance(w.get("rss_bytes"), int):
                 rss.add_metric([str(w.get("worker"))], w["rss_bytes"])
         yield rss
+
+    def redis(self, state: FleetState) -> Iterator[Metric]:
+        """Redis itself, and what the fleet keeps in it."""
         memory: Any = self.client.info("memory")
         yield GaugeMetricFamily(
             "is21_redis_memory_bytes", "Memory Redis uses", value=int(memory.get("used_memory", 0))

@@ -9,6 +9,7 @@ the manifest pointing at a complete, verified file.
 
 from __future__ import annotations
 
+import argparse
 import io
 import math
 import os
@@ -19,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from is21.schemas.settings import Settings
+from is21.workers.backends import check_available
 from is21.workers.detector import Detector
 from is21.workers.manifest import (
     Manifest,
@@ -27,6 +30,7 @@ from is21.workers.manifest import (
     PreviousModel,
     fsync_dir,
     load_manifest,
+    manifest_path,
     sha256_of,
     verify,
     write_manifest,
@@ -158,3 +162,44 @@ def rollback_model(manifest_file: Path, model_dir: Path, name: str) -> ModelSpec
     manifest.detector[index] = back
     write_manifest(manifest_file, manifest)
     return back
+
+
+def models_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``is21 models list | verify | install | rollback``."""
+
+    path = manifest_path(settings.manifest)
+    sample = Path(args.sample).read_bytes() if getattr(args, "sample", None) else sample_jpeg()
+    if args.action == "list":
+        for d in load_manifest(path).detector:
+            prev = f"  previous {d.previous.file}" if d.previous else ""
+            print(
+                f"{d.name:<20} {d.file:<36} {d.sha256[:12]}  {d.backend:<5} {d.format:<12} "
+                f"{'enabled' if d.enabled else 'disabled'}{prev}"
+            )
+        return 0
+    if args.action == "verify":
+        runnable = set()
+        for backend in ("onnx", "rknn"):
+            try:
+                check_available(backend)
+                runnable.add(backend)
+            except RuntimeError:
+                pass
+        checks = verify_models(load_manifest(path), settings.model_dir, sample, runnable)
+        for c in checks:
+            print(f"{'ok ' if c.ok else 'BAD'} {c.name:<20} {c.file:<36} {c.detail}")
+        return 0 if all(c.ok for c in checks) else 1
+    if args.action == "install":
+        spec = install_model(path, settings.model_dir, Path(args.file), args.name, sample)
+        print(
+            f"model {spec.name} is now {spec.file} ({spec.sha256[:12]}); previous "
+            f"{spec.previous.file if spec.previous else '-'} kept for rollback. Reload the "
+            f"workers: systemctl reload 'is21-worker@*'"
+        )
+        return 0
+    spec = rollback_model(path, settings.model_dir, args.name)
+    print(
+        f"model {spec.name} rolled back to {spec.file} ({spec.sha256[:12]}). Reload the "
+        f"workers: systemctl reload 'is21-worker@*'"
+    )
+    return 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from is21.ops.harness import local_fleet
+from is21.ops.harness import LocalFleet, local_fleet
 from is21.producer.reader import ResultsReader
 from is21.producer.replay import load_photos, replay
 from is21.schemas.settings import Settings
@@ -80,7 +80,7 @@ def run_soak(
     seconds = hours * 3600
     samples: list[dict[str, float]] = []
     with local_fleet(settings, workers=workers, prefix="soak") as fleet:
-        producer, procs = fleet.producer, fleet.workers
+        producer = fleet.producer
         names = [f"soak{i:02d}" for i in range(cameras)]
         feeder = threading.Thread(
             target=replay,
@@ -98,31 +98,42 @@ def run_soak(
             last = start
             while (now := time.monotonic()) - start < seconds:
                 time.sleep(min(interval, max(0.0, start + seconds - now)))
-                for i, p in enumerate(procs):
-                    if p.poll() is not None:
-                        raise RuntimeError(f"worker {i} exited with {p.returncode} mid-soak")
-                fresh = [r for _cam, results in reader.read() for r in results]
-                latencies = [
-                    (r.published_at - r.captured_at).total_seconds() * 1000
-                    for r in fresh
-                    if r.published_at and r.captured_at
-                ]
-                count = len(fresh)
-                memory: Any = producer.client.info("memory")
-                t = time.monotonic()
-                row = {
-                    "elapsed_s": round(t - start, 1),
-                    "worker_rss_mb": round(max(rss_mb(p.pid) for p in procs), 2),
-                    "redis_used_mb": round(int(memory["used_memory"]) / 2**20, 2),
-                    "redis_rss_mb": round(int(memory["used_memory_rss"]) / 2**20, 2),
-                    "results_per_s": round(count / max(t - last, 1e-9), 2),
-                    "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else 0,
-                }
-                last = t
+                row, last = sample(fleet, reader, start, last)
                 samples.append(row)
                 writer.writerow(row)
                 f.flush()
         feeder.join(timeout=30)
+    return summarize(samples, warmup)
+
+
+def sample(
+    fleet: LocalFleet, reader: ResultsReader, start: float, last: float
+) -> tuple[dict[str, float], float]:
+    """One CSV row (memory of the workers and Redis, results and latency since ``last``)
+    and when it was taken."""
+    for i, p in enumerate(fleet.workers):
+        if p.poll() is not None:
+            raise RuntimeError(f"worker {i} exited with {p.returncode} mid-soak")
+    fresh = [r for _cam, results in reader.read() for r in results]
+    latencies = [
+        (r.published_at - r.captured_at).total_seconds() * 1000
+        for r in fresh
+        if r.published_at and r.captured_at
+    ]
+    memory: Any = fleet.producer.client.info("memory")
+    t = time.monotonic()
+    return {
+        "elapsed_s": round(t - start, 1),
+        "worker_rss_mb": round(max(rss_mb(p.pid) for p in fleet.workers), 2),
+        "redis_used_mb": round(int(memory["used_memory"]) / 2**20, 2),
+        "redis_rss_mb": round(int(memory["used_memory_rss"]) / 2**20, 2),
+        "results_per_s": round(len(fresh) / max(t - last, 1e-9), 2),
+        "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else 0,
+    }, t
+
+
+def summarize(samples: list[dict[str, float]], warmup: float) -> SoakReport:
+    """The memory slopes after ``warmup`` seconds."""
     after = [s for s in samples if s["elapsed_s"] >= warmup] or samples[-1:]
     times = [s["elapsed_s"] for s in after]
     slopes, growth = {}, {}

@@ -15,30 +15,35 @@ from is21.schemas import keys
 from is21.schemas.settings import Settings
 
 
-def snapshot(
-    client: redis.Redis, settings: Settings, before: FleetState | None, seconds: float
-) -> dict[str, Any]:
-    """The state now, with rates computed against ``before`` (``seconds`` earlier)."""
-    state = read_state(client, settings.queue)
-    prev_cams = {c.camera_id: c for c in before.cameras} if before else {}
-    prev_workers = {w.get("worker"): w for w in before.workers} if before else {}
+class Rates:
+    """Per-second rates of counters against a reading ``seconds`` earlier."""
 
-    def rate(now: int, then: int | None) -> float | None:
-        return None if then is None or seconds <= 0 else round((now - then) / seconds, 2)
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
 
-    workers = []
+    def __call__(self, now: int, then: int | None) -> float | None:
+        if then is None or self.seconds <= 0:
+            return None
+        return round((now - then) / self.seconds, 2)
+
+
+def worker_rows(state: FleetState, before: FleetState | None, rate: Rates) -> list[dict[str, Any]]:
+    prev = {w.get("worker"): w for w in before.workers} if before else {}
+
+    def done(w: dict[str, Any]) -> int:
+        return int(w.get("frames_processed", 0)) + int(w.get("frames_failed", 0))
+
+    rows = []
     for w in state.workers:
-        p = prev_workers.get(w.get("worker"))
-        done = int(w.get("frames_processed", 0)) + int(w.get("frames_failed", 0))
-        then = (int(p.get("frames_processed", 0)) + int(p.get("frames_failed", 0))) if p else None
+        p = prev.get(w.get("worker"))
         beat = w.get("beat_at")
-        workers.append(
+        rows.append(
             {
                 "worker": w.get("worker"),
                 "npu_core": w.get("npu_core"),
                 "backend": w.get("backend"),
                 "models": [m.get("name") for m in w.get("models", []) if isinstance(m, dict)],
-                "fps": rate(done, then),
+                "fps": rate(done(w), done(p) if p else None),
                 "last_inference_at": w.get("last_inference_at"),
                 "heartbeat_age_s": round(state.now_ms / 1000 - beat, 1)
                 if isinstance(beat, int | float)
@@ -46,11 +51,16 @@ def snapshot(
                 "inference_ms_p50": w.get("inference_ms_p50"),
             }
         )
-    cameras = []
+    return rows
+
+
+def camera_rows(state: FleetState, before: FleetState | None, rate: Rates) -> list[dict[str, Any]]:
+    prev = {c.camera_id: c for c in before.cameras} if before else {}
+    rows = []
     for c in state.cameras:
-        pc = prev_cams.get(c.camera_id)
+        pc = prev.get(c.camera_id)
         done = c.counters["processed"] + c.counters["failed"]
-        cameras.append(
+        rows.append(
             {
                 "camera_id": c.camera_id,
                 "fps_in": rate(c.counters["submitted"], pc.counters["submitted"] if pc else None),
@@ -62,8 +72,12 @@ def snapshot(
                 "last_primary_event": c.last_primary_event,
             }
         )
-    raw: Any = client.xrevrange(keys.EVENTS, count=5)
-    events = [
+    return rows
+
+
+def recent_events(client: redis.Redis, count: int = 5) -> list[dict[str, Any]]:
+    raw: Any = client.xrevrange(keys.EVENTS, count=count)
+    return [
         {
             "at": datetime.fromtimestamp(int(i.split(b"-")[0]) / 1000, UTC).isoformat(),
             "camera_id": f.get(b"camera_id", b"").decode("utf-8", "replace"),
@@ -71,16 +85,24 @@ def snapshot(
         }
         for i, f in raw
     ]
+
+
+def snapshot(
+    client: redis.Redis, settings: Settings, before: FleetState | None, seconds: float
+) -> dict[str, Any]:
+    """The state now, with rates computed against ``before`` (``seconds`` earlier)."""
+    state = read_state(client, settings.queue)
+    rate = Rates(seconds)
     return {
         "problems": worker_problems(client) + fleet_problems(client, settings.max_frame_age),
         "bad_entries": state.bad_entries,
-        "workers": workers,
+        "workers": worker_rows(state, before, rate),
         "queue_depth": state.queue_depth,
         "ready": state.ready,
         "dispatch_jobs": state.jobs,
         "schema_version": state.schema_version,
-        "cameras": cameras,
-        "recent_events": events,
+        "cameras": camera_rows(state, before, rate),
+        "recent_events": recent_events(client),
         "_state": state,
     }
 

@@ -14,24 +14,18 @@ import redis
 
 from is21.producer.errors import (
     FleetUnreachable,
-    FrameTooLarge,
-    InvalidCameraId,
-    InvalidCapturedAt,
-    InvalidRequestId,
-    NotAJpeg,
     WaitTimeout,
 )
-from is21.producer.reader import ResultsReader
+from is21.producer.liveness import Liveness
+from is21.producer.reader import ResultsReader, read_events
+from is21.producer.validation import validate_frame
 from is21.protocol.connection import CONNECTION_ERRORS, PoolExhausted, connect
-from is21.protocol.functions import is_missing
 from is21.protocol.schema_store import load_schema, parse_schema, store_schema
 from is21.schemas import codec, keys
 from is21.schemas.events import EventSchema
-from is21.schemas.frames import camera_ids, entry_order, is_camera_id, is_request_id
-from is21.schemas.results import PROTOCOL_VERSION, Result
+from is21.schemas.frames import camera_ids, entry_order
+from is21.schemas.results import Result
 from is21.schemas.settings import Settings
-
-JPEG_MAGIC = b"\xff\xd8\xff"
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +69,8 @@ class FrameProducer:
     def __init__(self, client: redis.Redis, settings: Settings | None = None) -> None:
         self.client = client
         self.settings = settings or Settings()
-        self._unavailable: str | None = None  # why the fleet cannot answer, at the last look
-        self._alive_at = float("-inf")
+        self.liveness = Liveness(client, self.settings)
         self._redis_down_until = float("-inf")
-        self._memory, self._stored_since = (0, 0), 0  # (used, maxmemory) at the last reading
         self._down_reason = ""
         # Entries in result streams that are not results (written by something else):
         # skipped, logged and counted here rather than raised into the camera loop.
@@ -108,53 +100,8 @@ class FrameProducer:
         Raises ``redis.RedisError`` when Redis cannot be asked; ``submit`` turns that
         into a fallback.
         """
-        self._refresh()
-        return self._unavailable is None
-
-    def _refresh(self) -> None:
-        """The liveness check of docs/protocol.md, with Redis memory and the protocol
-        version in the same round trip, at most once per ``fleet_cache``."""
-        now = time.monotonic()
-        if now - self._alive_at <= self.settings.fleet_cache:
-            return
-        pipe = self.client.pipeline(transaction=False)
-        pipe.fcall_ro("is21_alive", 0)
-        pipe.info("memory")
-        pipe.hget(keys.PROTOCOL, "version")
-        alive, memory, version = pipe.execute(raise_on_error=False)
-        for reply in (memory, version):
-            if isinstance(reply, Exception):
-                raise reply
-        if is_missing(alive):
-            self._unavailable = "no live worker (the is21 functions are not loaded yet)"
-        elif isinstance(alive, Exception):
-            raise alive
-        elif int(alive) == 0:
-            self._unavailable = "no live worker"
-        elif version is not None and int(version) > PROTOCOL_VERSION:
-            self._unavailable = (
-                f"the fleet speaks protocol {int(version)}, this client {PROTOCOL_VERSION}: "
-                "upgrade is21 on the camera server"
-            )
-        else:
-            self._unavailable = None
-        self._alive_at = now
-        self._memory = (int(memory.get("used_memory", 0)), int(memory.get("maxmemory", 0)))
-        self._stored_since = 0
-
-    def _memory_full(self, frame_bytes: int) -> str | None:
-        """Refuse frames while results still fit: with maxmemory-policy noeviction Redis
-        would refuse the workers' results next, and no frame would ever leave. Between
-        two readings the frames this producer stored count as used."""
-        used, limit = self._memory
-        used += self._stored_since + frame_bytes
-        if not limit or used <= limit * self.settings.redis_memory_high:
-            return None
-        return (
-            f"redis memory high: ~{used} of maxmemory {limit} bytes "
-            f"(IS21_REDIS_MEMORY_HIGH={self.settings.redis_memory_high}); "
-            "run `is21 retention` or lower IS21_FRAME_MAXLEN"
-        )
+        self.liveness.refresh()
+        return self.liveness.unavailable is None
 
     def validate(
         self,
@@ -163,30 +110,7 @@ class FrameProducer:
         request_id: str | None,
         captured_at: datetime | None = None,
     ) -> None:
-        if not is_camera_id(camera_id):
-            raise InvalidCameraId(f"camera id must match [A-Za-z0-9_.-]{{1,64}}: {camera_id!r:.80}")
-        if request_id is not None and not is_request_id(request_id):
-            raise InvalidRequestId(
-                f"request id must match [A-Za-z0-9_.-]{{1,128}}: {request_id!r:.80}"
-            )
-        if not isinstance(jpeg, bytes | bytearray | memoryview) or len(jpeg) == 0:
-            raise NotAJpeg(f"camera {camera_id}: frame is empty or not bytes")
-        if len(jpeg) > self.settings.max_frame_bytes:
-            raise FrameTooLarge(
-                f"camera {camera_id}: frame of {len(jpeg)} bytes exceeds "
-                f"IS21_MAX_FRAME_BYTES={self.settings.max_frame_bytes}"
-            )
-        if bytes(jpeg[:3]) != JPEG_MAGIC:
-            raise NotAJpeg(f"camera {camera_id}: frame does not start with a JPEG SOI marker")
-        if captured_at is not None and (
-            not isinstance(captured_at, datetime) or captured_at.utcoffset() is None
-        ):
-            # A naive time would be read back as UTC by every other client: a camera
-            # server in UTC+9 would stamp its frames nine hours off without a word.
-            raise InvalidCapturedAt(
-                f"camera {camera_id}: captured_at must be a timezone-aware datetime "
-                f"(datetime.now(UTC)), not {captured_at!r:.80}"
-            )
+        validate_frame(camera_id, jpeg, request_id, captured_at, self.settings.max_frame_bytes)
 
     def submit(
         self,
@@ -208,12 +132,12 @@ class FrameProducer:
         try:
             if not self.fleet_available():
                 self._count_fallback()
-                return self._fallback(camera_id, request_id, str(self._unavailable))
-            if (full := self._memory_full(len(jpeg))) is not None:
+                return self._fallback(camera_id, request_id, str(self.liveness.unavailable))
+            if (full := self.liveness.memory_full(len(jpeg))) is not None:
                 self._count_fallback()
                 return self._fallback(camera_id, request_id, full)
             ticket = self._store(camera_id, jpeg, captured_at, request_id)
-            self._stored_since += len(jpeg)
+            self.liveness.stored(len(jpeg))
             return ticket
         except PoolExhausted as exc:
             # This process is busy, not Redis: this frame only.
@@ -222,7 +146,7 @@ class FrameProducer:
         except CONNECTION_ERRORS as exc:
             # Do not retry on every frame: skip Redis for as long as a liveness answer lives.
             self._redis_down_until = time.monotonic() + max(self.settings.fleet_cache, 0.1)
-            self._alive_at = float("-inf")
+            self.liveness.forget()
             self._down_reason = "redis unreachable"
             log.warning("redis unreachable, falling back to no_event: %s", exc)
             return self._fallback(camera_id, request_id, f"redis unreachable: {exc}")
@@ -389,30 +313,5 @@ class FrameProducer:
                 raise FleetUnreachable(f"cannot create consumer group {group}: {exc}") from exc
         except redis.RedisError as exc:
             raise FleetUnreachable(f"cannot create consumer group {group}: {exc}") from exc
-        return self._read_group(group, consumer, block, count)
-
-    def _read_group(self, group: str, consumer: str, block: float, count: int) -> Iterator[Result]:
-        backlog = True  # first this consumer's own unacknowledged events, from id 0
         block_ms = max(1, int(min(block, self.settings.redis_timeout / 2) * 1000))
-        while True:
-            try:
-                reply: Any = self.client.xreadgroup(
-                    group,
-                    consumer,
-                    {keys.EVENTS: "0" if backlog else ">"},
-                    count=count,
-                    block=None if backlog else block_ms,
-                )
-            except PoolExhausted:
-                continue
-            except redis.RedisError as exc:
-                raise FleetUnreachable(f"cannot read events: {exc}") from exc
-            entries = reply[0][1] if reply else []
-            if backlog and not entries:
-                backlog = False
-                continue
-            for entry_id, fields in entries:
-                # An event trimmed while pending comes back without its fields.
-                if fields and (result := self._decode(entry_id, fields)) is not None:
-                    yield result
-                self.client.xack(keys.EVENTS, group, entry_id)
+        return read_events(self.client, group, consumer, block_ms, count, self._decode)
