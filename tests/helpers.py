@@ -11,10 +11,10 @@ import redis
 
 from is21.producer import FrameProducer
 from is21.protocol.functions import load_library
-from is21.schemas import keys
+from is21.schemas import codec, keys
 from is21.schemas.results import Result
 from is21.workers.claims import Claim, ClaimScripts
-from tests.samples import photo
+from tests.samples import EXPECTED_EVENTS, photo
 
 T = TypeVar("T")
 
@@ -79,3 +79,58 @@ class XreadSpy:
             return real(streams, **kw)
 
         monkeypatch.setattr(client, "xread", xread)
+
+
+def counters(client: redis.Redis, camera_id: str) -> dict[str, int]:
+    raw: Any = client.hgetall(keys.camera(camera_id))
+    text = {b"holder", b"claimed_id", b"lost_id", b"last_id", b"reserved"}
+    return {k.decode(): int(v) for k, v in raw.items() if k not in text}
+
+
+def results_of(client: redis.Redis, camera_id: str) -> list[Result]:
+    entries: Any = client.xrange(keys.results(camera_id))
+    return [codec.decode(fields[b"data"], Result) for _id, fields in entries]
+
+
+def settled(client: redis.Redis, cameras: list[str]) -> bool:
+    """Every submitted frame is in exactly one final count and nothing is held."""
+    if client.zcard(keys.READY) or client.zcard(keys.LEASES):
+        return False
+    for cam in cameras:
+        c = counters(client, cam)
+        done = sum(c.get(k, 0) for k in ("processed", "failed", "skipped", "expired"))
+        if done != c["submitted"]:
+            return False
+    return True
+
+
+def wait_settled(client: redis.Redis, cameras: list[str], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if settled(client, cameras):
+            return
+        time.sleep(0.05)
+    state = {cam: counters(client, cam) for cam in cameras}
+    raise AssertionError(f"not settled after {timeout}s: {state}")
+
+
+def flood(producer: FrameProducer, cams: list[str], per_camera: int, gap: float = 0.0) -> None:
+    frames = [photo(n) for n in sorted(EXPECTED_EVENTS)]
+    for i in range(per_camera):
+        for cam in cams:
+            producer.submit(cam, frames[(i + len(cam)) % len(frames)])
+        if gap:
+            time.sleep(gap)
+
+
+def bomb_jpeg() -> bytes:
+    import io
+    import struct
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(buf, "JPEG")
+    data = buf.getvalue()
+    i = data.index(b"\xff\xc0")
+    return data[: i + 5] + struct.pack(">HH", 65535, 65535) + data[i + 9 :]

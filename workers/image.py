@@ -69,7 +69,7 @@ def prepare(data: bytes, box: Letterbox, max_pixels: int) -> Prepared:
         # at least the target (1/4 for 1080p into 416); a small bilinear resize finishes.
         # It moves boxes less than swapping the plain path's resize filter does
         # (tests/detection/test_reduced_decode.py); decoding at 1/2 instead is closer to
-        # the plain path but costs 43 % more (docs/performance.md, step 14).
+        # the plain path but costs 43 % more (docs/performance-log.md).
         img.draft("RGB", (new_w, new_h))
         rgb = img.convert("RGB")
         if rgb.size != (new_w, new_h):

@@ -17,8 +17,7 @@ from is21.producer import FrameProducer
 from is21.producer.errors import FrameTooLarge, NotAJpeg
 from is21.schemas import keys
 from tests.conftest import Fleet
-from tests.helpers import wait_until
-from tests.integration.test_frame_path import bomb_jpeg
+from tests.helpers import bomb_jpeg, wait_until
 from tests.samples import photo
 
 CAT = "COCO_val2014_000000181586.jpg"  # the README: a cat at a window -> animal

@@ -16,7 +16,7 @@ from is21.producer import FrameProducer
 from is21.schemas import keys
 from is21.schemas.settings import Settings
 from tests.conftest import Fleet
-from tests.integration.test_frame_path import flood, results_of, wait_settled
+from tests.helpers import flood, results_of, wait_settled
 
 
 def started_job_of(client: redis.Redis, queue: str, worker: str) -> str | None:

@@ -14,7 +14,7 @@ from is21.producer import FrameProducer
 from is21.schemas import codec, keys
 from is21.schemas.results import Result
 from tests.conftest import SAMPLES, Fleet, run_is21
-from tests.integration.test_frame_path import counters, wait_settled
+from tests.helpers import counters, wait_settled
 
 
 def test_thirty_cameras_at_five_fps_for_a_minute(

@@ -12,7 +12,7 @@ import redis
 from is21.producer import FrameProducer
 from is21.schemas import keys
 from tests.conftest import Fleet
-from tests.integration.test_frame_path import flood
+from tests.helpers import flood
 
 
 def test_sigterm_mid_frame_publishes_releases_and_exits(

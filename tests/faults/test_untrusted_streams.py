@@ -11,8 +11,7 @@ from is21.schemas import codec, keys
 from is21.schemas.settings import Settings
 from is21.workers.claims import Claim
 from is21.workers.engine import Engine
-from tests.helpers import play_a_worker
-from tests.integration.test_frame_path import results_of
+from tests.helpers import play_a_worker, results_of
 from tests.samples import photo
 
 

@@ -19,48 +19,25 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from is21.producer import FrameProducer
-from is21.schemas import codec, keys
+from is21.schemas import keys
 from is21.schemas.results import Result
 from is21.schemas.settings import Settings
 from is21.workers.claims import Claim
 from tests.conftest import ROOT, Fleet
-from tests.helpers import XreadSpy, play_a_worker, wait_until
+from tests.helpers import (
+    XreadSpy,
+    bomb_jpeg,
+    counters,
+    flood,
+    play_a_worker,
+    results_of,
+    settled,
+    wait_settled,
+    wait_until,
+)
 from tests.samples import EXPECTED_EVENTS, expected_primary, photo
 
 PHOTOS = sorted(EXPECTED_EVENTS)
-
-
-def counters(client: redis.Redis, camera_id: str) -> dict[str, int]:
-    raw: Any = client.hgetall(keys.camera(camera_id))
-    text = {b"holder", b"claimed_id", b"lost_id", b"last_id", b"reserved"}
-    return {k.decode(): int(v) for k, v in raw.items() if k not in text}
-
-
-def results_of(client: redis.Redis, camera_id: str) -> list[Result]:
-    entries: Any = client.xrange(keys.results(camera_id))
-    return [codec.decode(fields[b"data"], Result) for _id, fields in entries]
-
-
-def settled(client: redis.Redis, cameras: list[str]) -> bool:
-    """Every submitted frame is in exactly one final count and nothing is held."""
-    if client.zcard(keys.READY) or client.zcard(keys.LEASES):
-        return False
-    for cam in cameras:
-        c = counters(client, cam)
-        done = sum(c.get(k, 0) for k in ("processed", "failed", "skipped", "expired"))
-        if done != c["submitted"]:
-            return False
-    return True
-
-
-def wait_settled(client: redis.Redis, cameras: list[str], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if settled(client, cameras):
-            return
-        time.sleep(0.05)
-    state = {cam: counters(client, cam) for cam in cameras}
-    raise AssertionError(f"not settled after {timeout}s: {state}")
 
 
 def test_sample_photos_through_the_fleet(
@@ -89,15 +66,6 @@ def test_sample_photos_through_the_fleet(
     ev: Any = client.xrange(keys.EVENTS)
     assert {f[b"primary_event"] for _i, f in ev} <= {b"human", b"animal"}
     assert producer.latest_result("drive") == results_of(client, "drive")[-1]
-
-
-def flood(producer: FrameProducer, cams: list[str], per_camera: int, gap: float = 0.0) -> None:
-    frames = [photo(n) for n in PHOTOS]
-    for i in range(per_camera):
-        for cam in cams:
-            producer.submit(cam, frames[(i + len(cam)) % len(frames)])
-        if gap:
-            time.sleep(gap)
 
 
 def test_invariants_under_overload(
@@ -414,19 +382,6 @@ def test_bad_frames_become_error_results_and_the_worker_goes_on(
         assert counters(client, f"bad-{name}")["failed"] == 1
     assert all(p.poll() is None for p in fleet.procs)
     assert client.xlen(keys.EVENTS) == len(bad)  # errors are not events
-
-
-def bomb_jpeg() -> bytes:
-    import io
-    import struct
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (16, 16)).save(buf, "JPEG")
-    data = buf.getvalue()
-    i = data.index(b"\xff\xc0")
-    return data[: i + 5] + struct.pack(">HH", 65535, 65535) + data[i + 9 :]
 
 
 def test_rq_jobs_carry_no_frames_and_no_pickle(

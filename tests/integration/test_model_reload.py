@@ -20,7 +20,7 @@ from is21.schemas import keys
 from is21.schemas.settings import Settings
 from is21.workers.manifest import REPO_MANIFEST, load_manifest, write_manifest
 from tests.conftest import MODEL_DIR, Fleet
-from tests.integration.test_frame_path import counters, results_of, wait_settled
+from tests.helpers import counters, results_of, wait_settled
 from tests.samples import photo
 from tests.unit.test_models_cli import retrained
 
