@@ -62,9 +62,14 @@ class FleetCollector(Collector):
         yield inference
 
         fallback = CounterMetricFamily(
-            "is21_fallback", "Frames answered no_event by the producer, no worker alive"
+            "is21_fallback",
+            "Frames the producer answered no_event itself, the fleet unable to answer, by "
+            "reason (no_worker, stuck, memory_high, redis_unreachable, ...)",
+            labels=["reason"],
         )
-        fallback.add_metric([], state.counters.get("fallback", 0))
+        for name, value in state.counters.items():
+            if name.startswith("fallback:"):
+                fallback.add_metric([name.removeprefix("fallback:")], value)
         yield fallback
 
         buckets, cumulative = [], 0.0

@@ -101,6 +101,11 @@ def snapshot(
         "ready": state.ready,
         "dispatch_jobs": state.jobs,
         "schema_version": state.schema_version,
+        "fallbacks": {
+            name.removeprefix("fallback:"): value
+            for name, value in state.counters.items()
+            if name.startswith("fallback:")
+        },
         "cameras": camera_rows(state, before, rate),
         "recent_events": recent_events(client),
         "_state": state,
@@ -115,6 +120,8 @@ def render(snap: dict[str, Any]) -> str:
         f"workers: {len(snap['workers'])}   queue: {snap['queue_depth']}   "
         f"ready cameras: {snap['ready']}   dispatch jobs: {snap['dispatch_jobs']}   "
         f"schema: {v(snap['schema_version'])}",
+        "fallbacks (no_event answered by producers): "
+        + (", ".join(f"{k} {n}" for k, n in sorted(snap["fallbacks"].items())) or "none"),
         "",
     ]
     out.append(

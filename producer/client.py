@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,6 +73,7 @@ class FrameProducer:
         self.liveness = Liveness(client, self.settings)
         self._redis_down_until = float("-inf")
         self._down_reason = ""
+        self._uncounted: Counter[str] = Counter()  # fallbacks by kind not yet in Redis
         # Entries in result streams that are not results (written by something else):
         # skipped, logged and counted here rather than raised into the camera loop.
         self.junk_results = 0
@@ -128,39 +130,58 @@ class FrameProducer:
         """
         self.validate(camera_id, jpeg, request_id, captured_at)
         if time.monotonic() < self._redis_down_until:
-            return self._fallback(camera_id, request_id, f"{self._down_reason} (cached)")
+            reason = f"{self._down_reason} (cached)"
+            return self._fallback(camera_id, request_id, reason, "redis_unreachable")
         try:
             if not self.fleet_available():
-                self._count_fallback()
-                return self._fallback(camera_id, request_id, str(self.liveness.unavailable))
+                reason = str(self.liveness.unavailable)
+                return self._fallback(camera_id, request_id, reason, self.liveness.kind)
             if (full := self.liveness.memory_full(len(jpeg))) is not None:
-                self._count_fallback()
-                return self._fallback(camera_id, request_id, full)
+                return self._fallback(camera_id, request_id, full, "memory_high")
             ticket = self._store(camera_id, jpeg, captured_at, request_id)
             self.liveness.stored(len(jpeg))
+            if self._uncounted:  # fallbacks counted while Redis was away
+                self._write_counts()
             return ticket
         except PoolExhausted as exc:
             # This process is busy, not Redis: this frame only.
             log.warning("camera %s: falling back to no_event: %s", camera_id, exc)
-            return self._fallback(camera_id, request_id, f"producer busy: {exc}")
+            reason = f"producer busy: {exc}"
+            return self._fallback(camera_id, request_id, reason, "producer_busy")
         except CONNECTION_ERRORS as exc:
             # Do not retry on every frame: skip Redis for as long as a liveness answer lives.
             self._redis_down_until = time.monotonic() + max(self.settings.fleet_cache, 0.1)
             self.liveness.forget()
             self._down_reason = "redis unreachable"
             log.warning("redis unreachable, falling back to no_event: %s", exc)
-            return self._fallback(camera_id, request_id, f"redis unreachable: {exc}")
+            reason = f"redis unreachable: {exc}"
+            return self._fallback(camera_id, request_id, reason, "redis_unreachable")
         except redis.RedisError as exc:
             # A refusal names one command, so one camera: every other camera goes on.
             log.warning("camera %s: redis refused the frame, no_event: %s", camera_id, exc)
-            return self._fallback(camera_id, request_id, f"redis refused the frame: {exc}")
+            reason = f"redis refused the frame: {exc}"
+            return self._fallback(camera_id, request_id, reason, "redis_refused")
 
-    def _fallback(self, camera_id: str, request_id: str | None, reason: str) -> Ticket:
+    def _fallback(self, camera_id: str, request_id: str | None, reason: str, kind: str) -> Ticket:
+        """A no_event answer of the producer's own, counted by kind in is21:counters
+        (``fallback`` and ``fallback:KIND``) so that operators see the fleet go blind."""
+        self._uncounted[kind] += 1
+        if kind != "redis_unreachable":  # those are written once Redis answers again
+            self._write_counts()
         result = fallback_result(camera_id, request_id, reason)
         return Ticket(camera_id, "", 0, "0-0", request_id, time.time(), fallback=result)
 
-    def _count_fallback(self) -> None:
-        self.client.hincrby(keys.COUNTERS, "fallback", 1)
+    def _write_counts(self) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hincrby(keys.COUNTERS, "fallback", sum(self._uncounted.values()))
+        for kind, count in self._uncounted.items():
+            pipe.hincrby(keys.COUNTERS, f"fallback:{kind}", count)
+        try:
+            pipe.execute()
+        except redis.RedisError as exc:  # kept for the next try
+            log.debug("fallback counts not written yet: %s", exc)
+            return
+        self._uncounted.clear()
 
     def _store(
         self, camera_id: str, jpeg: bytes, captured_at: datetime | None, request_id: str | None

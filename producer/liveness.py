@@ -8,6 +8,7 @@ Its answer is the reason a frame falls back to ``no_event``, or None.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import redis
 
@@ -21,6 +22,7 @@ class Liveness:
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.client, self.settings = client, settings
         self.unavailable: str | None = None  # why the fleet cannot answer, at the last look
+        self.kind = ""  # that reason as a fallback counter's name: no_worker, stuck, protocol
         self._asked_at = float("-inf")
         self._memory = (0, 0)  # (used, maxmemory) at the last reading
         self._stored_since = 0  # bytes this producer stored since then
@@ -38,26 +40,33 @@ class Liveness:
         pipe.fcall_ro("is21_alive", 0)
         pipe.info("memory")
         pipe.hget(keys.PROTOCOL, "version")
-        alive, memory, version = pipe.execute(raise_on_error=False)
-        for reply in (memory, version):
+        # Only to say why when none can answer; this host's clock is close enough for that.
+        pipe.zcount(keys.WORKERS, int(time.time() * 1000), "+inf")
+        alive, memory, version, live = pipe.execute(raise_on_error=False)
+        for reply in (memory, version, live):
             if isinstance(reply, Exception):
                 raise reply
-        if is_missing(alive):
-            self.unavailable = "no live worker (the is21 functions are not loaded yet)"
-        elif isinstance(alive, Exception):
+        if isinstance(alive, Exception) and not is_missing(alive):
             raise alive
-        elif int(alive) == 0:
-            self.unavailable = "no live worker"
-        elif version is not None and int(version) > PROTOCOL_VERSION:
-            self.unavailable = (
-                f"the fleet speaks protocol {int(version)}, this client {PROTOCOL_VERSION}: "
-                "upgrade is21 on the camera server"
-            )
-        else:
-            self.unavailable = None
+        self.kind, self.unavailable = self._why(alive, int(live), version)
         self._asked_at = now
         self._memory = (int(memory.get("used_memory", 0)), int(memory.get("maxmemory", 0)))
         self._stored_since = 0
+
+    @staticmethod
+    def _why(alive: Any, live: int, version: bytes | None) -> tuple[str, str | None]:
+        if is_missing(alive):
+            return "no_worker", "no live worker (the is21 functions are not loaded yet)"
+        if int(alive) == 0 and live > 0:
+            return "stuck", "every live worker is stuck in a detection"
+        if int(alive) == 0:
+            return "no_worker", "no live worker"
+        if version is not None and int(version) > PROTOCOL_VERSION:
+            return "protocol", (
+                f"the fleet speaks protocol {int(version)}, this client {PROTOCOL_VERSION}: "
+                "upgrade is21 on the camera server"
+            )
+        return "", None
 
     def stored(self, frame_bytes: int) -> None:
         self._stored_since += frame_bytes

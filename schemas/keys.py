@@ -13,6 +13,7 @@ READY = PREFIX + "ready"  # zset camera -> ms it was last served (or its frame a
 LEASES = PREFIX + "leases"  # zset camera -> ms when the worker's claim on it expires
 JOBS = PREFIX + "jobs"  # zset RQ job id -> ms when its dispatch lease expires
 WORKERS = PREFIX + "workers"  # zset worker name -> ms when its heartbeat expires
+ANSWERING = PREFIX + "answering"  # the same, of the live workers not stuck in a detection
 WAKE = PREFIX + "wake"  # list of wake-up tokens for idle jobs
 CAMERAS = PREFIX + "cameras"  # set of every camera id ever submitted
 EVENTS = PREFIX + "events"  # stream of results whose primary_event is not no_event

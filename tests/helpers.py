@@ -36,7 +36,8 @@ def wait_until(condition: Callable[[], T], timeout: float = 10.0, what: str = "t
 def play_a_worker(client: redis.Redis, job_id: str = "job-x") -> str:
     """Register a live worker and its dispatch job, and return that job's id."""
     load_library(client)
-    client.zadd(keys.WORKERS, {f"worker-of-{job_id}": time.time() * 1000 + 60_000})
+    for live in (keys.WORKERS, keys.ANSWERING):
+        client.zadd(live, {f"worker-of-{job_id}": time.time() * 1000 + 60_000})
     client.zadd(keys.JOBS, {job_id: time.time() * 1000 + 60_000})
     return job_id
 

@@ -49,8 +49,14 @@ class Heartbeat:
     def beat(self) -> None:
         beat = Call(
             "is21_beat",
-            [keys.heartbeat(self.name), keys.WORKERS, keys.PROTOCOL],
-            [self.name, json.dumps(self.status()), self.ttl_ms, *self.protocol],
+            [keys.heartbeat(self.name), keys.WORKERS, keys.PROTOCOL, keys.ANSWERING],
+            [
+                self.name,
+                json.dumps(self.status()),
+                self.ttl_ms,
+                "0" if self.healthy() else "1",
+                *self.protocol,
+            ],
         )
         call_functions(self.client, [beat])
 
@@ -88,5 +94,6 @@ class Heartbeat:
         try:
             self.client.delete(keys.heartbeat(self.name))
             self.client.zrem(keys.WORKERS, self.name)
+            self.client.zrem(keys.ANSWERING, self.name)
         except redis.RedisError as exc:
             log.warning("heartbeat cleanup failed: %s", exc)

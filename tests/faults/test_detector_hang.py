@@ -24,9 +24,11 @@ from is21.producer import FrameProducer
 from is21.schemas import keys
 from is21.schemas.settings import Settings
 from tests.conftest import Fleet, Health, fleet_env
+from tests.helpers import wait_until
 from tests.samples import photo
 
 NC = 2
+CAT = "COCO_val2014_000000181586.jpg"
 
 
 def hanging_yolov8_model(path: Path, iterations: int = 1_000_000) -> None:
@@ -127,7 +129,7 @@ def test_a_hung_detector_is_reported_and_the_watchdog_starves(
 
         assert pings(2) >= 2  # idle and healthy: the watchdog is fed
         producer = FrameProducer(client, settings)
-        producer.submit("hang-cam", photo("COCO_val2014_000000181586.jpg"))
+        producer.submit("hang-cam", photo(CAT))
         deadline = time.monotonic() + 20
         while True:
             raw: Any = client.get(keys.heartbeat("hang0"))
@@ -137,6 +139,18 @@ def test_a_hung_detector_is_reported_and_the_watchdog_starves(
             assert time.monotonic() < deadline, fleet.logs()
             time.sleep(0.2)
         assert beat["in_frame_s"] >= 2  # rounded to 0.1 s; stuck means over 2 s
+        # Its only worker stuck, the fleet cannot answer: the producer falls back, within
+        # a heartbeat interval (0.5 s) plus its cached liveness answer (1 s).
+        stuck_at = time.monotonic()
+        ticket = wait_until(
+            lambda: (t := producer.submit("other-cam", photo(CAT))).fallback is not None and t,
+            timeout=5,
+            what="a fallback",
+        )
+        assert time.monotonic() - stuck_at < 0.5 + 1.0 + 0.5
+        assert ticket.fallback is not None
+        assert ticket.fallback.error == "every live worker is stuck in a detection"
+        assert int(client.hget(keys.COUNTERS, "fallback:stuck") or 0) >= 1
         status, body = health.json("/healthz")
         assert status == 503 and body["status"] == "degraded", body
         assert "hang0" in body["reason"] and body["problems"][0]["stuck"]

@@ -55,6 +55,8 @@ def test_full_redis_refuses_frames_keeps_results_and_recovers(
         time.sleep(0.002)
     memory: Any = client.info("memory")
     assert reasons == {"redis memory high"}, reasons
+    # Each one counted, so that /metrics and is21 status show the camera server blind.
+    assert int(client.hget(keys.COUNTERS, "fallback:memory_high") or 0) == 400 - len(stored)
     assert int(memory["used_memory"]) <= LIMIT
     assert slowest < 1.0
 

@@ -88,7 +88,8 @@ def test_a_lost_job_is_replaced_without_new_frames(
 ) -> None:
     """A job lease whose job will never run (its worker stopped as it dequeued it)."""
     now = time.time() * 1000
-    client.zadd(keys.WORKERS, {"ghost-worker": now + 300})  # lets the frame in
+    for live in (keys.WORKERS, keys.ANSWERING):
+        client.zadd(live, {"ghost-worker": now + 300})  # lets the frame in
     client.zadd(keys.JOBS, {"ghost": now + 2000})  # the lost job's lease
     ticket = producer.submit("orphan", photo("COCO_val2014_000000181586.jpg"))
     assert ticket.fallback is None

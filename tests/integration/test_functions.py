@@ -14,7 +14,11 @@ def test_a_lost_library_is_loaded_again_and_only_the_failed_calls_rerun(
     client: redis.Redis,
 ) -> None:
     client.function_flush()
-    beat = Call("is21_beat", [keys.heartbeat("w"), keys.WORKERS, keys.PROTOCOL], ["w", "{}", 5000])
+    beat = Call(
+        "is21_beat",
+        [keys.heartbeat("w"), keys.WORKERS, keys.PROTOCOL, keys.ANSWERING],
+        ["w", "{}", 5000, "0"],
+    )
     # Before the reload only failed calls ran again; a read pipelined after them ran once.
     reads: list[int] = []
     replies = call_functions(client, [beat], lambda pipe: pipe.incr("reads"))
