@@ -12,7 +12,8 @@ COPY producer ./producer
 COPY workers ./workers
 COPY ops ./ops
 COPY models ./models
-RUN pip install --no-cache-dir . && rm -rf /root/.cache
+RUN pip install --no-cache-dir . && rm -rf /root/.cache \
+    && install -d -o is21 -g is21 -m 0700 /state
 
 ENV IS21_MANIFEST=/opt/is21/models/manifest.toml \
     IS21_MODEL_DIR=/models \

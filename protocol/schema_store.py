@@ -7,6 +7,8 @@ on, without a restart.
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from is21.schemas import keys
 from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
 
 MAX_SCHEMA_BYTES = 64 * 1024
+
+log = logging.getLogger(__name__)
 
 
 class SchemaError(ValueError):
@@ -76,3 +80,37 @@ def load_schema(client: redis.Redis) -> EventSchema:
     if raw is None:
         return DEFAULT_SCHEMA
     return parse_schema(raw)
+
+
+class SchemaCache:
+    """The schema in force, kept on disk as well (``IS21_STATE_DIR/schema.json``), so that
+    it survives a Redis that restarts empty (the shipped compose file runs Redis without
+    persistence): without it every worker would silently go back to the default rules.
+
+    ``sync`` runs after every heartbeat: it puts the file back into a Redis that lost the
+    schema, and keeps the file up to date when an operator pushed a new one.
+    """
+
+    def __init__(self, client: redis.Redis, path: Path) -> None:
+        self.client, self.path = client, path
+        self._failed: str | None = None  # the last disk error, logged once
+
+    def sync(self) -> None:
+        stored: Any = self.client.hget(keys.SCHEMA, "json")
+        try:
+            on_disk = self.path.read_bytes() if self.path.exists() else None
+            if stored is None and on_disk is not None:
+                schema = parse_schema(on_disk)
+                # HSETNX: a schema pushed meanwhile wins over the copy on disk.
+                if self.client.hsetnx(keys.SCHEMA, "json", schema.model_dump_json()):
+                    self.client.hset(keys.SCHEMA, "version", schema.version)
+                    log.warning("event schema %s put back from %s", schema.version, self.path)
+            elif stored is not None and stored != on_disk:
+                tmp = self.path.with_suffix(".tmp")
+                tmp.write_bytes(stored)
+                os.replace(tmp, self.path)
+            self._failed = None
+        except (OSError, SchemaError) as exc:
+            if str(exc) != self._failed:
+                log.warning("event schema cache %s: %s", self.path, exc)
+            self._failed = str(exc)

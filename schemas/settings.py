@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         "Unset means 127.0.0.1:6379 for workers and producers; `is21 demo` starts its own.",
     )
     model_dir: Path = Path("models")
+    state_dir: Path | None = Field(
+        default=None,
+        description="a folder the workers may write (systemd: /var/lib/is21): the event "
+        "schema in force is kept there too, and put back into a Redis that restarted empty",
+    )
     manifest: Path | None = None
     log_level: str = "INFO"
     host: str = "127.0.0.1"

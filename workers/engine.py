@@ -14,7 +14,7 @@ from typing import Any
 import redis
 
 from is21.protocol.dispatch import Dispatcher
-from is21.protocol.schema_store import SchemaError, load_schema
+from is21.protocol.schema_store import SchemaCache, SchemaError, load_schema
 from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
 from is21.schemas.results import Result
 from is21.schemas.settings import Settings
@@ -62,6 +62,9 @@ class Engine:
         # Publishes, claims and decodes the next frame while one is inferred (pipeline).
         self.helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="is21-ahead")
         self.reloader: ModelReloader | None = None
+        self.schema_cache = (
+            SchemaCache(client, settings.state_dir / "schema.json") if settings.state_dir else None
+        )
         self._busy_since: float | None = None  # monotonic start of the detection in hand
         self._bad_schema_version: str | None = None
 

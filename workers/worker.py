@@ -101,9 +101,12 @@ class FleetWorker(SimpleWorker):
         super().execute_job(job, queue)
 
     def after_beat(self) -> None:
-        """Every heartbeat: check dispatch, and that RQ still knows this worker."""
+        """Every heartbeat: check dispatch, that RQ still knows this worker, and that Redis
+        still holds the schema in force."""
         self.engine.dispatcher.ensure_jobs()
         self.ensure_registered()
+        if self.engine.schema_cache is not None:
+            self.engine.schema_cache.sync()
         for queue in self.queue_names():
             fail_orphaned_jobs(self.connection, queue)
 

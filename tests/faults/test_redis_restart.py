@@ -20,6 +20,7 @@ from is21.ops.embedded_redis import EmbeddedRedis
 from is21.producer import FrameProducer
 from is21.protocol.connection import connect
 from is21.schemas import keys
+from is21.schemas.events import DEFAULT_SCHEMA
 from is21.schemas.settings import Settings
 from tests.conftest import MODEL_DIR, Fleet, fleet_env, require_shared
 from tests.helpers import wait_until
@@ -126,3 +127,44 @@ def test_fleet_rides_out_a_redis_restart(own_redis: EmbeddedRedis, tmp_path: Pat
         assert name in before and name in after, (before, after)
     assert fleet.stop() == [0, 0]
     print(f"results resumed {resumed:.1f} s after Redis came back")
+
+
+def test_the_pushed_schema_survives_a_redis_that_restarts_empty(
+    own_redis: EmbeddedRedis, tmp_path: Path
+) -> None:
+    """The compose file runs Redis without persistence: the schema in force is kept on
+    disk by the workers and put back within a heartbeat."""
+    require_shared()
+    state = tmp_path / "state"
+    state.mkdir()
+    env = fleet_env(own_redis.url, IS21_STATE_DIR=str(state), IS21_HEARTBEAT_INTERVAL="0.5")
+    fleet = Fleet(own_redis.url, env, [], tmp_path)
+    fleet.start("keeper")
+    client = connect(own_redis.url)
+    fleet.wait_alive(client, 1)
+    settings = Settings(redis_url=own_redis.url, model_dir=MODEL_DIR)
+    rules = {**DEFAULT_SCHEMA.model_dump(), "version": "2026-12-02.9"}
+    rules["events"]["animal"]["min_score"] = 0.99  # the cat at 0.76 is no event any more
+    FrameProducer(client, settings).push_schema(rules)
+    wait_until(
+        lambda: (
+            (state / "schema.json").exists()
+            and b"2026-12-02.9" in (state / "schema.json").read_bytes()
+        ),
+        what="the schema on disk",
+    )
+    try:
+        assert own_redis.process is not None
+        own_redis.process.kill()
+        own_redis.process.wait()
+        own_redis.start()  # empty
+        wait_until(
+            lambda: client.hget(keys.SCHEMA, "version") == b"2026-12-02.9",
+            what="the schema back in Redis",
+        )
+        producer = FrameProducer(connect(own_redis.url), settings)
+        wait_until(producer.fleet_available, what="the worker back")
+        result = producer.wait(producer.submit("cat", photo("COCO_val2014_000000181586.jpg")), 20)
+        assert (result.schema_version, result.primary_event) == ("2026-12-02.9", "no_event")
+    finally:
+        assert fleet.stop() == [0]
