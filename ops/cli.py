@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from is21.schemas.settings import Settings
+
+# Commands that run under systemd and log JSON lines; the others talk to a person.
+SERVICES = ("worker", "health")
 
 if TYPE_CHECKING:  # argparse names the type of add_subparsers() only privately
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -312,7 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.func(args, settings)
         return code
     except (ModelError, BackendUnavailable) as exc:
-        print(f"is21: {exc}", file=sys.stderr)
+        if args.command in SERVICES:  # the journal's JSON lines say why it did not start
+            logging.getLogger("is21.ops.cli").error("%s did not start: %s", args.command, exc)
+        else:
+            print(f"is21: {exc}", file=sys.stderr)
         return 2
     except (FrameRejected, WaitTimeout, FileNotFoundError, RedisUnavailable) as exc:
         print(f"is21: {exc}", file=sys.stderr)

@@ -116,7 +116,7 @@ class Engine:
             log.info("event schema %s in use", self.schema.version)
         except SchemaError as exc:
             self._bad_schema_version = version
-            log.error(
+            log.warning(
                 "stored event schema %s refused, keeping %s: %s", version, self.schema.version, exc
             )
 

@@ -141,11 +141,14 @@ def run_frame(
 
 
 def log_result(result: Result) -> None:
-    # Events and errors at INFO; the quiet majority (no_event) at DEBUG: 30 cameras at
-    # 5 fps would otherwise write 150 lines a second to the journal, and building a
-    # JSON line costs ~0.17 ms of the frame.
-    quiet = result.status == "ok" and not result.is_event
-    level = logging.DEBUG if quiet else logging.INFO
+    # Events at INFO; the quiet majority (no_event) at DEBUG: 30 cameras at 5 fps would
+    # otherwise write 150 lines a second to the journal, and building a JSON line costs
+    # ~0.17 ms of the frame.
+    if result.status == "ok":
+        level = logging.INFO if result.is_event else logging.DEBUG
+    else:  # a bad frame is the camera's (WARNING); a detector that fails is ours (ERROR)
+        failed = (result.error or "").startswith("detector failed")
+        level = logging.ERROR if failed else logging.WARNING
     if not log.isEnabledFor(level):
         return
     log.log(

@@ -13,6 +13,7 @@ import redis
 from is21.producer import FrameProducer, WaitTimeout
 from is21.schemas import keys
 from tests.conftest import SAMPLES, Fleet, run_is21
+from tests.helpers import wait_until
 from tests.samples import photo
 
 
@@ -116,3 +117,17 @@ def test_unreachable_redis_is_a_clear_error() -> None:
     )
     assert out.returncode == 1
     assert "not submitted: redis unreachable" in out.stderr and ":pw@" not in out.stderr
+
+
+def test_log_levels_say_whose_fault(fleet: Fleet, producer: FrameProducer) -> None:
+    """A bad frame is the camera's: WARNING. (A detector that fails is ours: ERROR, in
+    tests/faults/test_detector_hang.py's throwing model.)"""
+    result = producer.wait(producer.submit("bad-cam", b"\xff\xd8\xff" + bytes(4096)), 20)
+    assert result.status == "error"
+
+    def logged() -> list[dict[str, Any]]:  # the line follows the result out
+        lines = [json.loads(x) for x in fleet.logs().splitlines() if x.startswith("{")]
+        return [x for x in lines if x.get("camera_id") == "bad-cam"]
+
+    (line,) = wait_until(logged, what="the worker's line about the bad frame")
+    assert line["level"] == "WARNING" and "ImageError" in line["error"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,6 @@ def test_worker_refuses_to_start_without_a_good_model(
     )
     assert out.returncode == 2
     assert "yolox_nano.onnx" in out.stderr and EXPECTED_SHA in out.stderr
+    # Under systemd the journal gets a JSON line at ERROR saying why it did not start.
+    line = json.loads(out.stderr.strip().splitlines()[-1])
+    assert line["level"] == "ERROR" and "worker did not start" in line["message"]
