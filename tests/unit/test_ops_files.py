@@ -92,3 +92,19 @@ def test_rk3588_example_manifest_is_valid() -> None:
         ("animal", "rknn", "yolov8-rknn"),
     ]
     assert "ExecReload=/bin/kill -HUP $MAINPID" in (SYSTEMD / "is21-worker@.service").read_text()
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_every_alert_links_to_a_runbook_section_that_exists() -> None:
+    runbook = (ROOT / "ops" / "RUNBOOK.md").read_text()
+    anchors = {slug(line.lstrip("#")) for line in runbook.splitlines() if line.startswith("#")}
+    rules = yaml.safe_load((ROOT / "ops" / "prometheus" / "alerts.yml").read_text())
+    links = [r["annotations"]["runbook"] for g in rules["groups"] for r in g["rules"]]
+    assert links and all(link.startswith("ops/RUNBOOK.md#") for link in links)
+    missing = [link for link in links if link.split("#", 1)[1] not in anchors]
+    assert missing == [], sorted(anchors)
