@@ -139,7 +139,8 @@ class FleetState:
     jobs: int
     cameras: list[CameraState] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
-    histogram: dict[str, float] = field(default_factory=dict)
+    histogram: dict[str, float] = field(default_factory=dict)  # inference time
+    latency: dict[str, float] = field(default_factory=dict)  # frame stored -> result out
     schema_version: str | None = None
     # Fleet keys that hold what no fleet process writes (a hand edit, another tenant):
     # each is left out of the numbers and named here, instead of failing the whole read.
@@ -193,6 +194,7 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
     pipe.hgetall(keys.COUNTERS)
     pipe.hgetall(keys.INFERENCE_HISTOGRAM)
     pipe.hget(keys.SCHEMA, "version")
+    pipe.hgetall(keys.LATENCY_HISTOGRAM)
     for cam in cams:
         pipe.hgetall(keys.camera(cam))
         pipe.xrevrange(keys.results(cam), count=1)
@@ -211,8 +213,9 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
             keys.INFERENCE_HISTOGRAM, read.hash(keys.INFERENCE_HISTOGRAM, replies[4])
         ),
         schema_version=version.decode("utf-8", "replace") if version else None,
+        latency=read.numbers(keys.LATENCY_HISTOGRAM, read.hash(keys.LATENCY_HISTOGRAM, replies[6])),
     )
-    per_cam = replies[6:]
+    per_cam = replies[7:]
     for i, cam in enumerate(cams):
         key = keys.camera(cam)
         fields = read.numbers(

@@ -57,7 +57,7 @@ class FleetCollector(Collector):
         inference = CounterMetricFamily(
             "is21_inference", "Frames run through the detectors, by status", labels=["status"]
         )
-        inference.add_metric(["ok"], totals["processed"])
+        inference.add_metric(["success"], totals["processed"])
         inference.add_metric(["error"], totals["failed"])
         yield inference
 
@@ -72,15 +72,17 @@ class FleetCollector(Collector):
                 fallback.add_metric([name.removeprefix("fallback:")], value)
         yield fallback
 
-        buckets, cumulative = [], 0.0
-        for bound in [*keys.INFERENCE_BUCKETS_MS, "+Inf"]:
-            cumulative += state.histogram.get(f"le:{bound}", 0.0)
-            buckets.append((str(bound), cumulative))
-        yield HistogramMetricFamily(
+        yield histogram(
             "is21_inference_duration_ms",
             "Decode + inference + decoding per frame, ms",
-            buckets=buckets,
-            sum_value=state.histogram.get("sum", 0.0),
+            keys.INFERENCE_BUCKETS_MS,
+            state.histogram,
+        )
+        yield histogram(
+            "is21_frame_latency_ms",
+            "Frame stored -> its result published, ms (the fleet's promise, end to end)",
+            keys.LATENCY_BUCKETS_MS,
+            state.latency,
         )
 
         lag = GaugeMetricFamily(
@@ -115,6 +117,11 @@ class FleetCollector(Collector):
         yield GaugeMetricFamily(
             "is21_workers_alive", "Workers with a fresh heartbeat", value=len(state.workers)
         )
+        yield GaugeMetricFamily(
+            "is21_workers_stuck",
+            "Live workers stuck in one detection past IS21_INFER_TIMEOUT",
+            value=sum(1 for w in state.workers if w.get("stuck")),
+        )
         per_worker = GaugeMetricFamily(
             "is21_worker_frame_ms",
             "Recent per-frame time of each worker",
@@ -139,8 +146,19 @@ class FleetCollector(Collector):
     def redis(self, state: FleetState) -> Iterator[Metric]:
         """Redis itself, and what the fleet keeps in it."""
         memory: Any = self.client.info("memory")
+        clients: Any = self.client.info("clients")
         yield GaugeMetricFamily(
             "is21_redis_memory_bytes", "Memory Redis uses", value=int(memory.get("used_memory", 0))
+        )
+        yield GaugeMetricFamily(
+            "is21_redis_maxmemory_bytes",
+            "Redis's maxmemory (0: no limit)",
+            value=int(memory.get("maxmemory", 0)),
+        )
+        yield GaugeMetricFamily(
+            "is21_redis_connected_clients",
+            "Connections to Redis, of every client",
+            value=int(clients.get("connected_clients", 0)),
         )
 
         yield GaugeMetricFamily(
@@ -155,3 +173,14 @@ class FleetCollector(Collector):
         )
         version.add_metric([state.schema_version or DEFAULT_SCHEMA.version], 1)
         yield version
+
+
+def histogram(
+    name: str, doc: str, bounds: tuple[int, ...], counts: dict[str, float]
+) -> HistogramMetricFamily:
+    """A Prometheus histogram from a hash of per-bucket counts (``le:N``) and ``sum``."""
+    buckets, cumulative = [], 0.0
+    for bound in [*bounds, "+Inf"]:
+        cumulative += counts.get(f"le:{bound}", 0.0)
+        buckets.append((str(bound), cumulative))
+    return HistogramMetricFamily(name, doc, buckets=buckets, sum_value=counts.get("sum", 0.0))

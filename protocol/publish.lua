@@ -5,9 +5,10 @@
 -- Claims of a camera are exclusive and in frame order, hence so are its results.
 -- KEYS: 1 camera:{cam}  2 results:{cam}  3 events  4 leases  5 ready  6 wake
 --       7 inference histogram  8 served (when the fleet last published: its progress)
+--       9 latency histogram (frame stored -> result out, every result)
 -- ARGV: 1 camera id  2 job id  3 seq  4 status  5 primary_event  6 data  7 is event (0/1)
 --       8 events maxlen  9 histogram bucket  10 inference ms  11 results maxlen (about)
---       12 frame id  13 protocol version
+--       12 frame id  13 protocol version  14 latency bucket  15 latency ms
 -- Returns 1 if published, 0 if dropped as stale.
 if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[2] then
   redis.call('HINCRBY', KEYS[1], 'stale_results', 1)
@@ -29,6 +30,9 @@ if ARGV[4] == 'ok' then
   redis.call('HINCRBY', KEYS[7], 'count', 1)
   redis.call('HINCRBYFLOAT', KEYS[7], 'sum', ARGV[10])
 end
+redis.call('HINCRBY', KEYS[9], ARGV[14], 1)
+redis.call('HINCRBY', KEYS[9], 'count', 1)
+redis.call('HINCRBYFLOAT', KEYS[9], 'sum', ARGV[15])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[1], 'holder')
 if redis.call('HEXISTS', KEYS[1], 'pending_since') == 1 then

@@ -20,15 +20,17 @@ EVENTS = PREFIX + "events"  # stream of results whose primary_event is not no_ev
 COUNTERS = PREFIX + "counters"  # hash of fleet-wide counters (fallback, ...)
 SCHEMA = PREFIX + "schema"  # hash: version, json of the event schema in force
 INFERENCE_HISTOGRAM = PREFIX + "hist:inference_ms"  # hash: bucket counts, count, sum
+LATENCY_HISTOGRAM = PREFIX + "hist:latency_ms"  # the same, of frame stored -> result out
 PROTOCOL = PREFIX + "protocol"  # hash: version and the fleet's limits, kept by the workers
 SERVED = PREFIX + "served"  # ms (server clock) the fleet last published a result
 
-# Upper bounds (ms) of the fleet-wide inference-time histogram; the last is +Inf.
+# Upper bounds (ms) of the fleet-wide histograms; the last is +Inf.
 INFERENCE_BUCKETS_MS = (5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500)
+LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
-def inference_bucket(ms: float) -> str:
-    for bound in INFERENCE_BUCKETS_MS:
+def bucket(ms: float, bounds: tuple[int, ...] = INFERENCE_BUCKETS_MS) -> str:
+    for bound in bounds:
         if ms <= bound:
             return f"le:{bound}"
     return "le:+Inf"

@@ -97,6 +97,10 @@ class ClaimScripts:
 
     def _publish_call(self, job_id: str, result: Result) -> Call:
         result.published_at = datetime.now(UTC)
+        # Stored -> out: the wait to be claimed (Redis's clock), then this worker's part.
+        latency_ms = result.queue_ms
+        if result.claimed_at is not None:
+            latency_ms += (result.published_at - result.claimed_at).total_seconds() * 1000
         return Call(
             "is21_publish",
             [
@@ -108,6 +112,7 @@ class ClaimScripts:
                 keys.WAKE,
                 keys.INFERENCE_HISTOGRAM,
                 keys.SERVED,
+                keys.LATENCY_HISTOGRAM,
             ],
             [
                 result.camera_id,
@@ -118,11 +123,13 @@ class ClaimScripts:
                 codec.encode(result),
                 int(result.is_event),
                 self.settings.events_maxlen,
-                keys.inference_bucket(result.processing_ms),
+                keys.bucket(result.processing_ms),
                 result.processing_ms,
                 self.settings.results_maxlen,
                 result.frame_id,
                 PROTOCOL_VERSION,
+                keys.bucket(latency_ms, keys.LATENCY_BUCKETS_MS),
+                round(latency_ms, 2),
             ],
         )
 

@@ -62,7 +62,9 @@ def test_metrics_parse_and_count(
         for f in families.values()
         for s in f.samples
     }
-    assert samples[("is21_inference_total", (("status", "ok"),))] == 2
+    assert samples[("is21_inference_total", (("status", "success"),))] == 2
+    assert samples[("is21_frame_latency_ms_count", ())] == 2
+    assert samples[("is21_workers_stuck", ())] == 0
     assert samples[("is21_frames_total", (("camera_id", "m1"), ("outcome", "submitted")))] == 2
     assert samples[("is21_inference_duration_ms_count", ())] == 2
     assert samples[("is21_inference_duration_ms_sum", ())] > 0
