@@ -125,6 +125,14 @@ def cmd_soak(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_slo(args: argparse.Namespace, settings: Settings) -> int:
+    from is21.ops.slo import measure, render
+
+    rows = measure(args.prometheus, args.window)
+    print(json.dumps(rows) if args.json else render(rows, args.window))
+    return 1 if any(r["met"] is False for r in rows) else 0
+
+
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     from is21.ops.health import serve_health
 
@@ -269,7 +277,13 @@ def add_operator_commands(sub: Subparsers) -> None:
 
 
 def add_measuring_commands(sub: Subparsers) -> None:
-    """The soak and the bench (docs/reliability.md, docs/performance.md)."""
+    """The SLOs, the soak and the bench (docs/reliability.md, docs/performance.md)."""
+    p = sub.add_parser("slo", help="the service levels over a window, from Prometheus")
+    p.add_argument("--prometheus", default="http://127.0.0.1:9090", help="its base URL")
+    p.add_argument("--window", default="30d", help="a PromQL duration (default 30d)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_slo)
+
     p = sub.add_parser("soak", help="run the fleet for hours; memory slope in MB/hour")
     p.add_argument("--hours", type=float, default=1.0)
     p.add_argument("--interval", type=float, default=60.0, help="seconds between samples")

@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from is21.producer import FrameProducer
-from tests.conftest import ROOT, Fleet, Health, free_port
+from tests.conftest import ROOT, Fleet, Health, free_port, run_is21
 from tests.helpers import JPEG, wait_until
 from tests.samples import photo
 
@@ -109,11 +109,21 @@ def test_dashboard_queries_have_data_and_the_no_worker_alert_fires(
     panels = json.loads(DASHBOARD.read_text())["panels"]
     queries = [t["expr"] for p in panels for t in p["targets"]]
 
-    def all_have_data() -> list[str]:
-        empty = [q for q in queries if not prometheus.query(q)]
-        return [] if empty else empty
+    def no_data() -> list[str]:
+        return [q for q in queries if not prometheus.query(q)]
 
-    wait_until(lambda: not all_have_data(), timeout=30, what="data for every panel")
+    wait_until(lambda: not no_data(), timeout=30, what="data for every panel")
+    # is21 slo over the same data: once the fallback counter grows between two scrapes
+    # (increase() counts nothing of a series' first sample), availability drops.
+    for _ in range(3):
+        assert producer.submit("prom-0", photo(JPEG)).fallback is not None
+    fallen = "sum(increase(is21_fallback_total[5m])) > 0"
+    wait_until(lambda: prometheus.query(fallen), timeout=15, what="the fallbacks scraped")
+    out = run_is21("slo", "--prometheus", prometheus.base, "--window", "5m", "--json", env={})
+    slo = {row["slo"]: row for row in json.loads(out.stdout)}
+    assert 0.5 < slo["availability"]["value"] < 1 and slo["availability"]["met"] is False
+    assert slo["error_rate"]["value"] == 0 and slo["latency_p95"]["value"] > 0
+    assert out.returncode == 1  # an SLO missed
     wait_until(
         lambda: "Is21NoLiveWorker" in prometheus.firing(),
         timeout=30 + 10,
