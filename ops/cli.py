@@ -186,6 +186,12 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from is21.ops.backup import backup_command
+
+    return backup_command(args, settings)
+
+
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from is21.ops.models import models_command
 
@@ -197,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_fleet_commands(sub)
     add_operator_commands(sub)
+    add_backup_commands(sub)
     add_measuring_commands(sub)
     return parser
 
@@ -274,6 +281,17 @@ def add_operator_commands(sub: Subparsers) -> None:
     q = models_sub.add_parser("rollback", help="restore the file NAME had before")
     q.add_argument("name")
     p.set_defaults(func=cmd_models)
+
+
+def add_backup_commands(sub: Subparsers) -> None:
+    """What a board needs to serve again: the models, the manifest, the schema."""
+    p = sub.add_parser("backup", help="copy the manifest, its weights and the schema to DIR")
+    p.add_argument("dir")
+    p.add_argument("--include", nargs="*", default=[], help="operator files to keep too")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="restore a backup into IS21_MODEL_DIR and Redis")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_backup)
 
 
 def add_measuring_commands(sub: Subparsers) -> None:
