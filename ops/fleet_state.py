@@ -17,6 +17,7 @@ import redis
 from is21.protocol.connection import eviction_risk, server_ms
 from is21.schemas import keys
 from is21.schemas.frames import camera_ids
+from is21.schemas.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +68,28 @@ def worker_problems(client: redis.Redis) -> list[dict[str, Any]]:
     return sorted(problems, key=lambda p: str(p.get("worker")))
 
 
-def fleet_problems(client: redis.Redis, stall_bound_s: float) -> list[dict[str, Any]]:
+def fleet_problems(client: redis.Redis, settings: Settings) -> list[dict[str, Any]]:
     """What is wrong beyond any one worker, in the shape of ``worker_problems``: a Redis
-    that may evict fleet keys, frames waiting while nothing is served."""
+    that may evict fleet keys, one so full that producers refuse frames, frames waiting
+    while nothing is served. ``blind``: the camera server gets no answers (/healthz 503)."""
     problems: list[dict[str, Any]] = []
     if risk := eviction_risk(client):
         problems.append({"worker": "redis", "error": risk})
-    if stall := read_progress(client).problem(stall_bound_s):
-        problems.append({"worker": "fleet", "error": stall, "stalled": True})
+    memory: Any = client.info("memory")
+    used, limit = int(memory.get("used_memory", 0)), int(memory.get("maxmemory", 0))
+    if limit and used > limit * settings.redis_memory_high:
+        problems.append(
+            {
+                "worker": "redis",
+                "error": f"memory high: {used} of maxmemory {limit} bytes, over "
+                f"IS21_REDIS_MEMORY_HIGH={settings.redis_memory_high}: producers refuse "
+                "frames (no_event); run is21 retention",
+                "blind": True,
+            }
+        )
+    # Past the frame age limit a waiting frame would be expired, not served.
+    if stall := read_progress(client).problem(settings.max_frame_age):
+        problems.append({"worker": "fleet", "error": stall, "blind": True})
     return problems
 
 

@@ -66,10 +66,7 @@ class HealthApp:
             "workers": len(workers),
         }
         try:
-            # Past the frame age limit a waiting frame would be expired, not served.
-            problems = worker_problems(self.client) + fleet_problems(
-                self.client, self.settings.max_frame_age
-            )
+            problems = worker_problems(self.client) + fleet_problems(self.client, self.settings)
         except redis.RedisError as exc:
             return 503, {"status": "down", "redis": "unreachable", "reason": str(exc)}
         if problems:
@@ -97,9 +94,9 @@ class HealthApp:
                 "model_loaded": False,
                 **body,
             }
-        stalled = [p["error"] for p in problems if p.get("stalled")]
-        if stalled:
-            return 503, {"status": "degraded", "reason": stalled[0], "model_loaded": True, **body}
+        blind = [p["error"] for p in problems if p.get("blind")]
+        if blind:
+            return 503, {"status": "degraded", "reason": blind[0], "model_loaded": True, **body}
         last = max(
             (str(w.get("last_inference_at")) for w in loaded if w.get("last_inference_at")),
             default=None,

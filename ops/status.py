@@ -94,7 +94,7 @@ def snapshot(
     state = read_state(client, settings.queue)
     rate = Rates(seconds)
     return {
-        "problems": worker_problems(client) + fleet_problems(client, settings.max_frame_age),
+        "problems": worker_problems(client) + fleet_problems(client, settings),
         "bad_entries": state.bad_entries,
         "workers": worker_rows(state, before, rate),
         "queue_depth": state.queue_depth,

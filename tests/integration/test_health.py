@@ -193,3 +193,21 @@ def test_150_concurrent_healthz_requests_all_answer_ok(
     with ThreadPoolExecutor(max_workers=150) as pool:
         answers = list(pool.map(lambda _: health.json("/healthz"), range(150)))
     assert {(status, body["status"]) for status, body in answers} == {(200, "ok")}
+
+
+def test_a_redis_too_full_for_frames_is_degraded(own_redis: EmbeddedRedis) -> None:
+    """Producers refuse every frame above IS21_REDIS_MEMORY_HIGH: the camera server is
+    blind, so /healthz must not say ok."""
+    client = connect(own_redis.url)
+    client.set(keys.heartbeat("w"), json.dumps({"worker": "w", "model_loaded": True}))
+    client.zadd(keys.WORKERS, {"w": time.time() * 1000 + 60_000})
+    app = HealthApp(client, Settings(redis_url=own_redis.url))
+    assert app.healthz()[0] == 200
+    used = int(client.info("memory")["used_memory"])
+    client.config_set("maxmemory", str(int(used / 0.95)))  # used is 95 % of it
+    try:
+        status, body = app.healthz()
+    finally:
+        client.config_set("maxmemory", "0")
+    assert status == 503 and body["status"] == "degraded"
+    assert body["reason"].startswith("memory high"), body
