@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -241,3 +243,71 @@ def health_factory(
     for p in procs:
         p.terminate()
         p.wait(timeout=10)
+
+
+class Prometheus:
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+
+    def get(self, path: str, **params: str) -> Any:
+        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return json.loads(resp.read())["data"]
+
+    def query(self, expr: str) -> list[Any]:
+        return list(self.get("/api/v1/query", query=expr)["result"])
+
+    def firing(self) -> set[str]:
+        alerts = self.get("/api/v1/alerts")["alerts"]
+        return {a["labels"]["alertname"] for a in alerts if a["state"] == "firing"}
+
+
+@pytest.fixture
+def prometheus_factory(tmp_path: Path) -> Iterator[Callable[[Health], Prometheus]]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.fail("prometheus missing: install the Debian package 'prometheus' (setup.sh)")
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(health: Health) -> Prometheus:
+        target = health.base.removeprefix("http://")
+        config = tmp_path / "prometheus.yml"
+        config.write_text(
+            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+            f"rule_files: ['{ROOT / 'ops' / 'prometheus' / 'alerts.yml'}']\n"
+            "scrape_configs:\n"
+            f"  - job_name: is21\n    static_configs: [{{targets: ['{target}']}}]\n"
+        )
+        port = free_port()
+        log = (tmp_path / "prometheus.log").open("wb")
+        procs.append(
+            subprocess.Popen(
+                [
+                    binary,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        prometheus = Prometheus(port)
+
+        def scraped() -> bool:
+            try:
+                return bool(prometheus.query('up{job="is21"} == 1'))
+            except OSError:
+                return False
+
+        deadline = time.monotonic() + 30
+        while not scraped():
+            if time.monotonic() > deadline:
+                raise AssertionError("prometheus did not scrape is21 health within 30 s")
+            time.sleep(0.1)
+        return prometheus
+
+    yield start
+    for p in procs:
+        p.terminate()
+        p.wait(timeout=20)

@@ -23,7 +23,7 @@ from onnx import TensorProto, helper, numpy_helper
 from is21.producer import FrameProducer
 from is21.schemas import keys
 from is21.schemas.settings import Settings
-from tests.conftest import Fleet, Health, fleet_env
+from tests.conftest import Fleet, Health, Prometheus, fleet_env
 from tests.helpers import wait_until
 from tests.samples import photo
 
@@ -101,6 +101,7 @@ def test_a_hung_detector_is_reported_and_the_watchdog_starves(
     settings: Settings,
     tmp_path: Path,
     health_factory: Callable[..., Health],
+    prometheus_factory: Callable[[Health], Prometheus],
 ) -> None:
     models, manifest = deploy_hanging_model(tmp_path)
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -118,6 +119,7 @@ def test_a_hung_detector_is_reported_and_the_watchdog_starves(
     fleet.start("hang0")
     fleet.wait_alive(client, 1)
     health = health_factory()
+    prometheus = prometheus_factory(health)
     try:
 
         def pings(seconds: float) -> int:
@@ -151,6 +153,26 @@ def test_a_hung_detector_is_reported_and_the_watchdog_starves(
         assert ticket.fallback is not None
         assert ticket.fallback.error == "every live worker is stuck in a detection"
         assert int(client.hget(keys.COUNTERS, "fallback:stuck") or 0) >= 1
+
+        # A real Prometheus scraping /metrics sees both: the stuck worker and the fallbacks
+        # (pending here; their for: 1m and firing are promtool's unit tests).
+        def alerting() -> set[str]:
+            alerts = prometheus.get("/api/v1/alerts")["alerts"]
+            return {a["labels"]["alertname"] for a in alerts}
+
+        def scraped(value: float) -> bool:
+            rows = prometheus.query('is21_fallback_total{reason="stuck"}')
+            return any(float(r["value"][1]) == value for r in rows)
+
+        for _ in range(2):  # the counter seen growing from one scrape to the next
+            producer.submit("other-cam", photo(CAT))
+            counted = float(client.hget(keys.COUNTERS, "fallback:stuck") or 0)
+            wait_until(lambda c=counted: scraped(c), timeout=10, what="the count scraped")
+        wait_until(
+            lambda: {"Is21WorkerStuck", "Is21FallingBack"} <= alerting(),
+            timeout=15,
+            what="the stuck and fallback alerts",
+        )
         status, body = health.json("/healthz")
         assert status == 503 and body["status"] == "degraded", body
         assert "hang0" in body["reason"] and body["problems"][0]["stuck"]

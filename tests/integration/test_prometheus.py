@@ -5,88 +5,17 @@ firing within its `for:` plus a scrape and an evaluation."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
-import pytest
 import redis
 
 from is21.producer import FrameProducer
-from tests.conftest import ROOT, Fleet, Health, free_port, run_is21
+from tests.conftest import ROOT, Fleet, Health, Prometheus, run_is21
 from tests.helpers import JPEG, wait_until
 from tests.samples import photo
 
 DASHBOARD = ROOT / "ops" / "grafana" / "is21-fleet.json"
-
-
-class Prometheus:
-    def __init__(self, port: int) -> None:
-        self.base = f"http://127.0.0.1:{port}"
-
-    def get(self, path: str, **params: str) -> Any:
-        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}"
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return json.loads(resp.read())["data"]
-
-    def query(self, expr: str) -> list[Any]:
-        return list(self.get("/api/v1/query", query=expr)["result"])
-
-    def firing(self) -> set[str]:
-        alerts = self.get("/api/v1/alerts")["alerts"]
-        return {a["labels"]["alertname"] for a in alerts if a["state"] == "firing"}
-
-
-@pytest.fixture
-def prometheus_factory(tmp_path: Path) -> Iterator[Callable[[Health], Prometheus]]:
-    binary = shutil.which("prometheus")
-    if binary is None:
-        pytest.fail("prometheus missing: install the Debian package 'prometheus' (setup.sh)")
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(health: Health) -> Prometheus:
-        target = health.base.removeprefix("http://")
-        config = tmp_path / "prometheus.yml"
-        config.write_text(
-            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-            f"rule_files: ['{ROOT / 'ops' / 'prometheus' / 'alerts.yml'}']\n"
-            "scrape_configs:\n"
-            f"  - job_name: is21\n    static_configs: [{{targets: ['{target}']}}]\n"
-        )
-        port = free_port()
-        log = (tmp_path / "prometheus.log").open("wb")
-        procs.append(
-            subprocess.Popen(
-                [
-                    binary,
-                    f"--config.file={config}",
-                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        prometheus = Prometheus(port)
-
-        def scraped() -> bool:
-            try:
-                return bool(prometheus.query('up{job="is21"} == 1'))
-            except OSError:
-                return False
-
-        wait_until(scraped, timeout=30, what="prometheus scraping is21 health")
-        return prometheus
-
-    yield start
-    for p in procs:
-        p.terminate()
-        p.wait(timeout=20)
 
 
 def test_dashboard_queries_have_data_and_the_no_worker_alert_fires(
