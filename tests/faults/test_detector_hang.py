@@ -154,25 +154,15 @@ def test_a_hung_detector_is_reported_and_the_watchdog_starves(
         assert ticket.fallback.error == "every live worker is stuck in a detection"
         assert int(client.hget(keys.COUNTERS, "fallback:stuck") or 0) >= 1
 
-        # A real Prometheus scraping /metrics sees both: the stuck worker and the fallbacks
-        # (pending here; their for: 1m and firing are promtool's unit tests).
-        def alerting() -> set[str]:
+        # A real Prometheus scraping /metrics takes both alerts to firing: the stuck
+        # worker, and the fallbacks (the frames keep coming, the fleet cannot answer).
+        def firing() -> bool:
+            producer.submit("other-cam", photo(CAT))  # a camera at ~10 fps meanwhile
             alerts = prometheus.get("/api/v1/alerts")["alerts"]
-            return {a["labels"]["alertname"] for a in alerts}
+            names = {a["labels"]["alertname"] for a in alerts if a["state"] == "firing"}
+            return {"Is21WorkerStuck", "Is21FallingBack"} <= names
 
-        def scraped(value: float) -> bool:
-            rows = prometheus.query('is21_fallback_total{reason="stuck"}')
-            return any(float(r["value"][1]) == value for r in rows)
-
-        for _ in range(2):  # the counter seen growing from one scrape to the next
-            producer.submit("other-cam", photo(CAT))
-            counted = float(client.hget(keys.COUNTERS, "fallback:stuck") or 0)
-            wait_until(lambda c=counted: scraped(c), timeout=10, what="the count scraped")
-        wait_until(
-            lambda: {"Is21WorkerStuck", "Is21FallingBack"} <= alerting(),
-            timeout=15,
-            what="the stuck and fallback alerts",
-        )
+        wait_until(firing, timeout=60 + 30, what="the stuck and fallback alerts firing")
         status, body = health.json("/healthz")
         assert status == 503 and body["status"] == "degraded", body
         assert "hang0" in body["reason"] and body["problems"][0]["stuck"]
