@@ -30,19 +30,28 @@ from is21.workers.manifest import ModelError, load_manifest, manifest_path, sha2
 INDEX = "backup.json"
 
 
-def model_files(manifest: Path) -> list[str]:
-    files = []
+def model_files(settings: Settings, manifest: Path) -> list[str]:
+    """The weight files to keep: every current one (refused if missing, before anything is
+    copied), and every ``previous`` one still on disk, so that rollback works after a
+    restore."""
+    files = set()
     for spec in load_manifest(manifest).detector:
-        files.append(spec.file)
-        if spec.previous is not None:
-            files.append(spec.previous.file)
-    return sorted(set(files))
+        if not (settings.model_dir / spec.file).is_file():
+            raise ModelError(
+                f"{settings.model_dir / spec.file}: named by the manifest but missing: "
+                "nothing backed up"
+            )
+        files.add(spec.file)
+        if spec.previous is not None and (settings.model_dir / spec.previous.file).is_file():
+            files.add(spec.previous.file)
+    return sorted(files)
 
 
 def backup(
     client: redis.Redis, settings: Settings, dest: Path, include: list[Path]
 ) -> dict[str, Any]:
     manifest = manifest_path(settings.manifest)
+    weights = model_files(settings, manifest)
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "models").mkdir(exist_ok=True)
     files: dict[str, str] = {}
@@ -52,11 +61,8 @@ def backup(
         files[name] = sha256_of(dest / name)
 
     keep(manifest, "models/manifest.toml")
-    for name in model_files(manifest):
-        source = settings.model_dir / name
-        if not source.is_file():
-            raise ModelError(f"{source}: named by the manifest but missing: nothing backed up")
-        keep(source, f"models/{name}")
+    for name in weights:
+        keep(settings.model_dir / name, f"models/{name}")
     stored: Any = client.hget(keys.SCHEMA, "json")
     if stored is not None:
         (dest / "schema.json").write_bytes(stored)

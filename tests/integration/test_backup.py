@@ -68,3 +68,17 @@ def test_backup_then_restore_into_an_empty_board_serves_again(
         "schema.json",
         "files/is21.env",
     }
+
+
+def test_a_backup_missing_a_current_weight_file_writes_nothing(
+    client: redis.Redis, settings: Settings, tmp_path: Path
+) -> None:
+    board = tmp_path / "board"
+    board.mkdir()
+    shutil.copyfile(REPO_MANIFEST, board / "manifest.toml")  # names yolox_nano.onnx, absent
+    env = {"IS21_MODEL_DIR": str(board), "IS21_MANIFEST": str(board / "manifest.toml")}
+    out = run_is21(
+        "backup", str(tmp_path / "backup"), env=fleet_env(settings.effective_redis_url, **env)
+    )
+    assert out.returncode == 2 and "nothing backed up" in out.stderr, out.stderr
+    assert not (tmp_path / "backup").exists()
