@@ -1,6 +1,6 @@
 """The camera server's library: submit JPEG frames per camera, read detection results."""
 
-from is21.producer.client import FrameProducer, Ticket
+from is21.producer.client import FrameProducer
 from is21.producer.errors import (
     FleetUnreachable,
     FrameRejected,
@@ -11,6 +11,7 @@ from is21.producer.errors import (
     NotAJpeg,
     WaitTimeout,
 )
+from is21.producer.ticket import Ticket
 
 __all__ = [
     "FleetUnreachable",

@@ -8,7 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from is21.producer.client import FrameProducer, Ticket
+from is21.producer.client import FrameProducer
+from is21.producer.ticket import Ticket
 
 
 def load_photos(folder: Path) -> list[tuple[str, bytes]]:
