@@ -14,6 +14,7 @@ from is21.ops.commands import (
     cmd_detect,
     cmd_health,
     cmd_models,
+    cmd_npu,
     cmd_replay,
     cmd_retention,
     cmd_schema,
@@ -115,6 +116,40 @@ def add_operator_commands(sub: Subparsers) -> None:
     q = models_sub.add_parser("rollback", help="restore the file NAME had before")
     q.add_argument("name")
     p.set_defaults(func=cmd_models)
+    add_npu_commands(models_sub)
+
+
+def add_npu_commands(models_sub: Subparsers) -> None:
+    """``models convert | compare``: rknn-toolkit2 in its own venv, then the proof."""
+    q = models_sub.add_parser("convert", help="convert an ONNX model for a Rockchip NPU")
+    q.add_argument("model", help="the float ONNX model")
+    q.add_argument("--out", help="the .rknn to write (default MODEL-TARGET.rknn here)")
+    q.add_argument("--name", help="the detector's name (default: the float one's + -TARGET)")
+    q.add_argument("--install", action="store_true", help="compare, then install if it passes")
+    npu_options(q, "--calibration", "photos to calibrate int8 on (the cameras' own are best)")
+    q.set_defaults(func=cmd_npu)
+    q = models_sub.add_parser("compare", help="the float model vs its conversion, on photos")
+    q.add_argument("reference", help="the float ONNX model")
+    q.add_argument("--candidate", required=True, help="the ONNX model to convert (often the same)")
+    q.add_argument("--images", required=True, help="the photos to compare on")
+    q.add_argument("--json", action="store_true")
+    q.add_argument("--min-iou", type=float, default=0.9, help="median IoU of matched boxes")
+    q.add_argument("--max-drift", type=float, default=0.05, help="median |score change|")
+    npu_options(q, "--calibration", "the photos the conversion calibrates on")
+    q.set_defaults(func=cmd_npu)
+
+
+def npu_options(q: argparse.ArgumentParser, calibration: str, help_text: str) -> None:
+    q.add_argument("--target", default="rk3588", help="the chip (rk3588, rk3576, rk3566 ...)")
+    q.add_argument("--format", required=True, help="yolox | yolov8 | yolov8-rknn")
+    q.add_argument(calibration, required=True, help=help_text)
+    q.add_argument("--labels", help="class names, one per line, if the manifest lacks the model")
+    q.add_argument(
+        "--float-layers",
+        default="proposal",
+        help="layers kept float16: proposal (the toolkit's choice), none, NAME,NAME, or "
+        "the ENTRY.toml convert wrote (the layers it chose)",
+    )
 
 
 def add_backup_commands(sub: Subparsers) -> None:

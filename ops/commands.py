@@ -192,3 +192,9 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from is21.ops.models import models_command
 
     return models_command(args, settings)
+
+
+def cmd_npu(args: argparse.Namespace, settings: Settings) -> int:
+    from is21.ops.npu.convert import npu_command
+
+    return npu_command(args, settings)

@@ -102,45 +102,66 @@ def verify_models(
     return checks
 
 
+def runnable_here(backend: str) -> bool:
+    try:
+        check_available(backend)
+    except RuntimeError:
+        return False
+    return True
+
+
 def install_model(
-    manifest_file: Path, model_dir: Path, source: Path, name: str, sample: bytes
+    manifest_file: Path,
+    model_dir: Path,
+    source: Path,
+    name: str,
+    sample: bytes,
+    entry: ModelSpec | None = None,
 ) -> ModelSpec:
+    """Make ``source`` the weights of detector ``name``; ``entry`` describes a new model
+    (``is21 models convert --install``), else the current entry's description is kept."""
     manifest = load_manifest(manifest_file)
-    index = find(manifest, name)
-    current = manifest.detector[index]
+    index = next((i for i, d in enumerate(manifest.detector) if d.name == name), None)
+    if index is None and entry is None:
+        find(manifest, name)  # raises, naming the detectors there are
+    current = manifest.detector[index] if index is not None else None
+    template = entry or current
+    assert template is not None
     if not source.is_file():
         raise ModelError(f"{source}: no such file")
     sha = sha256_of(source)
-    if sha == current.sha256:
+    if current is not None and sha == current.sha256:
         raise ModelError(f"model {name}: {source} is already the installed file ({sha[:12]})")
-    suffix = Path(current.file).suffix or source.suffix
-    target = model_dir / f"{Path(current.file).stem.split('-')[0]}-{sha[:12]}{suffix}"
+    suffix = Path(template.file).suffix or source.suffix
+    target = model_dir / f"{Path(template.file).stem.split('-')[0]}-{sha[:12]}{suffix}"
     tmp = model_dir / f".{target.name}.{os.getpid()}.tmp"
-    new = current.model_copy(
-        update={
-            "file": target.name,
-            "sha256": sha,
-            "previous": PreviousModel(file=current.file, sha256=current.sha256),
-        }
+    previous = PreviousModel(file=current.file, sha256=current.sha256) if current else None
+    new = template.model_copy(
+        update={"name": name, "file": target.name, "sha256": sha, "previous": previous}
     )
     # The target may already exist: the file ``previous`` names, installed again. A
     # refused install removes only what it created, never a rollback target.
     created = not target.exists()
     try:
         if created:
+            model_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, tmp)
             with tmp.open("rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
             fsync_dir(model_dir)
         verify(new, model_dir)  # the file in place is the file we hashed
-        smoke_test(new, model_dir, sample)
+        if runnable_here(new.backend):  # else `is21 models verify` on the board runs it
+            smoke_test(new, model_dir, sample)
     except BaseException:
         tmp.unlink(missing_ok=True)
         if created:
             target.unlink(missing_ok=True)
         raise
-    manifest.detector[index] = new
+    if index is None:
+        manifest.detector.append(new)
+    else:
+        manifest.detector[index] = new
     write_manifest(manifest_file, manifest)  # the one commit point
     return new
 
@@ -178,13 +199,7 @@ def models_command(args: argparse.Namespace, settings: Settings) -> int:
             )
         return 0
     if args.action == "verify":
-        runnable = set()
-        for backend in ("onnx", "rknn"):
-            try:
-                check_available(backend)
-                runnable.add(backend)
-            except RuntimeError:
-                pass
+        runnable = {backend for backend in ("onnx", "rknn") if runnable_here(backend)}
         checks = verify_models(load_manifest(path), settings.model_dir, sample, runnable)
         for c in checks:
             print(f"{'ok ' if c.ok else 'BAD'} {c.name:<20} {c.file:<36} {c.detail}")

@@ -27,6 +27,21 @@ class PreviousModel(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
+class Converted(BaseModel):
+    """How ``is21 models convert`` built this file, so it can be built again and audited."""
+
+    source_file: str
+    source_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    toolkit: str
+    target: str
+    dtype: str
+    algorithm: str
+    float_layers: str | list[str] = Field(
+        description="layers kept float16: 'proposal' (the toolkit's choice), or their names"
+    )
+    calibration_images: int
+
+
 class ModelSpec(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     file: str
@@ -44,6 +59,7 @@ class ModelSpec(BaseModel):
     previous: PreviousModel | None = Field(
         default=None, description="the file this one replaced, for is21 models rollback"
     )
+    converted: Converted | None = None
 
     def path(self, model_dir: Path) -> Path:
         return model_dir / self.file

@@ -43,10 +43,11 @@ class OutputFormat(Protocol):
 
 def get_format(name: str, input_size: tuple[int, int], num_classes: int) -> OutputFormat:
     from is21.workers.formats.yolov8 import Yolov8Format, Yolov8RknnFormat
-    from is21.workers.formats.yolox import YoloxFormat
+    from is21.workers.formats.yolox import YoloxFormat, YoloxRknnFormat
 
     formats: dict[str, type[OutputFormat]] = {
         "yolox": YoloxFormat,
+        "yolox-rknn": YoloxRknnFormat,
         "yolov8": Yolov8Format,
         "yolov8-rknn": Yolov8RknnFormat,
     }
