@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     from is21.ops.embedded_redis import RedisUnavailable
     from is21.producer.errors import FrameRejected, WaitTimeout
     from is21.workers.backends.rknn import BackendUnavailable
+    from is21.workers.core_health import EXIT_CODE, CoreFailed
     from is21.workers.manifest import ModelError
 
     args = build_parser().parse_args(argv)
@@ -222,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"is21: {exc}", file=sys.stderr)
         return 2
+    except CoreFailed as exc:  # logged when it happened; systemd restarts the worker
+        logging.getLogger("is21.ops.cli").error("worker exits %d: %s", EXIT_CODE, exc)
+        return EXIT_CODE
     except (FrameRejected, WaitTimeout, FileNotFoundError, RedisUnavailable) as exc:
         print(f"is21: {exc}", file=sys.stderr)
         return 1

@@ -45,7 +45,8 @@ def live_workers(client: redis.Redis) -> list[dict[str, Any]]:
 
 
 def worker_problems(client: redis.Redis) -> list[dict[str, Any]]:
-    """Workers that failed to start, refused a model on reload, or hang in detection."""
+    """Workers that failed to start, refused a model on reload, hang in detection, or whose
+    runtime (an NPU core) failed."""
     problems = []
     for key in client.scan_iter(match=keys.worker_error("*"), count=100):
         raw: Any = client.get(key)
@@ -56,6 +57,8 @@ def worker_problems(client: redis.Redis) -> list[dict[str, Any]]:
     for w in live_workers(client):
         if w.get("model_error"):
             problems.append({"worker": w.get("worker"), "error": w["model_error"]})
+        if w.get("core_failed"):
+            problems.append({"worker": w.get("worker"), "error": w["core_failed"]})
         if w.get("stuck"):
             problems.append(
                 {

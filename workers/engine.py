@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -19,8 +20,9 @@ from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
 from is21.schemas.results import Result
 from is21.schemas.settings import Settings
 from is21.workers.claims import Claim, ClaimScripts, Next
+from is21.workers.core_health import CoreHealth
 from is21.workers.detector import Detector
-from is21.workers.frame import Inputs, log_result, run_frame
+from is21.workers.frame import DETECTOR_FAILED, Inputs, log_result, run_frame
 from is21.workers.heartbeat import Heartbeat
 from is21.workers.pipeline import Pipeline
 from is21.workers.reload import ModelReloader
@@ -47,6 +49,9 @@ class Engine:
         self.stopping = threading.Event()
         self.stats = WorkerStats()
         self.reservation = ReservationPolicy()
+        runtime = ",".join(sorted({d.backend.name for d in detectors}))
+        self.core = CoreHealth(f"NPU core {npu_core}" if npu_core is not None else runtime)
+        self.on_core_failed: Callable[[str], None] = lambda _reason: self.stopping.set()
         self.model = "+".join(d.spec.name for d in detectors)
         self.model_sha256 = "+".join(d.spec.sha256 for d in detectors)
         self.heartbeat = Heartbeat(
@@ -56,7 +61,7 @@ class Engine:
             ttl=settings.heartbeat_ttl,
             interval=settings.heartbeat_interval,
             after_beat=self.dispatcher.ensure_jobs,
-            healthy=lambda: not self.stuck(),
+            healthy=lambda: not self.stuck() and self.core.failed is None,
             protocol=settings.protocol_fields(),
         )
         # Publishes, claims and decodes the next frame while one is inferred (pipeline).
@@ -76,9 +81,14 @@ class Engine:
         """The frame through every detector, timed for the heartbeat's stuck check."""
         self._busy_since = time.monotonic()
         try:
-            return run_frame(self, claim, held_ms, inputs)
+            result = run_frame(self, claim, held_ms, inputs)
         finally:
             self._busy_since = None
+        failed = result.error if (result.error or "").startswith(DETECTOR_FAILED) else None
+        if self.core.record(failed) and self.core.failed is not None:
+            log.error("%s: stopping to be restarted", self.core.failed)
+            self.on_core_failed(self.core.failed)
+        return result
 
     def publish(self, job_id: str, result: Result, release: str | None = None) -> None:
         self.scripts.publish(job_id, result, release)
@@ -144,5 +154,6 @@ class Engine:
             "pid": os.getpid(),
             "in_frame_s": None if (busy := self.in_frame_s()) is None else round(busy, 1),
             "stuck": self.stuck(),
+            "core_failed": self.core.failed,
             **self.stats.as_dict(),
         }

@@ -27,6 +27,7 @@ from is21.workers.image import ImageError, Letterbox, Prepared, prepare
 log = logging.getLogger(__name__)
 
 _META_FIELDS = {"captured_at", "request_id"}
+DETECTOR_FAILED = "detector failed"  # an error of the runtime, not of the frame
 
 
 class BadEntry(LookupError):
@@ -116,7 +117,7 @@ def run_frame(
         error = f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # a detector fault must not take the worker down
         log.exception("detector failed on camera %s frame %s", claim.camera_id, claim.seq)
-        error = f"detector failed: {type(exc).__name__}: {exc}"
+        error = f"{DETECTOR_FAILED}: {type(exc).__name__}: {exc}"
     return Result(
         camera_id=claim.camera_id,
         frame_id=claim.frame_id,
@@ -147,7 +148,7 @@ def log_result(result: Result) -> None:
     if result.status == "ok":
         level = logging.INFO if result.is_event else logging.DEBUG
     else:  # a bad frame is the camera's (WARNING); a detector that fails is ours (ERROR)
-        failed = (result.error or "").startswith("detector failed")
+        failed = (result.error or "").startswith(DETECTOR_FAILED)
         level = logging.ERROR if failed else logging.WARNING
     if not log.isEnabledFor(level):
         return

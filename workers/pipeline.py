@@ -79,6 +79,11 @@ class Pipeline:
                 if isinstance(hand.claim, Retire):
                     self.retire(hand)
                     return {"served": self.served, "retired": True}
+                if self.engine.core.failed is not None:
+                    # Not one more frame on a failed core: the claimed one is left to
+                    # its lease, then served by another worker, as for a dead worker's.
+                    self.retire(hand)
+                    break
                 hand = self.serve_frame(hand, hand.claim, started)
                 self.served += 1
                 started = time.perf_counter()
@@ -166,7 +171,8 @@ class Pipeline:
         return Hand(*self.engine.publish_and_claim(self.job_id, result, unused))
 
     def retire(self, hand: Hand) -> None:
-        """The job lost its lease: publish what was inferred, give back the reservation."""
+        """The job lost its lease (or its core): publish what was inferred, give back the
+        reservation."""
         if hand.unpublished is not None:
             self.engine.publish(self.job_id, hand.unpublished, release=hand.reserved)
         elif hand.reserved is not None:

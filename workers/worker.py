@@ -30,6 +30,7 @@ from is21.schemas import keys
 from is21.schemas.settings import Settings
 from is21.workers import job
 from is21.workers.backends.rknn import BackendUnavailable
+from is21.workers.core_health import EXIT_CODE, CoreFailed
 from is21.workers.detector import detectors_from_settings
 from is21.workers.engine import Engine
 from is21.workers.manifest import ModelError
@@ -51,7 +52,7 @@ def default_worker_name(npu_core: str | None) -> str:
     return f"{host}.npu{npu_core}" if npu_core is not None else f"{host}.pid{os.getpid()}"
 
 
-def report_start_failure(client: redis.Redis, name: str, error: str) -> None:
+def report_failure(client: redis.Redis, name: str, error: str) -> None:
     """Leave the reason where /healthz and is21 status look, for a minute; best effort."""
     try:
         client.set(
@@ -75,6 +76,7 @@ class FleetWorker(SimpleWorker):
             reloader = self.engine.reloader
             signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
         self.engine.heartbeat.after_beat = self.after_beat
+        self.engine.on_core_failed = self.core_failed
         self.engine.heartbeat.start()
         # A new worker raises the number of jobs dispatch wants; ask for one now rather
         # than waiting for the next submitted frame.
@@ -128,17 +130,27 @@ class FleetWorker(SimpleWorker):
         self._dead = True  # from now on the heartbeat thread must not register it again
         super().register_death()  # type: ignore[no-untyped-call]
 
+    def core_failed(self, reason: str) -> None:
+        """Say so where operators look, then stop as for SIGTERM: the frame in hand is
+        published, the cameras handed over; run_worker then exits non-zero."""
+        report_failure(self.connection, self.name, reason)
+        try:
+            self.engine.heartbeat.beat()  # out of `is21:answering` before the goodbye
+        except redis.RedisError as exc:
+            log.warning("could not report the failed core in the heartbeat: %s", exc)
+        self.request_stop(signal.SIGTERM, None)
+
     def request_stop(self, signum: int, frame: FrameType | None) -> Any:
         # Let the dispatch job finish the frame in hand and hand over, instead of
         # running out its whole budget before RQ's warm shutdown completes.
         self.engine.stopping.set()
-        give_up = threading.Timer(STOP_GRACE, stop_now, args=(self.name,))
+        give_up = threading.Timer(STOP_GRACE, stop_now, args=(self.name, self.engine))
         give_up.daemon = True
         give_up.start()
         return super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
 
-def stop_now(name: str) -> None:
+def stop_now(name: str, engine: Engine) -> None:
     """The goodbye did not finish in time (Redis unreachable, a hung detection): leave
     without it. What it would have said expires by itself: the heartbeat within its TTL,
     the camera leases within theirs, RQ's registration with its own TTL."""
@@ -146,7 +158,7 @@ def stop_now(name: str) -> None:
     for handler in logging.getLogger().handlers:
         handler.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(0 if engine.core.failed is None else EXIT_CODE)
 
 
 def run_worker(
@@ -163,7 +175,7 @@ def run_worker(
     try:
         detectors = detectors_from_settings(settings, npu_core=npu_core)
     except (ModelError, BackendUnavailable) as exc:
-        report_start_failure(client, name, str(exc))
+        report_failure(client, name, str(exc))
         raise
     # This worker's own functions, whatever version a worker before it left in Redis.
     load_library(client)
@@ -184,6 +196,9 @@ def run_worker(
             raise
         # Asked to stop, and stopped: only the goodbye failed. Its keys expire by themselves.
         log.warning("worker %s stopped without a goodbye: %s", name, exc)
+    else:
+        if engine.core.failed is not None:
+            raise CoreFailed(engine.core.failed)
     finally:
         engine.reloader.stop()
         engine.heartbeat.stop()

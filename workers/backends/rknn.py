@@ -63,7 +63,7 @@ class RknnBackend:
     ) -> None:
         cls = api_class if api_class is not None else load_rknnlite()
         mask = core_mask(cls, core)
-        self.path = path
+        self.path, self.core = path, core
         self.api = cls(verbose=False)
         ret = self.api.load_rknn(str(path))
         if ret != 0:
@@ -81,7 +81,11 @@ class RknnBackend:
         batch = np.ascontiguousarray(pixels[np.newaxis], dtype=np.uint8)
         outputs = self.api.inference(inputs=[batch])
         if outputs is None:
-            raise RuntimeError(f"RKNNLite.inference on {self.path} returned no outputs")
+            # What a core that answers "failed to submit" gives back (rknn-toolkit2 #294).
+            raise RuntimeError(
+                f"RKNNLite.inference on NPU core {self.core or 'auto'} returned no outputs "
+                f"({self.path})"
+            )
         return [np.asarray(o, dtype=np.float32) for o in outputs]
 
     def close(self) -> None:
