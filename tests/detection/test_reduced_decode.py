@@ -107,3 +107,19 @@ def test_same_events_on_1080p_frames(detector: Detector, name: str) -> None:
         ]
         events.append(DEFAULT_SCHEMA.evaluate(dets))
     assert events[0] == events[1]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_EVENTS))
+def test_simplejpeg_gives_the_events_pillows_draft_gave(detector: Detector, name: str) -> None:
+    """The fleet decodes with simplejpeg since it measured faster (ops/bench/cpu_frame.py);
+    it was adopted on the condition that no event changes, at any camera resolution."""
+    from is21.ops.bench.cpu_frame import SIZES, prepare_pillow_draft, reencoded
+    from is21.schemas.events import DEFAULT_SCHEMA
+
+    for frame in [photo(name)] + [reencoded(photo(name), size) for size in SIZES.values()]:
+        events = []
+        for path in (prepare_pillow_draft, prepare):
+            prep = path(frame, detector.letterbox, 10**9)
+            dets = detector.detect(frame, 10**9, prepared={detector.letterbox: prep})
+            events.append(DEFAULT_SCHEMA.evaluate(dets))
+        assert events[0] == events[1]
