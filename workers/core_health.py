@@ -2,8 +2,9 @@
 
 On some kernels and driver versions RKNNLite answers "failed to submit" on cores 1 and 2
 while core 0 works (airockchip/rknn-toolkit2 issue 294): every inference fails, fast, and
-a worker that went on would turn each frame it claims into an error result. A frame's
-own fault (a corrupt JPEG) says nothing about the core and does not count; a detection
+a worker that went on would turn each frame it claims into an error result. Only the
+runtime's failures count (``InferenceFailed``): a corrupt JPEG is the frame's fault, and
+an output the format cannot decode is the model's, which no restart mends. A detection
 that works clears the count.
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from is21.schemas.results import Detection
 from is21.schemas.settings import Settings
-from is21.workers.backends import Backend, check_available, load_backend
+from is21.workers.backends import Backend, InferenceFailed, check_available, load_backend
 from is21.workers.formats import OutputFormat, get_format
 from is21.workers.image import Letterbox, Prepared, prepare
 from is21.workers.manifest import (
@@ -75,7 +75,10 @@ class Detector:
         if prep is None:
             prep = cache[self.letterbox] = prepare(jpeg, self.letterbox, max_pixels)
         t1 = time.perf_counter()
-        outputs = self.backend.run(prep.pixels)
+        try:
+            outputs = self.backend.run(prep.pixels)
+        except Exception as exc:
+            raise InferenceFailed(str(exc)) from exc
         t2 = time.perf_counter()
         raw = self.fmt.decode(outputs, prep, self.spec.score_threshold, self.spec.nms_iou)
         labels, keep = self.spec.labels, self.spec.keep

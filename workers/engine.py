@@ -22,7 +22,7 @@ from is21.schemas.settings import Settings
 from is21.workers.claims import Claim, ClaimScripts, Next
 from is21.workers.core_health import CoreHealth
 from is21.workers.detector import Detector
-from is21.workers.frame import DETECTOR_FAILED, Inputs, log_result, run_frame
+from is21.workers.frame import RUNTIME_FAILED, Inputs, log_result, run_frame
 from is21.workers.heartbeat import Heartbeat
 from is21.workers.pipeline import Pipeline
 from is21.workers.reload import ModelReloader
@@ -84,7 +84,7 @@ class Engine:
             result = run_frame(self, claim, held_ms, inputs)
         finally:
             self._busy_since = None
-        failed = result.error if (result.error or "").startswith(DETECTOR_FAILED) else None
+        failed = result.error if (result.error or "").startswith(RUNTIME_FAILED) else None
         if self.core.record(failed) and self.core.failed is not None:
             log.error("%s: stopping to be restarted", self.core.failed)
             self.on_core_failed(self.core.failed)

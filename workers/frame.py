@@ -20,6 +20,7 @@ from is21.schemas.events import EventSchema
 from is21.schemas.frames import FrameMeta
 from is21.schemas.results import NO_EVENT, Detection, Result
 from is21.schemas.settings import Settings
+from is21.workers.backends import InferenceFailed
 from is21.workers.claims import Claim
 from is21.workers.detector import Detector, Timings
 from is21.workers.image import ImageError, Letterbox, Prepared, prepare
@@ -27,7 +28,8 @@ from is21.workers.image import ImageError, Letterbox, Prepared, prepare
 log = logging.getLogger(__name__)
 
 _META_FIELDS = {"captured_at", "request_id"}
-DETECTOR_FAILED = "detector failed"  # an error of the runtime, not of the frame
+DETECTOR_FAILED = "detector failed"  # an error of ours, not of the frame
+RUNTIME_FAILED = f"{DETECTOR_FAILED}: {InferenceFailed.__name__}"  # ... of the runtime
 
 
 class BadEntry(LookupError):

@@ -5,11 +5,11 @@ graph emits them (per scale: box, objectness, classes, each [1, C, H, W])."""
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
+from is21.ops.bench.cpu_frame import split_head
 from is21.workers.detector import Detector, load_detectors
-from is21.workers.formats.yolox import STRIDES, YoloxRknnFormat
+from is21.workers.formats.yolox import YoloxRknnFormat
 from is21.workers.image import prepare
 from is21.workers.manifest import REPO_MANIFEST, load_manifest
 from tests.conftest import MODEL_DIR, require_shared
@@ -22,22 +22,12 @@ def detector() -> Detector:
     return load_detectors(load_manifest(REPO_MANIFEST), MODEL_DIR, threads=1)[0]
 
 
-def as_split_head(out: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
-    rows, parts, start = out[0], [], 0
-    for stride in STRIDES:
-        side = 416 // stride
-        level = rows[start : start + side * side].T.reshape(85, side, side)[np.newaxis]
-        parts += [level[:, 0:4], level[:, 4:5], level[:, 5:]]
-        start += side * side
-    return parts
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED_EVENTS))
 def test_split_head_decodes_like_the_single_output(detector: Detector, name: str) -> None:
     prep = prepare(photo(name), detector.letterbox, 10**9)
     (out,) = detector.backend.run(prep.pixels)
     whole = detector.fmt.decode([out], prep, 0.3, 0.45)
-    split = YoloxRknnFormat((416, 416), 80).decode(as_split_head(out), prep, 0.3, 0.45)
+    split = YoloxRknnFormat((416, 416), 80).decode(split_head(out), prep, 0.3, 0.45)
     np.testing.assert_array_equal(split.classes, whole.classes)
     np.testing.assert_allclose(split.boxes, whole.boxes, rtol=1e-6)
     np.testing.assert_allclose(split.scores, whole.scores, rtol=1e-6)

@@ -13,6 +13,11 @@ import numpy as np
 import numpy.typing as npt
 
 
+class InferenceFailed(RuntimeError):
+    """The runtime could not run the model on a frame (an NPU core, a driver): not the
+    frame's fault, and not the output format's. Workers count these (core_health.py)."""
+
+
 class Backend(Protocol):
     name: str
 
