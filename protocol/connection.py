@@ -24,6 +24,7 @@ from redis.connection import (
 from redis.retry import Retry
 from redis.utils import HIREDIS_AVAILABLE
 
+from is21.protocol.sentinel import is_sentinel_url, sentinel_pool
 from is21.schemas.settings import REDIS_SCHEMES
 
 # Redis gone (restarting, network) rather than refusing a command: wait and retry.
@@ -97,21 +98,24 @@ def connect(
     """
     if not url.startswith(REDIS_SCHEMES):
         raise ValueError(f"Redis URL must start with one of {', '.join(REDIS_SCHEMES)}: {url!r}")
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=max_connections,
-        timeout=timeout,
-        queue_class=_Slots,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        health_check_interval=30,
-        decode_responses=False,
-        retry=Retry(
+    options: dict[str, Any] = {
+        "max_connections": max_connections,
+        "queue_class": _Slots,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "health_check_interval": 30,
+        "decode_responses": False,
+        "retry": Retry(
             ExponentialWithJitterBackoff(base=0.01, cap=0.5),
             retries,
             supported_errors=(redis.ConnectionError,),
         ),
-    )
+    }
+    pool: BlockingConnectionPool
+    if is_sentinel_url(url):
+        pool = sentinel_pool(url, timeout=timeout, **options)
+    else:
+        pool = BlockingConnectionPool.from_url(url, timeout=timeout, **options)
     pool.connection_kwargs["command_packer"] = FramePacker(pool.get_encoder().encode)
     return redis.Redis.from_pool(pool)
 

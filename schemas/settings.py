@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from is21.schemas.results import PROTOCOL_VERSION
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://", "rediss+sentinel://")
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,123 @@
+"""The fleet on a Sentinel deployment (real redis-server processes in sentinel mode)."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from is21.producer import FrameProducer, WaitTimeout
+from is21.protocol.connection import connect
+from is21.protocol.functions import load_library
+from is21.protocol.sentinel import parse
+from is21.schemas.settings import Settings
+from tests.conftest import MODEL_DIR, Fleet, fleet_env, require_shared
+from tests.helpers import JPEG
+from tests.samples import photo
+from tests.sentinel_cluster import SentinelCluster
+
+
+@pytest.fixture
+def cluster() -> Iterator[SentinelCluster]:
+    deployment = SentinelCluster().start()
+    try:
+        yield deployment
+    finally:
+        deployment.stop()
+
+
+def test_the_url_names_sentinels_master_user_and_tls_options() -> None:
+    target = parse(
+        "rediss+sentinel://is21-worker:s%40cret@10.0.0.1:26379,[::1]:26380/fleet/2"
+        "?sentinel_password=x&ssl_ca_certs=/etc/ca.pem"
+    )
+    assert target.sentinels == [("10.0.0.1", 26379), ("::1", 26380)]
+    assert (target.master, target.db, target.username, target.password) == (
+        "fleet", 2, "is21-worker", "s@cret",
+    )  # fmt: skip
+    assert target.ssl_kwargs() == {"ssl": True, "ssl_ca_certs": "/etc/ca.pem"}
+    assert target.sentinel_kwargs(5)["password"] == "x"
+    for bad in ("redis+sentinel://h:1", "redis+sentinel://h/m", "redis+sentinel://h:1/m?x=1"):
+        with pytest.raises(ValueError):
+            parse(bad)
+
+
+def test_connect_finds_the_master_and_again_after_a_failover(cluster: SentinelCluster) -> None:
+    client = connect(cluster.url, timeout=2)
+    load_library(client)
+    assert client.info("replication")["role"] == "master"
+    client.set("before", "1")
+    assert client.wait(1, 2000) == 1  # the replica has the library: this test is not the loss
+    first = cluster.master_port()
+    cluster.kill(first)
+    # The client reconnects by itself once the sentinels promote the replica.
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            client.set("after", "1")
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, cluster.logs()
+            time.sleep(0.1)
+    assert cluster.master_port() != first
+    assert client.info("replication")["role"] == "master"
+    assert client.get("before") == b"1"
+    assert client.function_list(library="is21")  # FUNCTION LOAD replicated with the data
+    assert client.fcall_ro("is21_alive", 0) is not None
+
+
+def test_the_fleet_resumes_on_the_promoted_replica(
+    cluster: SentinelCluster, tmp_path: Path
+) -> None:
+    """Two real workers and the producer on the sentinel URL; the master is SIGKILLed
+    with frames flowing. Results resume on the promoted replica by themselves."""
+    require_shared()
+    url = cluster.url
+    client = connect(url, timeout=2)
+    load_library(client)
+    fleet = Fleet(url, fleet_env(url, IS21_HEARTBEAT_INTERVAL="0.5"), [], tmp_path)
+    fleet.start("s0")
+    fleet.start("s1")
+    fleet.wait_alive(client, 2)
+    producer = FrameProducer(client, Settings(redis_url=url, model_dir=MODEL_DIR))
+    cams = [f"cam{i}" for i in range(4)]
+    try:
+        for cam in cams:
+            assert producer.wait(producer.submit(cam, photo(JPEG)), timeout=20).status == "ok"
+        killed_at = time.monotonic()
+        cluster.kill(cluster.master_port())
+        fallbacks = 0
+        while True:  # a camera server at ~5 fps meanwhile: fall back, never hang
+            assert time.monotonic() - killed_at < 30, cluster.logs() + fleet.logs()
+            ticket = producer.submit("cam0", photo(JPEG))
+            if ticket.fallback is not None:
+                fallbacks += 1
+                time.sleep(0.2)
+                continue
+            with contextlib.suppress(WaitTimeout):
+                if producer.wait(ticket, timeout=5).status == "ok":
+                    break
+        resumed_s = time.monotonic() - killed_at
+        print(f"results resumed {resumed_s:.1f} s after the master was killed")
+        assert resumed_s < 15 and fallbacks > 0
+        for cam in cams:  # every camera, on the new master
+            assert producer.wait(producer.submit(cam, photo(JPEG)), timeout=20).status == "ok"
+        assert all(p.poll() is None for p in fleet.procs), fleet.logs()
+        # The operator's rq info, on the same URL: both workers, on the new master.
+        rq = Path(sys.executable).parent / "rq"
+        info = subprocess.run(
+            [str(rq), "info", "-c", "is21.ops.rq_settings", "-W"],
+            env={**fleet.env, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert info.returncode == 0 and "s0" in info.stdout and "s1" in info.stdout, info
+    finally:
+        fleet.stop()

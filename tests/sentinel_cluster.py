@@ -1,0 +1,122 @@
+"""A real Sentinel deployment on loopback: a master, a replica, three sentinels, each a
+redis-server process of the test's own, on ports of its own, in a folder of its own."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+MASTER = "is21"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SentinelCluster:
+    def __init__(self, down_after_ms: int = 1000, failover_timeout_ms: int = 4000) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="is21-sentinel-"))
+        self.down_after_ms, self.failover_timeout_ms = down_after_ms, failover_timeout_ms
+        self.data_ports = [free_port(), free_port()]
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
+        return f"redis+sentinel://{hosts}/{MASTER}"
+
+    def _spawn(self, port: int, *args: str) -> None:
+        log = self.dir / f"{port}.log"
+        self.procs[port] = subprocess.Popen(
+            [shutil.which("redis-server") or "redis-server", *args, "--logfile", str(log)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def start_data(self, port: int, replica_of: int | None = None) -> None:
+        folder = self.dir / f"data-{port}"
+        folder.mkdir(exist_ok=True)
+        args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)]
+        args += ["--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0"]
+        if replica_of is not None:
+            args += ["--replicaof", "127.0.0.1", str(replica_of)]
+        self._spawn(port, *args)
+        self.wait_answers(port)
+
+    def start(self) -> SentinelCluster:
+        master, replica = self.data_ports
+        self.start_data(master)
+        self.start_data(replica, replica_of=master)
+        self.wait_in_sync(master)
+        for port in self.sentinel_ports:
+            conf = self.dir / f"sentinel-{port}.conf"
+            conf.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {self.dir}\n"
+                f"sentinel monitor {MASTER} 127.0.0.1 {master} 2\n"
+                f"sentinel down-after-milliseconds {MASTER} {self.down_after_ms}\n"
+                f"sentinel failover-timeout {MASTER} {self.failover_timeout_ms}\n"
+                f"sentinel parallel-syncs {MASTER} 1\n"
+            )
+            self._spawn(port, str(conf), "--sentinel")
+            self.wait_answers(port)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # every sentinel knows the replica and the others
+            infos = [self.sentinel(p).sentinel_master(MASTER) for p in self.sentinel_ports]
+            if all(i["num-slaves"] >= 1 and i["num-other-sentinels"] >= 2 for i in infos):
+                return self
+            time.sleep(0.1)
+        raise AssertionError(f"the sentinels did not see each other: {infos}")
+
+    def wait_in_sync(self, master: int, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = redis.Redis(port=master, socket_timeout=1).info("replication")
+            if info.get("slave0", {}).get("state") == "online":
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the replica did not sync: {self.logs()}")
+
+    def sentinel(self, port: int) -> redis.Redis:
+        return redis.Redis(port=port, socket_timeout=2, decode_responses=True)
+
+    def wait_answers(self, port: int, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=port, socket_timeout=1).ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.02)
+        raise AssertionError(f"redis-server on {port} did not answer: {self.logs()}")
+
+    def master_port(self) -> int:
+        _host, port = self.sentinel(self.sentinel_ports[0]).sentinel_get_master_addr_by_name(MASTER)
+        return int(port)
+
+    def kill(self, port: int) -> None:
+        self.procs[port].send_signal(signal.SIGKILL)
+        self.procs[port].wait()
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}"
+            for p in sorted(self.dir.glob("*.log"))
+        )
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
