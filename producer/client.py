@@ -16,6 +16,7 @@ from is21.producer.errors import (
     FleetUnreachable,
     WaitTimeout,
 )
+from is21.producer.ledger import Ledger
 from is21.producer.liveness import Liveness
 from is21.producer.reader import ResultsReader, read_events
 from is21.producer.ticket import Ticket, answers, fallback_result
@@ -32,8 +33,11 @@ log = logging.getLogger(__name__)
 
 
 class FrameProducer:
-    def __init__(self, client: redis.Redis, settings: Settings | None = None) -> None:
+    def __init__(
+        self, client: redis.Redis, settings: Settings | None = None, ledger: Ledger | None = None
+    ) -> None:
         self.client = client
+        self.ledger = ledger
         self.settings = settings or Settings()
         self.liveness = Liveness(client, self.settings)
         self._redis_down_until = float("-inf")
@@ -94,6 +98,18 @@ class FrameProducer:
         Redis refuses (a key of the wrong type, out of memory), for its camera alone.
         """
         self.validate(camera_id, jpeg, request_id, captured_at)
+        ticket = self._submit(camera_id, jpeg, captured_at, request_id)
+        if self.ledger is not None:
+            self.ledger.record(ticket)
+        return ticket
+
+    def _submit(
+        self,
+        camera_id: str,
+        jpeg: bytes,
+        captured_at: datetime | None,
+        request_id: str | None,
+    ) -> Ticket:
         if time.monotonic() < self._redis_down_until:
             reason = f"{self._down_reason} (cached)"
             return self._fallback(camera_id, request_id, reason, "redis_unreachable")

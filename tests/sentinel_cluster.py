@@ -13,6 +13,8 @@ from pathlib import Path
 
 import redis
 
+from is21.ops.tcp_proxy import TcpProxy
+
 MASTER = "is21"
 
 
@@ -29,6 +31,7 @@ class SentinelCluster:
         self.data_ports = [free_port(), free_port()]
         self.sentinel_ports = [free_port() for _ in range(3)]
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        self.replication_link: TcpProxy | None = None  # the replica's way to the master
 
     @property
     def url(self) -> str:
@@ -57,7 +60,8 @@ class SentinelCluster:
     def start(self) -> SentinelCluster:
         master, replica = self.data_ports
         self.start_data(master)
-        self.start_data(replica, replica_of=master)
+        self.replication_link = TcpProxy(("127.0.0.1", master)).start()
+        self.start_data(replica, replica_of=self.replication_link.port)
         self.wait_in_sync(master)
         for port in self.sentinel_ports:
             conf = self.dir / f"sentinel-{port}.conf"
@@ -115,6 +119,8 @@ class SentinelCluster:
         )
 
     def stop(self) -> None:
+        if self.replication_link is not None:
+            self.replication_link.close()
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.kill()
