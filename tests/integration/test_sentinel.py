@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from is21.ops.sentinel_cluster import SentinelCluster
 from is21.producer import FrameProducer, WaitTimeout
 from is21.producer.ledger import Account, Ledger
 from is21.protocol.connection import connect
@@ -22,7 +23,6 @@ from is21.schemas.settings import Settings
 from tests.conftest import MODEL_DIR, Fleet, fleet_env, require_shared
 from tests.helpers import JPEG, play_a_worker, wait_until
 from tests.samples import photo
-from tests.sentinel_cluster import SentinelCluster
 
 
 @pytest.fixture

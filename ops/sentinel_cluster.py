@@ -1,5 +1,5 @@
 """A real Sentinel deployment on loopback: a master, a replica, three sentinels, each a
-redis-server process of the test's own, on ports of its own, in a folder of its own."""
+redis-server process of its own, on ports of its own, in a folder of its own (tests, benches)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -76,11 +77,13 @@ class SentinelCluster:
             self.wait_answers(port)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # every sentinel knows the replica and the others
-            infos = [self.sentinel(p).sentinel_master(MASTER) for p in self.sentinel_ports]
+            infos: list[Any] = [
+                self.sentinel(p).sentinel_master(MASTER) for p in self.sentinel_ports
+            ]
             if all(i["num-slaves"] >= 1 and i["num-other-sentinels"] >= 2 for i in infos):
                 return self
             time.sleep(0.1)
-        raise AssertionError(f"the sentinels did not see each other: {infos}")
+        raise RuntimeError(f"the sentinels did not see each other: {infos}")
 
     def wait_in_sync(self, master: int, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
@@ -89,7 +92,7 @@ class SentinelCluster:
             if info.get("slave0", {}).get("state") == "online":
                 return
             time.sleep(0.05)
-        raise AssertionError(f"the replica did not sync: {self.logs()}")
+        raise RuntimeError(f"the replica did not sync: {self.logs()}")
 
     def sentinel(self, port: int) -> redis.Redis:
         return redis.Redis(port=port, socket_timeout=2, decode_responses=True)
@@ -102,11 +105,12 @@ class SentinelCluster:
                 return
             except redis.RedisError:
                 time.sleep(0.02)
-        raise AssertionError(f"redis-server on {port} did not answer: {self.logs()}")
+        raise RuntimeError(f"redis-server on {port} did not answer: {self.logs()}")
 
     def master_port(self) -> int:
-        _host, port = self.sentinel(self.sentinel_ports[0]).sentinel_get_master_addr_by_name(MASTER)
-        return int(port)
+        sentinel = self.sentinel(self.sentinel_ports[0])
+        address: Any = sentinel.sentinel_get_master_addr_by_name(MASTER)
+        return int(address[1])
 
     def kill(self, port: int) -> None:
         self.procs[port].send_signal(signal.SIGKILL)
