@@ -32,9 +32,11 @@ CONNECTION_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 _BUFFER_CUTOFF = 6000  # redis-py's own: values longer than this are sent unjoined
 
 
-def is_out_of_memory(exc: redis.RedisError) -> bool:
-    """Redis at maxmemory with noeviction refuses writes with an ``OOM ...`` error."""
-    return isinstance(exc, redis.ResponseError) and str(exc).startswith("OOM")
+def refuses_writes(exc: redis.RedisError) -> bool:
+    """Redis refuses writes for a while, not this command: at maxmemory with noeviction
+    (``OOM ...``), or with no replica acknowledging under ``min-replicas-to-write``
+    (``NOREPLICAS ...``)."""
+    return isinstance(exc, redis.ResponseError) and str(exc).startswith(("OOM", "NOREPLICAS"))
 
 
 class PoolExhausted(redis.RedisError):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 
-from is21.protocol.connection import CONNECTION_ERRORS, is_out_of_memory
+from is21.protocol.connection import CONNECTION_ERRORS, refuses_writes
 from is21.schemas import keys
 from is21.schemas.results import Result
 from is21.workers.claims import Claim, Next, Retire
@@ -97,11 +97,12 @@ class Pipeline:
                 if not wait_for_redis(self.engine.client, self.engine.stopping):
                     break
             except redis.ResponseError as exc:
-                if not is_out_of_memory(exc):
+                if not refuses_writes(exc):
                     raise
-                # Full with noeviction: the result could not be written. Its lease runs
-                # out and the frame is served again once there is room (or failed).
-                log.error("redis is out of memory, result not published: %s", exc)
+                # Full with noeviction, or no replica in sync: the result could not be
+                # written. Its lease runs out and the frame is served again once Redis
+                # takes writes (or failed).
+                log.error("redis refuses writes, result not published: %s", exc)
                 hand = Hand()
                 self.engine.stopping.wait(1.0)
         self.hand_over()

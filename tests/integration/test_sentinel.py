@@ -190,3 +190,41 @@ def _reconciled(ledger: Ledger, client: redis.Redis) -> dict[str, Account] | Non
         return ledger.reconcile(client)
     except redis.ConnectionError:
         return None
+
+
+def test_min_replicas_to_write_refuses_frames_while_no_replica_follows(
+    cluster: SentinelCluster, tmp_path: Path
+) -> None:
+    """The recommended bound on a failover's loss (ops/redis/README.md): with the replica
+    cut off, the master refuses writes after a second; producers fall back, the worker
+    waits without failing, and both go on by themselves when the replica is back."""
+    require_shared()
+    url = cluster.url
+    client = connect(url, timeout=2)
+    load_library(client)
+    client.config_set("min-replicas-to-write", "1")
+    client.config_set("min-replicas-max-lag", "1")
+    fleet = Fleet(url, fleet_env(url, IS21_HEARTBEAT_INTERVAL="0.5"), [], tmp_path)
+    fleet.start("m0")
+    fleet.wait_alive(client, 1)
+    producer = FrameProducer(client, Settings(redis_url=url, model_dir=MODEL_DIR))
+    try:
+        assert producer.wait(producer.submit("yard", photo(JPEG)), timeout=20).status == "ok"
+        assert cluster.replication_link is not None
+        cluster.replication_link.cut()
+        refused = wait_until(
+            lambda: (t := producer.submit("yard", photo(JPEG))).fallback is not None and t,
+            timeout=10,
+            what="the master refusing frames",
+        )
+        assert refused.fallback is not None and "NOREPLICAS" in (refused.fallback.error or "")
+        cluster.replication_link.heal()
+        ticket = wait_until(
+            lambda: (t := producer.submit("yard", photo(JPEG))).fallback is None and t,
+            timeout=15,
+            what="frames stored again",
+        )
+        assert producer.wait(ticket, timeout=20).status == "ok"
+        assert fleet.procs[0].poll() is None, fleet.logs()
+    finally:
+        fleet.stop()
