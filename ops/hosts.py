@@ -19,9 +19,16 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+import redis
+
+from is21.protocol.connection import connect
 
 SUBNET = "10.21.0"
 
@@ -98,3 +105,82 @@ class Site:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORDS = {"worker": "w-secret", "producer": "p-secret", "ops": "o-secret"}
+
+
+class SiteFleet:
+    """Redis on a host of its own under the shipped ACL users (ops/redis/users.acl, the
+    passwords set here), ``is21 worker`` processes on board hosts. ``admin`` reaches Redis
+    over a unix socket, from outside every namespace: the harness's view, not a host's."""
+
+    def __init__(self, site: Site, tmp: Path, model_dir: Path) -> None:
+        self.site, self.tmp, self.model_dir = site, tmp, model_dir
+        self.redis_host = site.add_host("redis")
+        acl = (ROOT / "ops" / "redis" / "users.acl").read_text()
+        for user, password in PASSWORDS.items():
+            acl = acl.replace(f">CHANGE-ME-{user}", f">{password}")
+        (tmp / "users.acl").write_text(acl + "user admin on >admin ~* &* +@all\n")
+        self.socket = tmp / "redis.sock"
+        self.redis = self.redis_host.popen(
+            ["redis-server", "--bind", self.redis_host.ip, "--port", "6379",
+             "--unixsocket", str(self.socket), "--unixsocketperm", "700",
+             "--aclfile", str(tmp / "users.acl"), "--save", "", "--appendonly", "no",
+             "--dir", str(tmp), "--logfile", str(tmp / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.admin_url = f"unix://admin:admin@{self.socket}"
+        self.admin = self._admin(deadline=time.monotonic() + 10)
+        self.workers: dict[str, subprocess.Popen[bytes]] = {}
+
+    def _admin(self, deadline: float) -> redis.Redis:
+        while True:
+            try:
+                client = connect(self.admin_url, timeout=2)
+                client.ping()
+                return client
+            except redis.RedisError as exc:
+                if time.monotonic() > deadline:
+                    raise SiteUnavailable(f"redis did not answer: {self.logs()}") from exc
+                time.sleep(0.05)
+
+    def url(self, user: str, port: int = 6379) -> str:
+        return f"redis://is21-{user}:{PASSWORDS[user]}@{self.redis_host.ip}:{port}/0"
+
+    def start_worker(self, board: Host, name: str, url: str | None = None, **env: str) -> None:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("IS21_")}
+        environ |= {
+            "IS21_REDIS_URL": url or self.url("worker"),
+            "IS21_MODEL_DIR": str(self.model_dir),
+            "IS21_INTRA_OP_THREADS": "1",
+            **env,
+        }
+        log = (self.tmp / f"{name}.log").open("ab")
+        self.workers[name] = board.popen(
+            [sys.executable, "-m", "is21.ops", "worker", "--name", name],
+            env=environ, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def stop_workers(self) -> None:
+        for proc in self.workers.values():
+            _stop(proc)
+        self.workers.clear()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in self.tmp.glob("*.log"))
+
+    def stop(self) -> None:
+        self.stop_workers()
+        _stop(self.redis)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
