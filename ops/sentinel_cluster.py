@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from is21.ops.hosts import PASSWORDS, ROOT
 from is21.ops.tcp_proxy import TcpProxy
 
 MASTER = "is21"
@@ -25,8 +26,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# With ``acl=True`` the data servers run the shipped users (ops/redis/users.acl) and the
+# two Sentinel needs (Redis's docs, "Redis Sentinel and ACL"): replication and monitoring.
+CLUSTER_USERS = (
+    "user is21-replica on >r-secret +psync +replconf +ping\n"
+    "user is21-sentinel on >s-secret allchannels +multi +slaveof +ping +exec +subscribe "
+    "+config|rewrite +role +publish +info +client|setname +client|kill +script|kill\n"
+    "user admin on >admin ~* &* +@all\n"
+)
+
+
 class SentinelCluster:
-    def __init__(self, down_after_ms: int = 1000, failover_timeout_ms: int = 4000) -> None:
+    def __init__(
+        self, down_after_ms: int = 1000, failover_timeout_ms: int = 4000, acl: bool = False
+    ) -> None:
+        self.acl = acl
         self.dir = Path(tempfile.mkdtemp(prefix="is21-sentinel-"))
         self.down_after_ms, self.failover_timeout_ms = down_after_ms, failover_timeout_ms
         self.data_ports = [free_port(), free_port()]
@@ -36,8 +50,17 @@ class SentinelCluster:
 
     @property
     def url(self) -> str:
+        """For the tests' own use: the admin user under ``acl``."""
+        return self.url_for("admin", "admin") if self.acl else self.url_for(None, None)
+
+    def url_for(self, user: str | None, password: str | None) -> str:
         hosts = ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
-        return f"redis+sentinel://{hosts}/{MASTER}"
+        auth = f"{user}:{password}@" if user else ""
+        return f"redis+sentinel://{auth}{hosts}/{MASTER}"
+
+    def data(self, port: int) -> redis.Redis:
+        user = "admin" if self.acl else None
+        return redis.Redis(port=port, socket_timeout=1, username=user, password=user)
 
     def _spawn(self, port: int, *args: str) -> None:
         log = self.dir / f"{port}.log"
@@ -55,6 +78,13 @@ class SentinelCluster:
         args += ["--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0"]
         if replica_of is not None:
             args += ["--replicaof", "127.0.0.1", str(replica_of)]
+        if self.acl:
+            acl = (ROOT / "ops" / "redis" / "users.acl").read_text()
+            for user, password in PASSWORDS.items():
+                acl = acl.replace(f">CHANGE-ME-{user}", f">{password}")
+            (self.dir / "users.acl").write_text(acl + CLUSTER_USERS)
+            args += ["--aclfile", str(self.dir / "users.acl")]
+            args += ["--masteruser", "is21-replica", "--masterauth", "r-secret"]
         self._spawn(port, *args)
         self.wait_answers(port)
 
@@ -72,6 +102,12 @@ class SentinelCluster:
                 f"sentinel down-after-milliseconds {MASTER} {self.down_after_ms}\n"
                 f"sentinel failover-timeout {MASTER} {self.failover_timeout_ms}\n"
                 f"sentinel parallel-syncs {MASTER} 1\n"
+                + (
+                    f"sentinel auth-user {MASTER} is21-sentinel\n"
+                    f"sentinel auth-pass {MASTER} s-secret\n"
+                    if self.acl
+                    else ""
+                )
             )
             self._spawn(port, str(conf), "--sentinel")
             self.wait_answers(port)
@@ -88,7 +124,7 @@ class SentinelCluster:
     def wait_in_sync(self, master: int, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            info = redis.Redis(port=master, socket_timeout=1).info("replication")
+            info = self.data(master).info("replication")
             if info.get("slave0", {}).get("state") == "online":
                 return
             time.sleep(0.05)
@@ -103,6 +139,8 @@ class SentinelCluster:
             try:
                 redis.Redis(port=port, socket_timeout=1).ping()
                 return
+            except (redis.AuthenticationError, redis.ResponseError):
+                return  # it answered; it wants credentials (acl)
             except redis.RedisError:
                 time.sleep(0.02)
         raise RuntimeError(f"redis-server on {port} did not answer: {self.logs()}")

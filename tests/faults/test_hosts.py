@@ -3,6 +3,7 @@ another, under the shipped ACL users (ops/hosts.py). A board is cut off mid-floo
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -93,7 +94,7 @@ def test_a_board_cut_off_mid_flood(fleet2: SiteFleet) -> None:
     # frame twice, none older than one already answered); every frame is accounted for.
     for cam in cams:
         seqs = [r.seq for r in results_of(admin, cam)]
-        assert all(a < b for a, b in zip(seqs, seqs[1:], strict=False)), (cam, seqs)
+        assert all(a < b for a, b in itertools.pairwise(seqs)), (cam, seqs)
     accounts = ledger.reconcile(admin)
     assert all(a.balanced and not a.lost for a in accounts.values()), accounts
     stale = sum(int(admin.hget(keys.camera(c), "stale_results") or 0) for c in cams)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from is21.ops.hosts import PASSWORDS
 from is21.ops.sentinel_cluster import SentinelCluster
 from is21.producer import FrameProducer, WaitTimeout
 from is21.producer.ledger import Account, Ledger
@@ -228,3 +229,33 @@ def test_min_replicas_to_write_refuses_frames_while_no_replica_follows(
         assert fleet.procs[0].poll() is None, fleet.logs()
     finally:
         fleet.stop()
+
+
+def test_sentinel_under_the_shipped_acl_users(tmp_path: Path) -> None:
+    """The master and replica run ops/redis/users.acl (with the replication and sentinel
+    users Sentinel needs); the worker and the producer connect as their own users through
+    the sentinels, and a failover changes nothing for them."""
+    require_shared()
+    cluster = SentinelCluster(acl=True).start()
+    try:
+        worker_url = cluster.url_for("is21-worker", PASSWORDS["worker"])
+        fleet = Fleet(
+            worker_url, fleet_env(worker_url, IS21_HEARTBEAT_INTERVAL="0.5"), [], tmp_path
+        )
+        fleet.start("acl0")
+        admin = connect(cluster.url, timeout=2)
+        fleet.wait_alive(admin, 1)
+        producer_url = cluster.url_for("is21-producer", PASSWORDS["producer"])
+        producer = FrameProducer.from_url(producer_url, Settings(redis_url=producer_url))
+        assert producer.wait(producer.submit("acl-cam", photo(JPEG)), timeout=20).status == "ok"
+        cluster.kill(cluster.master_port())
+        ticket = wait_until(
+            lambda: (t := producer.submit("acl-cam", photo(JPEG))).fallback is None and t,
+            timeout=20,
+            what="frames stored on the promoted replica",
+        )
+        assert producer.wait(ticket, timeout=20).status == "ok"
+        assert not admin.acl_log(), admin.acl_log()  # nothing the fleet did was denied
+        fleet.stop()
+    finally:
+        cluster.stop()
