@@ -38,9 +38,14 @@ CLUSTER_USERS = (
 
 class SentinelCluster:
     def __init__(
-        self, down_after_ms: int = 1000, failover_timeout_ms: int = 4000, acl: bool = False
+        self,
+        down_after_ms: int = 1000,
+        failover_timeout_ms: int = 4000,
+        acl: bool = False,
+        tls: tuple[Path, Path, Path] | None = None,
     ) -> None:
-        self.acl = acl
+        """``tls``: (CA, certificate, key) files: every server and sentinel speaks only TLS."""
+        self.acl, self.tls = acl, tls
         self.dir = Path(tempfile.mkdtemp(prefix="is21-sentinel-"))
         self.down_after_ms, self.failover_timeout_ms = down_after_ms, failover_timeout_ms
         self.data_ports = [free_port(), free_port()]
@@ -56,11 +61,28 @@ class SentinelCluster:
     def url_for(self, user: str | None, password: str | None) -> str:
         hosts = ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
         auth = f"{user}:{password}@" if user else ""
+        if self.tls:
+            return f"rediss+sentinel://{auth}{hosts}/{MASTER}?ssl_ca_certs={self.tls[0]}"
         return f"redis+sentinel://{auth}{hosts}/{MASTER}"
+
+    def _client(self, port: int, **kwargs: Any) -> redis.Redis:
+        if self.tls:
+            kwargs |= {"ssl": True, "ssl_ca_certs": str(self.tls[0])}
+        return redis.Redis(port=port, socket_timeout=1, **kwargs)
+
+    def _tls_args(self) -> list[str]:
+        if not self.tls:
+            return []
+        ca, cert, key = self.tls
+        return [
+            *("--tls-cert-file", str(cert), "--tls-key-file", str(key)),
+            *("--tls-ca-cert-file", str(ca), "--tls-auth-clients", "no"),
+            *("--tls-replication", "yes"),
+        ]
 
     def data(self, port: int) -> redis.Redis:
         user = "admin" if self.acl else None
-        return redis.Redis(port=port, socket_timeout=1, username=user, password=user)
+        return self._client(port, username=user, password=user)
 
     def _spawn(self, port: int, *args: str) -> None:
         log = self.dir / f"{port}.log"
@@ -74,7 +96,8 @@ class SentinelCluster:
     def start_data(self, port: int, replica_of: int | None = None) -> None:
         folder = self.dir / f"data-{port}"
         folder.mkdir(exist_ok=True)
-        args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)]
+        listen = ["--port", "0", "--tls-port", str(port)] if self.tls else ["--port", str(port)]
+        args = [*listen, "--bind", "127.0.0.1", "--dir", str(folder), *self._tls_args()]
         args += ["--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0"]
         if replica_of is not None:
             args += ["--replicaof", "127.0.0.1", str(replica_of)]
@@ -96,8 +119,11 @@ class SentinelCluster:
         self.wait_in_sync(master)
         for port in self.sentinel_ports:
             conf = self.dir / f"sentinel-{port}.conf"
+            listen = f"port 0\ntls-port {port}\n" if self.tls else f"port {port}\n"
+            pairs = self._tls_args()
+            tls = "".join(f"{a[2:]} {b}\n" for a, b in zip(pairs[::2], pairs[1::2], strict=True))
             conf.write_text(
-                f"port {port}\nbind 127.0.0.1\ndir {self.dir}\n"
+                f"{listen}{tls}bind 127.0.0.1\ndir {self.dir}\n"
                 f"sentinel monitor {MASTER} 127.0.0.1 {master} 2\n"
                 f"sentinel down-after-milliseconds {MASTER} {self.down_after_ms}\n"
                 f"sentinel failover-timeout {MASTER} {self.failover_timeout_ms}\n"
@@ -131,13 +157,13 @@ class SentinelCluster:
         raise RuntimeError(f"the replica did not sync: {self.logs()}")
 
     def sentinel(self, port: int) -> redis.Redis:
-        return redis.Redis(port=port, socket_timeout=2, decode_responses=True)
+        return self._client(port, decode_responses=True)
 
     def wait_answers(self, port: int, timeout: float = 10) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                redis.Redis(port=port, socket_timeout=1).ping()
+                self._client(port).ping()
                 return
             except (redis.AuthenticationError, redis.ResponseError):
                 return  # it answered; it wants credentials (acl)

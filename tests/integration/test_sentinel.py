@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import trustme
 
 from is21.ops.hosts import PASSWORDS
 from is21.ops.sentinel_cluster import SentinelCluster
@@ -257,5 +258,40 @@ def test_sentinel_under_the_shipped_acl_users(tmp_path: Path) -> None:
         assert producer.wait(ticket, timeout=20).status == "ok"
         assert not admin.acl_log(), admin.acl_log()  # nothing the fleet did was denied
         fleet.stop()
+    finally:
+        cluster.stop()
+
+
+def test_sentinel_over_tls(tmp_path: Path) -> None:
+    """rediss+sentinel://: the sentinels, the master and the replication speak only TLS;
+    the fleet trusts the CA named in the URL, across a failover."""
+    require_shared()
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    files = (tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem")
+    ca.cert_pem.write_to_path(str(files[0]))
+    cert.cert_chain_pems[0].write_to_path(str(files[1]))
+    cert.private_key_pem.write_to_path(str(files[2]))
+    cluster = SentinelCluster(tls=files).start()
+    try:
+        url = cluster.url
+        assert url.startswith("rediss+sentinel://")
+        fleet = Fleet(url, fleet_env(url, IS21_HEARTBEAT_INTERVAL="0.5"), [], tmp_path)
+        fleet.start("tls0")
+        client = connect(url, timeout=2)
+        fleet.wait_alive(client, 1)
+        producer = FrameProducer(client, Settings(redis_url=url))
+        assert producer.wait(producer.submit("tls-cam", photo(JPEG)), timeout=20).status == "ok"
+        cluster.kill(cluster.master_port())
+        ticket = wait_until(
+            lambda: (t := producer.submit("tls-cam", photo(JPEG))).fallback is None and t,
+            timeout=20,
+            what="frames stored on the promoted replica",
+        )
+        assert producer.wait(ticket, timeout=20).status == "ok"
+        fleet.stop()
+        untrusting = url.split("?")[0]  # no CA: no sentinel is trusted, no master found
+        with pytest.raises(redis.ConnectionError, match="No master found"):
+            connect(untrusting, timeout=2).ping()
     finally:
         cluster.stop()
