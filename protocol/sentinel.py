@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from redis.backoff import NoBackoff
 from redis.connection import BlockingConnectionPool
+from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
 SCHEMES = ("redis+sentinel://", "rediss+sentinel://")
@@ -39,9 +41,12 @@ class SentinelTarget:
     options: dict[str, str] = field(default_factory=dict)
 
     def sentinel_kwargs(self, timeout: float) -> dict[str, Any]:
+        """Each sentinel asked once, within ``timeout``: redis-py's default retries with
+        up to 10 s of backoff would make one unreachable sentinel stall every lookup."""
         kwargs: dict[str, Any] = {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
+            "retry": Retry(NoBackoff(), 0),
             "username": self.options.get("sentinel_username"),
             "password": self.options.get("sentinel_password"),
         }
