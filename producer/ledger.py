@@ -39,6 +39,9 @@ class Account:
 
 
 class Ledger:
+    """Keeps every ticket: for a bounded run (a test, a chaos run, an audit window), not
+    for a camera server's lifetime."""
+
     def __init__(self) -> None:
         self.tickets: list[Ticket] = []
 

@@ -53,7 +53,7 @@ class Conversion:
     calibration: tuple[Path, ...]
     input_scale: float = 1.0  # what the ONNX source wants multiplied into 0..255 pixels
     float_layers: str | tuple[str, ...] | None = None
-    dtype: str = "w8a8"
+    dtype: str = "w8a8"  # the toolkit's int8; "float16": no quantization at all
     algorithm: str = "normal"
 
     @property
