@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from is21.ops.commands import (
     cmd_backup,
     cmd_bench,
+    cmd_chaos,
     cmd_demo,
     cmd_detect,
     cmd_health,
@@ -182,6 +183,13 @@ def add_measuring_commands(sub: Subparsers) -> None:
     p.add_argument("--csv", default="soak.csv")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_soak)
+
+    p = sub.add_parser("chaos", help="faults every ~20 s across hosts; a ledger at the end")
+    p.add_argument("--images", default="../shared/samples/coco")
+    p.add_argument("--minutes", type=float, default=3.0)
+    p.add_argument("--interval", type=float, default=20.0, help="seconds between faults")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_chaos)
 
     p = sub.add_parser("bench", help="the detector alone vs the fleet, side by side")
     p.add_argument("--images", default="../shared/samples/coco")

@@ -81,6 +81,20 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings, images=Path(args.images), cameras=args.cameras, workers=args.workers)
 
 
+def cmd_chaos(args: argparse.Namespace, settings: Settings) -> int:
+    """Needs root (network namespaces); the hosts, Redis and workers are its own."""
+    from is21.ops.chaos import format_ledger, run_chaos
+
+    run = run_chaos(Path(args.images), settings.model_dir, args.minutes, args.seed, args.interval)
+    print(format_ledger(run))
+    balanced = all(
+        a["submitted"]
+        == a["fallback"] + a["processed"] + a["failed"] + a["superseded"] + len(a["lost"])
+        for a in run.accounts.values()
+    )
+    return 0 if balanced and not run.unexplained_lost else 1
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from is21.ops.bench import format_table, run_bench
 

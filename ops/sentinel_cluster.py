@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from is21.ops.hosts import PASSWORDS, ROOT
+from is21.ops.hosts import PASSWORDS, ROOT, Host
 from is21.ops.tcp_proxy import TcpProxy
 
 MASTER = "is21"
@@ -43,9 +43,14 @@ class SentinelCluster:
         failover_timeout_ms: int = 4000,
         acl: bool = False,
         tls: tuple[Path, Path, Path] | None = None,
+        host: Host | None = None,
     ) -> None:
-        """``tls``: (CA, certificate, key) files: every server and sentinel speaks only TLS."""
-        self.acl, self.tls = acl, tls
+        """``tls``: (CA, certificate, key) files: every server and sentinel speaks only TLS.
+        ``host``: run every process in that host's network namespace (ops/hosts.py), on its
+        address; the harness then reaches each over a unix socket."""
+        self.acl, self.tls, self.host = acl, tls, host
+        self.bind = host.ip if host else "127.0.0.1"
+        self.args: dict[int, list[str]] = {}
         self.dir = Path(tempfile.mkdtemp(prefix="is21-sentinel-"))
         self.down_after_ms, self.failover_timeout_ms = down_after_ms, failover_timeout_ms
         self.data_ports = [free_port(), free_port()]
@@ -59,16 +64,21 @@ class SentinelCluster:
         return self.url_for("admin", "admin") if self.acl else self.url_for(None, None)
 
     def url_for(self, user: str | None, password: str | None) -> str:
-        hosts = ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
+        hosts = ",".join(f"{self.bind}:{p}" for p in self.sentinel_ports)
         auth = f"{user}:{password}@" if user else ""
         if self.tls:
             return f"rediss+sentinel://{auth}{hosts}/{MASTER}?ssl_ca_certs={self.tls[0]}"
         return f"redis+sentinel://{auth}{hosts}/{MASTER}"
 
     def _client(self, port: int, **kwargs: Any) -> redis.Redis:
+        if self.host:
+            return redis.Redis(unix_socket_path=str(self.sock(port)), socket_timeout=1, **kwargs)
         if self.tls:
             kwargs |= {"ssl": True, "ssl_ca_certs": str(self.tls[0])}
         return redis.Redis(port=port, socket_timeout=1, **kwargs)
+
+    def sock(self, port: int) -> Path:
+        return self.dir / f"{port}.sock"
 
     def _tls_args(self) -> list[str]:
         if not self.tls:
@@ -85,22 +95,35 @@ class SentinelCluster:
         return self._client(port, username=user, password=user)
 
     def _spawn(self, port: int, *args: str) -> None:
+        self.args[port] = list(args)
         log = self.dir / f"{port}.log"
-        self.procs[port] = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", *args, "--logfile", str(log)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        argv = [shutil.which("redis-server") or "redis-server", *args, "--logfile", str(log)]
+        argv += ["--unixsocket", str(self.sock(port)), "--unixsocketperm", "700"]
+        options: dict[str, Any] = {
+            "stdin": subprocess.DEVNULL,
+            "stdout": subprocess.DEVNULL,
+            "stderr": subprocess.DEVNULL,
+        }
+        self.procs[port] = (
+            self.host.popen(argv, **options) if self.host else subprocess.Popen(argv, **options)
         )
+
+    def restart(self, port: int) -> None:
+        """A killed process started again as it was (a killed master comes back and the
+        sentinels make it a replica of the new one)."""
+        self._spawn(port, *self.args[port])
+        self.wait_answers(port)
 
     def start_data(self, port: int, replica_of: int | None = None) -> None:
         folder = self.dir / f"data-{port}"
         folder.mkdir(exist_ok=True)
         listen = ["--port", "0", "--tls-port", str(port)] if self.tls else ["--port", str(port)]
-        args = [*listen, "--bind", "127.0.0.1", "--dir", str(folder), *self._tls_args()]
+        args = [*listen, "--bind", self.bind, "--dir", str(folder), *self._tls_args()]
+        if self.host:  # a private network of the site's own; the ACL, if any, still holds
+            args += ["--protected-mode", "no"]
         args += ["--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0"]
         if replica_of is not None:
-            args += ["--replicaof", "127.0.0.1", str(replica_of)]
+            args += ["--replicaof", self.bind, str(replica_of)]
         if self.acl:
             acl = (ROOT / "ops" / "redis" / "users.acl").read_text()
             for user, password in PASSWORDS.items():
@@ -114,8 +137,11 @@ class SentinelCluster:
     def start(self) -> SentinelCluster:
         master, replica = self.data_ports
         self.start_data(master)
-        self.replication_link = TcpProxy(("127.0.0.1", master)).start()
-        self.start_data(replica, replica_of=self.replication_link.port)
+        if self.host:  # the harness's proxy cannot reach into the namespace
+            self.start_data(replica, replica_of=master)
+        else:
+            self.replication_link = TcpProxy(("127.0.0.1", master)).start()
+            self.start_data(replica, replica_of=self.replication_link.port)
         self.wait_in_sync(master)
         for port in self.sentinel_ports:
             conf = self.dir / f"sentinel-{port}.conf"
@@ -123,8 +149,9 @@ class SentinelCluster:
             pairs = self._tls_args()
             tls = "".join(f"{a[2:]} {b}\n" for a, b in zip(pairs[::2], pairs[1::2], strict=True))
             conf.write_text(
-                f"{listen}{tls}bind 127.0.0.1\ndir {self.dir}\n"
-                f"sentinel monitor {MASTER} 127.0.0.1 {master} 2\n"
+                f"{listen}{tls}bind {self.bind}\ndir {self.dir}\n"
+                + ("protected-mode no\n" if self.host else "")
+                + f"sentinel monitor {MASTER} {self.bind} {master} 2\n"
                 f"sentinel down-after-milliseconds {MASTER} {self.down_after_ms}\n"
                 f"sentinel failover-timeout {MASTER} {self.failover_timeout_ms}\n"
                 f"sentinel parallel-syncs {MASTER} 1\n"

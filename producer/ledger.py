@@ -48,15 +48,22 @@ class Ledger:
     def record(self, ticket: Ticket) -> None:
         self.tickets.append(ticket)
 
-    def reconcile(self, client: redis.Redis) -> dict[str, Account]:
-        """Every recorded frame's fate, from what Redis holds now (the fleet idle)."""
+    def reconcile(
+        self, client: redis.Redis, since: float = 0.0, lost: frozenset[str] = frozenset()
+    ) -> dict[str, Account]:
+        """Every recorded frame's fate (submitted at or after ``since``, a wall time), from
+        what Redis holds now (the fleet idle). ``lost``: frames found lost earlier, right
+        after a failover, while their streams still reached back to them."""
         by_camera: dict[str, list[Ticket]] = defaultdict(list)
         for t in self.tickets:
-            by_camera[t.camera_id].append(t)
-        return {cam: self._account(client, cam, ts) for cam, ts in sorted(by_camera.items())}
+            if t.submitted_at >= since:
+                by_camera[t.camera_id].append(t)
+        return {cam: self._account(client, cam, ts, lost) for cam, ts in sorted(by_camera.items())}
 
     @staticmethod
-    def _account(client: redis.Redis, camera: str, tickets: list[Ticket]) -> Account:
+    def _account(
+        client: redis.Redis, camera: str, tickets: list[Ticket], known_lost: frozenset[str]
+    ) -> Account:
         results: Any = client.xrange(keys.results(camera))
         status = {f[b"frame_id"].decode(): f[b"status"].decode() for _id, f in results}
         frames: Any = client.xrange(keys.frames(camera))
@@ -67,6 +74,8 @@ class Ledger:
             account.submitted += 1
             if t.fallback is not None:
                 account.fallback += 1
+            elif t.frame_id in known_lost:
+                account.lost.append(t.frame_id)
             elif t.frame_id in status:
                 if status[t.frame_id] == "ok":
                     account.processed += 1

@@ -1,0 +1,240 @@
+"""``is21 chaos``: the fleet across hosts, with a fault injected every ~20 s, and a ledger
+at the end that accounts for every frame.
+
+The site (ops/hosts.py): a Redis host running a Sentinel deployment (master, replica,
+three sentinels), three boards with one worker each under a supervisor that restarts
+what exits (as systemd's ``Restart=always``), and the camera server (ops/chaos_camera.py)
+on a host of its own. The faults, chosen at random: SIGKILL a worker, SIGSTOP it for a
+few seconds, cut a board off and heal it, restart a worker, fail the Redis master over.
+At the end: per camera, submitted = fallback + processed + failed + superseded + lost,
+every lost frame explained by a failover the run injected, and the longest time any
+camera went unserved, with the fault that caused it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from is21.ops.hosts import ROOT, Host, Site, SiteUnavailable
+from is21.ops.sentinel_cluster import MASTER, SentinelCluster
+from is21.schemas import keys
+
+RESTART_S = 1.0  # systemd's RestartSec for a worker
+FAULTS = ("kill", "stop", "cut", "restart", "failover")
+
+
+@dataclass
+class Fault:
+    kind: str
+    target: str
+    start: float  # wall time
+    end: float = 0.0
+
+
+@dataclass
+class Board:
+    host: Host
+    name: str
+    proc: subprocess.Popen[bytes] | None = None
+
+
+@dataclass
+class Run:
+    faults: list[Fault] = field(default_factory=list)
+    accounts: dict[str, Any] = field(default_factory=dict)
+    worst_gap_s: float = 0.0
+    worst_camera: str = ""
+    worst_cause: str = ""
+    unexplained_lost: list[str] = field(default_factory=list)
+
+
+class Chaos:
+    def __init__(self, site: Site, tmp: Path, model_dir: Path, images: Path, seed: int) -> None:
+        self.site, self.tmp, self.model_dir, self.images = site, tmp, model_dir, images
+        self.random = random.Random(seed)
+        self.cluster = SentinelCluster(host=site.add_host("redis")).start()
+        self.boards = [Board(site.add_host(f"board{i}"), f"board{i}.npu0") for i in (1, 2, 3)]
+        self.camera_host = site.add_host("is22")
+        self.run = Run()
+        self._kinds: list[str] = []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+
+    def env(self) -> dict[str, str]:
+        return {
+            "PATH": "/usr/bin:/bin",
+            "IS21_REDIS_URL": self.cluster.url,
+            "IS21_MODEL_DIR": str(self.model_dir),
+            "IS21_INTRA_OP_THREADS": "1",
+            "IS21_HEARTBEAT_INTERVAL": "0.5",
+        }
+
+    def start_worker(self, board: Board) -> None:
+        log = (self.tmp / f"{board.name}.log").open("ab")
+        board.proc = board.host.popen(
+            [sys.executable, "-m", "is21.ops", "worker", "--name", board.name],
+            env=self.env(), cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def _supervise(self) -> None:
+        while not self._stop.wait(0.2):
+            with self._lock:
+                for board in self.boards:
+                    if board.proc is not None and board.proc.poll() is not None:
+                        board.proc = None
+                        threading.Timer(RESTART_S, self._restart, args=(board,)).start()
+
+    def _restart(self, board: Board) -> None:
+        with self._lock:
+            if board.proc is None and not self._stop.is_set():
+                self.start_worker(board)
+
+    def master(self) -> Any:
+        return self.cluster.data(self.cluster.master_port())
+
+    def replica_in_sync(self) -> bool:
+        try:
+            info = self.master().info("replication")
+        except Exception:
+            return False
+        return bool(info.get("slave0", {}).get("state") == "online")
+
+    def next_kind(self) -> str:
+        """Every kind once per five faults, in a random order (a failover only while a
+        replica is in sync: with none, it would blind the site instead of testing it)."""
+        if not self._kinds:
+            self._kinds = self.random.sample(FAULTS, k=len(FAULTS))
+        for i, kind in enumerate(self._kinds):
+            if kind != "failover" or self.replica_in_sync():
+                return self._kinds.pop(i)
+        return "kill"
+
+    def inject(self) -> Fault:
+        kind = self.next_kind()
+        board = self.random.choice(self.boards)
+        fault = Fault(kind, board.name, time.time())
+        if kind == "failover":
+            port = self.cluster.master_port()
+            fault.target = f"redis master :{port}"
+            self.cluster.kill(port)
+            # The old master returns as a replica of the new one (the sentinels see to it).
+            threading.Timer(5, self.cluster.restart, args=(port,)).start()
+        elif kind == "cut":
+            self.site.cut(board.host)
+            self._stop.wait(5)
+            self.site.heal(board.host)
+        elif kind == "stop" and board.proc is not None:
+            board.proc.send_signal(signal.SIGSTOP)
+            self._stop.wait(4)
+            board.proc.send_signal(signal.SIGCONT)
+        elif kind in ("kill", "restart") and board.proc is not None:
+            board.proc.send_signal(signal.SIGKILL if kind == "kill" else signal.SIGTERM)
+        fault.end = time.time()
+        self.run.faults.append(fault)
+        return fault
+
+    def drive(self, seconds: float, interval: float, log: Any) -> Run:
+        for board in self.boards:
+            self.start_worker(board)
+        self._supervisor.start()
+        deadline = time.monotonic() + 60
+        while self.master().zcard(keys.WORKERS) < len(self.boards):
+            if time.monotonic() > deadline:
+                raise SiteUnavailable("the workers did not start")
+            time.sleep(0.2)
+        report = self.tmp / "ledger.json"
+        camera = self.camera_host.popen(
+            [sys.executable, "-m", "is21.ops.chaos_camera", str(self.images), str(report)],
+            env=self.env(), cwd=ROOT, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=(self.tmp / "camera.log").open("ab"),
+        )  # fmt: skip
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            self._stop.wait(interval * self.random.uniform(0.75, 1.25))
+            if time.monotonic() - started < seconds:
+                fault = self.inject()
+                log(f"{time.strftime('%H:%M:%S')} {fault.kind} {fault.target}")
+        time.sleep(5)  # the last fault's consequences served
+        camera.send_signal(signal.SIGTERM)
+        camera.wait(timeout=120)
+        self.run.accounts = json.loads(report.read_text())
+        self.explain()
+        return self.run
+
+    def explain(self) -> None:
+        """Every lost frame next to a failover; the longest wait for a result, and why."""
+        failovers = [f for f in self.run.faults if f.kind == "failover"]
+        for account in self.run.accounts.values():
+            for fid in account["lost"]:
+                ms = int(fid.split("-")[0]) / 1000
+                if not any(f.start - 3 <= ms <= f.start + 1 for f in failovers):
+                    self.run.unexplained_lost.append(fid)
+        master = self.master()
+        for cam in self.run.accounts:
+            entries = master.xrange(keys.results(cam))
+            stamps = [int(i.split(b"-")[0]) / 1000 for i, _f in entries]
+            for a, b in itertools.pairwise(stamps):
+                if b - a > self.run.worst_gap_s:
+                    self.run.worst_gap_s, self.run.worst_camera = b - a, cam
+                    before = [f for f in self.run.faults if f.start <= b and f.end >= a - 5]
+                    self.run.worst_cause = (
+                        f"{before[-1].kind} {before[-1].target}" if before else "no fault"
+                    )
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            for board in self.boards:
+                if board.proc is not None and board.proc.poll() is None:
+                    board.proc.send_signal(signal.SIGCONT)
+                    board.proc.terminate()
+                    board.proc.wait(timeout=20)
+        self.cluster.stop()
+
+
+def run_chaos(
+    images: Path, model_dir: Path, minutes: float, seed: int, interval: float = 20.0,
+    log: Any = print,
+) -> Run:  # fmt: skip
+    with Site() as site, tempfile.TemporaryDirectory(prefix="is21-chaos-") as tmp:
+        chaos = Chaos(site, Path(tmp), model_dir, images, seed)
+        try:
+            return chaos.drive(minutes * 60, interval, log)
+        finally:
+            chaos.close()
+
+
+def format_ledger(run: Run) -> str:
+    lines = [
+        "| camera | submitted | fallback | processed | failed | skipped or expired | lost |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    total: dict[str, int] = {}
+    for cam, a in sorted(run.accounts.items()):
+        row = {k: a[k] for k in ("submitted", "fallback", "processed", "failed", "superseded")}
+        row["lost"] = len(a["lost"])
+        for k, v in row.items():
+            total[k] = total.get(k, 0) + v
+        lines.append(f"| {cam} | " + " | ".join(str(v) for v in row.values()) + " |")
+    lines.append("| all | " + " | ".join(str(v) for v in total.values()) + " |")
+    kinds = {k: sum(f.kind == k for f in run.faults) for k in FAULTS}
+    lines.append(f"\nfaults: {kinds}; master name {MASTER}")
+    lines.append(
+        f"longest a camera went unserved: {run.worst_gap_s:.1f} s ({run.worst_camera}), "
+        f"after: {run.worst_cause}"
+    )
+    lines.append(f"lost frames not explained by a failover: {len(run.unexplained_lost)}")
+    return "\n".join(lines)
