@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from is21.protocol.connection import connect
 from is21.protocol.functions import load_library
 from is21.protocol.sentinel import parse
 from is21.schemas.settings import Settings
-from tests.conftest import MODEL_DIR, Fleet, fleet_env, require_shared
+from tests.conftest import MODEL_DIR, Fleet, Health, fleet_env, require_shared
 from tests.helpers import JPEG, play_a_worker, wait_until
 from tests.samples import photo
 
@@ -77,7 +77,7 @@ def test_connect_finds_the_master_and_again_after_a_failover(cluster: SentinelCl
 
 
 def test_the_fleet_resumes_on_the_promoted_replica(
-    cluster: SentinelCluster, tmp_path: Path
+    cluster: SentinelCluster, tmp_path: Path, health_factory: Callable[..., Health]
 ) -> None:
     """Two real workers and the producer on the sentinel URL; the master is SIGKILLed
     with frames flowing. Results resume on the promoted replica by themselves."""
@@ -103,6 +103,8 @@ def test_the_fleet_resumes_on_the_promoted_replica(
     try:
         for cam in cams:
             assert producer.wait(producer.submit(cam, photo(JPEG)), timeout=20).status == "ok"
+        health = health_factory(IS21_REDIS_URL=url)  # is21 health on the sentinel URL too
+        assert health.json("/healthz")[0] == 200
         flood.start()
         time.sleep(1)
         killed_at = time.monotonic()
@@ -136,6 +138,7 @@ def test_the_fleet_resumes_on_the_promoted_replica(
         kill_ms = time.time() * 1000 - (time.monotonic() - killed_at) * 1000
         assert all(abs(int(fid.split("-")[0]) - kill_ms) < 1000 for fid in lost), lost
         assert all(p.poll() is None for p in fleet.procs), fleet.logs()
+        wait_until(lambda: health.json("/healthz")[0] == 200, what="/healthz on the new master")
         # The operator's rq info, on the same URL: both workers, on the new master.
         rq = Path(sys.executable).parent / "rq"
         info = subprocess.run(
