@@ -11,16 +11,18 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 import redis
+
+from is21.ops.lifecycle import Lifecycle
 
 
 class RedisUnavailable(RuntimeError):
     pass
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(Lifecycle):
     def __init__(self, *, extra_args: tuple[str, ...] = ()) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
@@ -38,7 +40,7 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"unix://{self.socket}"
 
-    def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+    def start(self, timeout: float = 10.0) -> Self:
         self.process = subprocess.Popen(
             [
                 self.binary,
@@ -87,14 +89,3 @@ class EmbeddedRedis:
                 self.process.wait()
         self.process = None
         shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> EmbeddedRedis:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -9,7 +9,7 @@ crosses a network (a worker board cut off, a camera server cut off) without one.
         site.heal(board)
 
 The bridge lives in a namespace of its own too, so nothing is added to the machine's own
-network and all traffic stays between the namespaces the site made; ``close`` removes
+network and all traffic stays between the namespaces the site made; ``stop`` removes
 them. Needs root and iproute2 (``ip netns``).
 """
 
@@ -23,11 +23,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import redis
 
+from is21.ops.lifecycle import Lifecycle
 from is21.protocol.connection import connect
 
 SUBNET = "10.21.0"
@@ -58,7 +58,7 @@ class Host:
         return subprocess.Popen(self.argv(argv), **kwargs)
 
 
-class Site:
+class Site(Lifecycle):
     def __init__(self) -> None:
         if os.geteuid() != 0 or shutil.which("ip") is None:
             raise SiteUnavailable("a site of network namespaces needs root and iproute2 (ip)")
@@ -90,21 +90,10 @@ class Site:
     def heal(self, host: Host) -> None:
         ip("link", "set", host.port, "up", netns=self.switch)
 
-    def close(self) -> None:
+    def stop(self) -> None:
         for netns in [h.netns for h in self.hosts] + [self.switch]:
             subprocess.run(["ip", "netns", "del", netns], capture_output=True)
         self.hosts.clear()
-
-    def __enter__(self) -> Site:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -215,7 +215,7 @@ class SentinelCluster:
 
     def stop(self) -> None:
         if self.replication_link is not None:
-            self.replication_link.close()
+            self.replication_link.stop()
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.kill()

@@ -18,10 +18,12 @@ import heapq
 import socket
 import threading
 import time
-from types import TracebackType
+from typing import Self
+
+from is21.ops.lifecycle import Lifecycle
 
 
-class TcpProxy:
+class TcpProxy(Lifecycle):
     def __init__(
         self,
         upstream: tuple[str, int],
@@ -38,7 +40,7 @@ class TcpProxy:
         self._closed = False
         self._thread = threading.Thread(target=self._accept, name="tcp-proxy", daemon=True)
 
-    def start(self) -> TcpProxy:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -55,7 +57,7 @@ class TcpProxy:
         with self._lock:
             self._cut = False
 
-    def close(self) -> None:
+    def stop(self) -> None:
         self._closed = True
         self.cut()
         self._server.close()
@@ -127,17 +129,6 @@ class TcpProxy:
                 heapq.heappush(queue, (time.monotonic() + self.delay_s, order, data))
                 order += 1
                 ready.notify()
-
-    def __enter__(self) -> TcpProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _reset(sock: socket.socket) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +15,7 @@ from is21.producer.errors import (
     FleetUnreachable,
     WaitTimeout,
 )
+from is21.producer.fallbacks import FallbackCounts
 from is21.producer.ledger import Ledger
 from is21.producer.liveness import Liveness
 from is21.producer.reader import ResultsReader, read_events
@@ -42,7 +42,7 @@ class FrameProducer:
         self.liveness = Liveness(client, self.settings)
         self._redis_down_until = float("-inf")
         self._down_reason = ""
-        self._uncounted: Counter[str] = Counter()  # fallbacks by kind not yet in Redis
+        self.fallbacks = FallbackCounts()
         # Entries in result streams that are not results (written by something else):
         # skipped, logged and counted here rather than raised into the camera loop.
         self.junk_results = 0
@@ -121,8 +121,7 @@ class FrameProducer:
                 return self._fallback(camera_id, request_id, full, "memory_high")
             ticket = self._store(camera_id, jpeg, captured_at, request_id)
             self.liveness.stored(len(jpeg))
-            if self._uncounted:  # fallbacks counted while Redis was away
-                self._write_counts()
+            self.fallbacks.write(self.client)  # any counted while Redis was away
             return ticket
         except PoolExhausted as exc:
             # This process is busy, not Redis: this frame only.
@@ -144,25 +143,10 @@ class FrameProducer:
             return self._fallback(camera_id, request_id, reason, "redis_refused")
 
     def _fallback(self, camera_id: str, request_id: str | None, reason: str, kind: str) -> Ticket:
-        """A no_event answer of the producer's own, counted by kind in is21:counters
-        (``fallback`` and ``fallback:KIND``) so that operators see the fleet go blind."""
-        self._uncounted[kind] += 1
-        if kind != "redis_unreachable":  # those are written once Redis answers again
-            self._write_counts()
+        """A no_event answer of the producer's own, counted by kind."""
+        self.fallbacks.count(self.client, kind)
         result = fallback_result(camera_id, request_id, reason)
         return Ticket(camera_id, "", 0, "0-0", request_id, time.time(), fallback=result)
-
-    def _write_counts(self) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hincrby(keys.COUNTERS, "fallback", sum(self._uncounted.values()))
-        for kind, count in self._uncounted.items():
-            pipe.hincrby(keys.COUNTERS, f"fallback:{kind}", count)
-        try:
-            pipe.execute()
-        except redis.RedisError as exc:  # kept for the next try
-            log.debug("fallback counts not written yet: %s", exc)
-            return
-        self._uncounted.clear()
 
     def _store(
         self, camera_id: str, jpeg: bytes, captured_at: datetime | None, request_id: str | None
