@@ -8,12 +8,14 @@ on a host of its own. The faults, chosen at random: SIGKILL a worker, SIGSTOP it
 few seconds, cut a board off and heal it, restart a worker, fail the Redis master over.
 At the end: per camera, submitted = fallback + processed + failed + superseded + lost,
 every lost frame explained by a failover the run injected, and the longest time any
-camera went unserved, with the fault that caused it.
+camera went unserved, with the fault that caused it. Per minute: results by worker and
+the fewest workers alive, so a worker that does not come back after a fault shows; at
+the end, whether every worker is alive again and each Redis server's role.
 """
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import json
 import random
 import signal
@@ -25,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import redis
 
 from is21.ops.hosts import ROOT, Host, Site, SiteUnavailable
 from is21.ops.sentinel_cluster import MASTER, SentinelCluster
@@ -57,6 +61,10 @@ class Run:
     worst_camera: str = ""
     worst_cause: str = ""
     unexplained_lost: list[str] = field(default_factory=list)
+    minutes: list[dict[str, Any]] = field(default_factory=list)  # start, workers: results
+    live: list[tuple[float, int]] = field(default_factory=list)  # (wall time, live workers)
+    live_at_end: list[str] = field(default_factory=list)
+    replication: str = ""
 
 
 class Chaos:
@@ -71,6 +79,16 @@ class Chaos:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._timers: list[threading.Timer] = []
+        self.camera: subprocess.Popen[bytes] | None = None
+
+    def later(self, seconds: float, action: Any, *args: Any) -> None:
+        """``action`` after ``seconds``, unless the run is closed by then."""
+        timer = threading.Timer(seconds, action, args=args)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
 
     def env(self) -> dict[str, str]:
         return {
@@ -95,12 +113,27 @@ class Chaos:
                 for board in self.boards:
                     if board.proc is not None and board.proc.poll() is not None:
                         board.proc = None
-                        threading.Timer(RESTART_S, self._restart, args=(board,)).start()
+                        self.later(RESTART_S, self._restart, board)
 
     def _restart(self, board: Board) -> None:
         with self._lock:
             if board.proc is None and not self._stop.is_set():
                 self.start_worker(board)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(2):
+            with contextlib.suppress(redis.RedisError):  # the master failing over: no sample
+                self.run.live.append((time.time(), len(self.live_workers())))
+
+    def live_workers(self) -> list[str]:
+        master = self.master()
+        seconds, micros = master.time()
+        names: Any = master.zrangebyscore(keys.WORKERS, seconds * 1000 + micros // 1000, "+inf")
+        return sorted(n.decode() for n in names)
+
+    def _restart_redis(self, port: int) -> None:
+        if not self._stop.is_set():
+            self.cluster.restart(port)
 
     def master(self) -> Any:
         return self.cluster.data(self.cluster.master_port())
@@ -131,7 +164,7 @@ class Chaos:
             fault.target = f"redis master :{port}"
             self.cluster.kill(port)
             # The old master returns as a replica of the new one (the sentinels see to it).
-            threading.Timer(5, self.cluster.restart, args=(port,)).start()
+            self.later(5, self._restart_redis, port)
         elif kind == "cut":
             self.site.cut(board.host)
             self._stop.wait(5)
@@ -150,13 +183,14 @@ class Chaos:
         for board in self.boards:
             self.start_worker(board)
         self._supervisor.start()
+        self._watcher.start()
         deadline = time.monotonic() + 60
         while self.master().zcard(keys.WORKERS) < len(self.boards):
             if time.monotonic() > deadline:
                 raise SiteUnavailable("the workers did not start")
             time.sleep(0.2)
         report = self.tmp / "ledger.json"
-        camera = self.camera_host.popen(
+        self.camera = camera = self.camera_host.popen(
             [sys.executable, "-m", "is21.ops.chaos_camera", str(self.images), str(report)],
             env=self.env(), cwd=ROOT, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=(self.tmp / "camera.log").open("ab"),
@@ -170,32 +204,50 @@ class Chaos:
         time.sleep(5)  # the last fault's consequences served
         camera.send_signal(signal.SIGTERM)
         camera.wait(timeout=120)
-        self.run.accounts = json.loads(report.read_text())
-        self.explain()
+        result = json.loads(report.read_text())
+        self.run.accounts, self.run.minutes = result["accounts"], result["minutes"]
+        self.explain({cam: tuple(gap) for cam, gap in result["gaps"].items()})
+        self.settled()
         return self.run
 
-    def explain(self) -> None:
-        """Every lost frame next to a failover; the longest wait for a result, and why."""
+    def settled(self, timeout: float = 30) -> None:
+        """Every worker alive again and the replica back in sync, or what is missing."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.run.live_at_end = self.live_workers()
+            except redis.RedisError:
+                self.run.live_at_end = []
+            if len(self.run.live_at_end) == len(self.boards) and self.replica_in_sync():
+                break
+            time.sleep(0.5)
+        self.run.replication = self.cluster.replication()
+
+    def explain(self, gaps: dict[str, tuple[float, float]]) -> None:
+        """Every lost frame next to a failover; the longest wait for a result (``gaps``:
+        per camera, as the camera server saw it), and the fault that caused it."""
         failovers = [f for f in self.run.faults if f.kind == "failover"]
         for account in self.run.accounts.values():
             for fid in account["lost"]:
                 ms = int(fid.split("-")[0]) / 1000
                 if not any(f.start - 3 <= ms <= f.start + 1 for f in failovers):
                     self.run.unexplained_lost.append(fid)
-        master = self.master()
-        for cam in self.run.accounts:
-            entries = master.xrange(keys.results(cam))
-            stamps = [int(i.split(b"-")[0]) / 1000 for i, _f in entries]
-            for a, b in itertools.pairwise(stamps):
-                if b - a > self.run.worst_gap_s:
-                    self.run.worst_gap_s, self.run.worst_camera = b - a, cam
-                    before = [f for f in self.run.faults if f.start <= b and f.end >= a - 5]
-                    self.run.worst_cause = (
-                        f"{before[-1].kind} {before[-1].target}" if before else "no fault"
-                    )
+        for cam, (a, b) in gaps.items():
+            if b - a > self.run.worst_gap_s:
+                self.run.worst_gap_s, self.run.worst_camera = b - a, cam
+                before = [f for f in self.run.faults if f.start <= b and f.end >= a - 5]
+                self.run.worst_cause = (
+                    f"{before[-1].kind} {before[-1].target}" if before else "no fault"
+                )
 
     def close(self) -> None:
         self._stop.set()
+        for timer in self._timers:
+            timer.cancel()
+            timer.join(timeout=15)  # one already acting finishes before what it acts on stops
+        if self.camera is not None and self.camera.poll() is None:
+            self.camera.kill()
+            self.camera.wait()
         with self._lock:
             for board in self.boards:
                 if board.proc is not None and board.proc.poll() is None:
@@ -237,4 +289,32 @@ def format_ledger(run: Run) -> str:
         f"after: {run.worst_cause}"
     )
     lines.append(f"lost frames not explained by a failover: {len(run.unexplained_lost)}")
+    lines += ["", *format_minutes(run)]
+    lines.append(f"\nalive at the end: {', '.join(run.live_at_end) or 'none'}")
+    lines.append(f"redis at the end: {run.replication}")
     return "\n".join(lines)
+
+
+def format_minutes(run: Run) -> list[str]:
+    """Per minute: results a second, by worker, the fewest workers alive, the faults."""
+    names = sorted({w for m in run.minutes for w in m["workers"]})
+    lines = [
+        "| minute | results/s | " + " | ".join(names) + " | fewest alive | faults |",
+        "| --- | --- | " + "--- | " * len(names) + "--- | --- |",
+    ]
+    if not run.minutes:
+        return lines
+    first = run.minutes[0]["start"]
+    for m in run.minutes:
+        start, end = m["start"], m["start"] + 60
+        alive = [n for t, n in run.live if start <= t < end]
+        faults = [f"{f.kind} {f.target}" for f in run.faults if start <= f.start < end]
+        row = [
+            str(int((start - first) // 60)),
+            f"{sum(m['workers'].values()) / 60:.1f}",
+            *(str(m["workers"].get(w, 0)) for w in names),
+            str(min(alive)) if alive else "-",
+            ", ".join(faults),
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -82,9 +83,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chaos(args: argparse.Namespace, settings: Settings) -> int:
-    """Needs root (network namespaces); the hosts, Redis and workers are its own."""
+    """Needs root (network namespaces); the hosts, Redis and workers are its own, and are
+    removed when it ends, also on SIGTERM (as on Ctrl-C)."""
     from is21.ops.chaos import format_ledger, run_chaos
 
+    def terminate(_signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, terminate)
     run = run_chaos(Path(args.images), settings.model_dir, args.minutes, args.seed, args.interval)
     print(format_ledger(run))
     balanced = all(

@@ -203,6 +203,27 @@ class SentinelCluster:
         address: Any = sentinel.sentinel_get_master_addr_by_name(MASTER)
         return int(address[1])
 
+    def replication(self) -> str:
+        """Each data server's role as it reports it, e.g. ':p1 master, 1 replica online;
+        :p2 replica of :p1, link up'."""
+        parts = []
+        for port in self.data_ports:
+            try:
+                info: Any = self.data(port).info("replication")
+            except redis.RedisError as exc:
+                parts.append(f":{port} down ({exc})")
+                continue
+            if info["role"] == "master":
+                online = sum(
+                    1 for k, v in info.items() if k.startswith("slave") and v["state"] == "online"
+                )
+                parts.append(f":{port} master, {online} replica online")
+            else:
+                parts.append(
+                    f":{port} replica of :{info['master_port']}, link {info['master_link_status']}"
+                )
+        return "; ".join(parts)
+
     def kill(self, port: int) -> None:
         self.procs[port].send_signal(signal.SIGKILL)
         self.procs[port].wait()

@@ -7,6 +7,10 @@ submitted: answered (by its own result), superseded (a newer frame of its camera
 served, or it expired), never stored (the producer's own no_event), still waiting, or
 lost in a failover: stored, unanswered, and absent from a stream that still holds
 entries that old.
+
+Results streams are capped (``IS21_RESULTS_MAXLEN``), so after a long run the oldest
+results are gone from Redis; a ledger that is also told the results the camera server
+read (``answer``) still counts those frames as answered, not as superseded.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import redis
 
 from is21.producer.ticket import Ticket
 from is21.schemas import keys
+from is21.schemas.results import Result
 
 
 @dataclass
@@ -44,28 +49,42 @@ class Ledger:
 
     def __init__(self) -> None:
         self.tickets: list[Ticket] = []
+        # (camera, frame id) -> status of the result read: entry ids are per stream
+        self.answered: dict[tuple[str, str], str] = {}
 
     def record(self, ticket: Ticket) -> None:
         self.tickets.append(ticket)
 
+    def answer(self, result: Result) -> None:
+        """A result the camera server read, kept in case its stream is trimmed later."""
+        self.answered[result.camera_id, result.frame_id] = result.status
+
     def reconcile(
-        self, client: redis.Redis, since: float = 0.0, lost: frozenset[str] = frozenset()
+        self,
+        client: redis.Redis,
+        since: float = 0.0,
+        lost: frozenset[tuple[str, str]] = frozenset(),
     ) -> dict[str, Account]:
         """Every recorded frame's fate (submitted at or after ``since``, a wall time), from
         what Redis holds now (the fleet idle). ``lost``: frames found lost earlier, right
-        after a failover, while their streams still reached back to them."""
+        after a failover, while their streams still reached back to them, as (camera,
+        frame id): entry ids are per stream, two cameras' frames can share one."""
         by_camera: dict[str, list[Ticket]] = defaultdict(list)
         for t in self.tickets:
             if t.submitted_at >= since:
                 by_camera[t.camera_id].append(t)
         return {cam: self._account(client, cam, ts, lost) for cam, ts in sorted(by_camera.items())}
 
-    @staticmethod
     def _account(
-        client: redis.Redis, camera: str, tickets: list[Ticket], known_lost: frozenset[str]
+        self,
+        client: redis.Redis,
+        camera: str,
+        tickets: list[Ticket],
+        known_lost: frozenset[tuple[str, str]],
     ) -> Account:
         results: Any = client.xrange(keys.results(camera))
         status = {f[b"frame_id"].decode(): f[b"status"].decode() for _id, f in results}
+        status.update({fid: st for (cam, fid), st in self.answered.items() if cam == camera})
         frames: Any = client.xrange(keys.frames(camera))
         present = {entry_id.decode() for entry_id, _f in frames}
         oldest = min((_id_key(i) for i in present), default=None)
@@ -74,7 +93,7 @@ class Ledger:
             account.submitted += 1
             if t.fallback is not None:
                 account.fallback += 1
-            elif t.frame_id in known_lost:
+            elif (camera, t.frame_id) in known_lost:
                 account.lost.append(t.frame_id)
             elif t.frame_id in status:
                 if status[t.frame_id] == "ok":

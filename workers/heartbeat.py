@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -97,3 +98,19 @@ class Heartbeat:
             self.client.zrem(keys.ANSWERING, self.name)
         except redis.RedisError as exc:
             log.warning("heartbeat cleanup failed: %s", exc)
+
+
+def predecessor_dead(client: redis.Redis, name: str, timeout: float) -> bool:
+    """Whether the last worker under ``name`` is dead: its heartbeat key expires rather
+    than being refreshed. Waits for one or the other, up to ``timeout`` (the TTL): a
+    live worker shows itself within one beat, a dead one within its key's TTL."""
+    key = keys.heartbeat(name)
+    deadline = time.monotonic() + timeout
+    last: int = client.pttl(key)
+    while last >= 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now: int = client.pttl(key)
+        if now > last + 50:
+            return False  # refreshed: someone beats under this name
+        last = now
+    return last < 0

@@ -22,6 +22,7 @@ import redis
 from rq import Queue, SimpleWorker, worker_registration
 from rq.job import Job
 from rq.serializers import JSONSerializer
+from rq.utils import now, utcformat
 
 from is21.protocol.connection import connect, eviction_risk
 from is21.protocol.dispatch import SERVE_FUNCTION
@@ -33,6 +34,7 @@ from is21.workers.backends.rknn import BackendUnavailable
 from is21.workers.core_health import EXIT_CODE, CoreFailed
 from is21.workers.detector import detectors_from_settings
 from is21.workers.engine import Engine
+from is21.workers.heartbeat import predecessor_dead
 from is21.workers.manifest import ModelError
 from is21.workers.orphans import fail_orphaned_jobs
 from is21.workers.reload import ModelReloader
@@ -125,6 +127,26 @@ class FleetWorker(SimpleWorker):
             worker_registration.register(self, pipe)
             pipe.expire(self.key, self.worker_ttl + 60)
             pipe.execute()
+
+    def register_birth(self) -> None:
+        """RQ refuses a name whose registration has no death: a worker killed without a
+        goodbye (SIGKILL, the OOM killer, a board losing power) blocks its name for RQ's
+        worker TTL plus a minute, 8 minutes, and systemd would restart it into that
+        refusal over and over, its NPU core idle. The fleet's own heartbeat says within
+        its TTL whether that worker lives; if not, its registration is marked dead and
+        this one takes the name. A live worker under the name is still refused."""
+        if (
+            self.connection.exists(self.key)
+            and not self.connection.hexists(self.key, "death")
+            and predecessor_dead(self.connection, self.name, self.engine.heartbeat.ttl_ms / 1000)
+        ):
+            self.log.warning(
+                "worker %s: the last worker under this name died without a goodbye "
+                "(its heartbeat expired); taking its name",
+                self.name,
+            )
+            self.connection.hset(self.key, "death", utcformat(now()))
+        super().register_birth()  # type: ignore[no-untyped-call]
 
     def register_death(self) -> None:
         self._dead = True  # from now on the heartbeat thread must not register it again

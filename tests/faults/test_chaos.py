@@ -1,10 +1,18 @@
 """A 3-minute chaos run (docs/reliability.md has a 30-minute one): every kind of fault at
-least once, then every frame accounted for and every lost frame explained."""
+least once, then every frame accounted for and every lost frame explained; and a run
+stopped by SIGTERM leaves nothing behind."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
 from is21.ops.chaos import FAULTS, format_ledger, run_chaos
-from tests.conftest import MODEL_DIR, SAMPLES, require_shared
+from tests.conftest import MODEL_DIR, ROOT, SAMPLES, require_shared
+from tests.helpers import wait_until
 
 
 def test_three_minutes_of_chaos_end_with_a_balanced_ledger() -> None:
@@ -18,3 +26,58 @@ def test_three_minutes_of_chaos_end_with_a_balanced_ledger() -> None:
         assert a["submitted"] == parts and a["processed"] > 0, (cam, a)
     assert not run.unexplained_lost, run.unexplained_lost
     assert run.worst_gap_s < 30, (run.worst_gap_s, run.worst_cause)
+    # Every worker came back after its faults, and the killed masters came back replicas.
+    assert run.live_at_end == ["board1.npu0", "board2.npu0", "board3.npu0"], run.live_at_end
+    assert run.replication.count("replica of") == 1, run.replication
+    assert "1 replica online" in run.replication, run.replication
+
+
+def _namespaces() -> set[str]:
+    return {line.split()[0] for line in _ip_netns().splitlines() if line.startswith("is21-")}
+
+
+def _ip_netns() -> str:
+    return subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+
+
+def _chaos_processes() -> set[int]:
+    """Redis servers and sentinels (redis-server titles itself with its address, on the
+    sites' subnet), workers and camera servers of chaos runs."""
+    marks = (b"redis-server 10.21.0.", b"is21.ops\x00worker", b"is21.ops.chaos_camera")
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if proc.name.isdigit() and any(mark in cmdline for mark in marks):
+            pids.add(int(proc.name))
+    return pids
+
+
+def test_a_chaos_run_stopped_by_sigterm_removes_its_hosts_and_processes() -> None:
+    """As Ctrl-C does: a supervisor (or a CI timeout) stops runs with SIGTERM."""
+    require_shared()
+    namespaces, processes = _namespaces(), _chaos_processes()
+    argv = ["chaos", "--images", str(SAMPLES), "--minutes", "10", "--interval", "3"]
+    run = subprocess.Popen(
+        [sys.executable, "-u", "-m", "is21.ops", *argv],
+        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "IS21_MODEL_DIR": str(MODEL_DIR)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    assert run.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(run.stdout or []), daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: lines or run.poll() is not None, timeout=120, what="a first fault")
+        assert run.poll() is None, lines
+        assert len(_namespaces() - namespaces) == 6  # the switch, redis, 3 boards, is22
+        assert len(_chaos_processes() - processes) >= 7  # 2 redis, 3 sentinels, is22, workers
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=120) == 128 + signal.SIGTERM, lines
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert _namespaces() - namespaces == set(), _ip_netns()
+    wait_until(lambda: not _chaos_processes() - processes, timeout=10, what="no process left")

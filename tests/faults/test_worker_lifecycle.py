@@ -10,24 +10,54 @@ from pathlib import Path
 
 import pytest
 import redis
+from rq import Worker
 
 from is21.ops.embedded_redis import EmbeddedRedis
+from is21.producer import FrameProducer
 from is21.protocol.connection import connect
 from is21.schemas import keys
 from tests.conftest import Fleet, fleet_env, require_shared
+from tests.helpers import JPEG, photo, wait_until
 
 
 def test_a_second_worker_under_a_live_ones_name_leaves_its_liveness_alone(
     fleet_factory: Callable[..., Fleet], client: redis.Redis
 ) -> None:
-    """RQ refuses the duplicate; its clean-up must not delete the live worker's heartbeat
-    (a beat every 30 s here, so nothing restores it during the test)."""
-    fleet = fleet_factory(1, IS21_HEARTBEAT_INTERVAL="30", IS21_HEARTBEAT_TTL="60")
+    """RQ refuses the duplicate (once it has seen the live one beat); its clean-up must
+    not delete the live worker's heartbeat (a beat every 10 s here: the check comes right
+    after the duplicate leaves, well before the next beat could restore it)."""
+    fleet = fleet_factory(1, IS21_HEARTBEAT_INTERVAL="10", IS21_HEARTBEAT_TTL="60")
     duplicate = fleet.start("w0")
     assert duplicate.wait(timeout=60) != 0
     assert "exists an active worker named" in fleet.logs()
     assert client.exists(keys.heartbeat("w0"))
     assert client.zscore(keys.WORKERS, "w0") is not None
+
+
+def test_a_worker_killed_without_a_goodbye_gets_its_name_back_within_the_heartbeat_ttl(
+    fleet_factory: Callable[..., Fleet], client: redis.Redis, producer: FrameProducer
+) -> None:
+    """SIGKILL leaves RQ's registration without a death for 8 minutes, and RQ refuses the
+    name meanwhile; systemd restarts the worker under that name at once. Its heartbeat
+    expires within its TTL, and then the new worker takes the name and serves."""
+    fleet = fleet_factory(1, IS21_HEARTBEAT_INTERVAL="0.5", IS21_HEARTBEAT_TTL="3")
+    (killed,) = fleet.procs
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    fleet.procs.remove(killed)
+    started = time.monotonic()
+    again = fleet.start("w0")
+    wait_until(lambda: _rq_knows(client, "w0", again.pid), timeout=60, what="w0 back in RQ")
+    fleet.wait_alive(client, 1)
+    took = time.monotonic() - started
+    ticket = producer.submit("cam-back", photo(JPEG))
+    assert producer.wait(ticket, timeout=30).status == "ok", fleet.logs()
+    assert again.poll() is None and "taking its name" in fleet.logs()
+    print(f"name taken back {took:.1f} s after the restart (heartbeat TTL 3 s)")
+
+
+def _rq_knows(client: redis.Redis, name: str, pid: int) -> bool:
+    return any(w.name == name and w.pid == pid for w in Worker.all(connection=client))
 
 
 @pytest.mark.parametrize("outage", ["paused", "gone"])
