@@ -183,12 +183,12 @@ class Chaos:
         for board in self.boards:
             self.start_worker(board)
         self._supervisor.start()
-        self._watcher.start()
         deadline = time.monotonic() + 60
         while self.master().zcard(keys.WORKERS) < len(self.boards):
             if time.monotonic() > deadline:
                 raise SiteUnavailable("the workers did not start")
             time.sleep(0.2)
+        self._watcher.start()
         report = self.tmp / "ledger.json"
         self.camera = camera = self.camera_host.popen(
             [sys.executable, "-m", "is21.ops.chaos_camera", str(self.images), str(report)],
@@ -304,14 +304,13 @@ def format_minutes(run: Run) -> list[str]:
     ]
     if not run.minutes:
         return lines
-    first = run.minutes[0]["start"]
-    for m in run.minutes:
+    for i, m in enumerate(run.minutes):
         start, end = m["start"], m["start"] + 60
         alive = [n for t, n in run.live if start <= t < end]
         faults = [f"{f.kind} {f.target}" for f in run.faults if start <= f.start < end]
         row = [
-            str(int((start - first) // 60)),
-            f"{sum(m['workers'].values()) / 60:.1f}",
+            str(i),
+            f"{sum(m['workers'].values()) / max(m['seconds'], 1):.1f}",
             *(str(m["workers"].get(w, 0)) for w in names),
             str(min(alive)) if alive else "-",
             ", ".join(faults),

@@ -18,7 +18,7 @@ import json
 import signal
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -84,8 +84,12 @@ def main() -> None:
         "accounts": {cam: asdict(a) for cam, a in accounts.items()},
         "gaps": follower.gaps,
         "minutes": [
-            {"start": start, "workers": dict(workers)}
-            for start, workers in sorted(follower.minutes.items())
+            {
+                "start": follower.started + i * MINUTE,
+                "seconds": min(MINUTE, follower.ended - follower.started - i * MINUTE),
+                "workers": dict(follower.minutes[i]),
+            }
+            for i in range(len(follower.minutes))
         ],
     }
     Path(args.out).write_text(json.dumps(report))
@@ -104,7 +108,8 @@ class Follower(threading.Thread):
         self.ledger = ledger
         self.last: dict[str, float] = {}
         self.gaps: dict[str, tuple[float, float]] = {}
-        self.minutes: dict[float, Counter[str]] = defaultdict(Counter)
+        self.started = self.ended = time.time()
+        self.minutes: list[Counter[str]] = []  # from the start
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -128,7 +133,11 @@ class Follower(threading.Thread):
         if before is not None and (gap is None or at - before > gap[1] - gap[0]):
             self.gaps[camera] = (before, at)
         self.last[camera] = max(at, before or at)
-        self.minutes[at // MINUTE * MINUTE][result.worker or "?"] += 1
+        self.ended = max(self.ended, at)
+        minute = max(0, int((at - self.started) // MINUTE))
+        while len(self.minutes) <= minute:
+            self.minutes.append(Counter())
+        self.minutes[minute][result.worker or "?"] += 1
 
     def finish(self) -> None:
         """Read what is left, then stop."""
