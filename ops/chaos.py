@@ -61,7 +61,7 @@ class Run:
     worst_camera: str = ""
     worst_cause: str = ""
     unexplained_lost: list[str] = field(default_factory=list)
-    minutes: list[dict[str, Any]] = field(default_factory=list)  # start, workers: results
+    minutes: list[dict[str, Any]] = field(default_factory=list)  # start, seconds, results by worker
     live: list[tuple[float, int]] = field(default_factory=list)  # (wall time, live workers)
     live_at_end: list[str] = field(default_factory=list)
     replication: str = ""
@@ -302,8 +302,6 @@ def format_minutes(run: Run) -> list[str]:
         "| minute | results/s | " + " | ".join(names) + " | fewest alive | faults |",
         "| --- | --- | " + "--- | " * len(names) + "--- | --- |",
     ]
-    if not run.minutes:
-        return lines
     for i, m in enumerate(run.minutes):
         start, end = m["start"], m["start"] + 60
         alive = [n for t, n in run.live if start <= t < end]
