@@ -19,6 +19,7 @@ import contextlib
 import json
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,7 @@ class Fault:
     target: str
     start: float  # wall time
     end: float = 0.0
+    promoted_s: float | None = None  # a failover: the kill to most sentinels naming another
 
 
 @dataclass
@@ -126,10 +128,34 @@ class Chaos:
                 self.run.live.append((time.time(), len(self.live_workers())))
 
     def live_workers(self) -> list[str]:
-        master = self.master()
+        """From the master the sentinels name before and after the reading: asking them
+        takes seconds during a failover, and by then the port named may be the killed
+        master's, restarted with what its disk held."""
+        port = self.cluster.master_port()
+        master = self.cluster.data(port)
         seconds, micros = master.time()
         names: Any = master.zrangebyscore(keys.WORKERS, seconds * 1000 + micros // 1000, "+inf")
+        if self.cluster.master_port() != port:
+            raise redis.ConnectionError("the master moved while it was read")
         return sorted(n.decode() for n in names)
+
+    def promotion(self, old: int) -> float | None:
+        """Seconds until most sentinels name a master other than ``old``, or None."""
+        return self.until(lambda: self.cluster.master_port() != old)
+
+    def all_sentinels_name_another(self, old: int) -> bool:
+        votes = self.cluster.named_masters()
+        return sum(votes.values()) == len(self.cluster.sentinel_ports) and old not in votes
+
+    def until(self, condition: Any, timeout: float = 30) -> float | None:
+        """Seconds until ``condition()`` holds (Redis errors count as not yet), or None."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout and not self._stop.is_set():
+            with contextlib.suppress(redis.RedisError):
+                if condition():
+                    return time.monotonic() - started
+            time.sleep(0.05)
+        return None
 
     def _restart_redis(self, port: int) -> None:
         if not self._stop.is_set():
@@ -163,8 +189,13 @@ class Chaos:
             port = self.cluster.master_port()
             fault.target = f"redis master :{port}"
             self.cluster.kill(port)
-            # The old master returns as a replica of the new one (the sentinels see to it).
-            self.later(5, self._restart_redis, port)
+            fault.promoted_s = self.promotion(port)
+            # Back once every sentinel names the new master, and they make it a replica. A
+            # sentinel still naming it would send clients to it: a master again, with what
+            # its disk held, whose writes are dropped when it is made a replica
+            # (docs/reliability.md, "Chaos").
+            self.until(lambda: self.all_sentinels_name_another(port))
+            self.later(0, self._restart_redis, port)
         elif kind == "cut":
             self.site.cut(board.host)
             self._stop.wait(5)
@@ -200,7 +231,8 @@ class Chaos:
             self._stop.wait(interval * self.random.uniform(0.75, 1.25))
             if time.monotonic() - started < seconds:
                 fault = self.inject()
-                log(f"{time.strftime('%H:%M:%S')} {fault.kind} {fault.target}")
+                promoted = "" if fault.promoted_s is None else f" ({fault.promoted_s:.1f} s)"
+                log(f"{time.strftime('%H:%M:%S')} {fault.kind} {fault.target}{promoted}")
         time.sleep(5)  # the last fault's consequences served
         camera.send_signal(signal.SIGTERM)
         camera.wait(timeout=120)
@@ -284,6 +316,18 @@ def format_ledger(run: Run) -> str:
     lines.append("| all | " + " | ".join(str(v) for v in total.values()) + " |")
     kinds = {k: sum(f.kind == k for f in run.faults) for k in FAULTS}
     lines.append(f"\nfaults: {kinds}; master name {MASTER}")
+    failovers = [f for f in run.faults if f.kind == "failover"]
+    took = sorted(f.promoted_s for f in failovers if f.promoted_s is not None)
+    if failovers:
+        named = (
+            f"median {statistics.median(took):.1f} s, {took[0]:.1f} to {took[-1]:.1f} s"
+            if took
+            else "never"
+        )
+        lines.append(
+            f"failovers: another master named after the kill: {named}; "
+            f"not within 30 s: {len(failovers) - len(took)}"
+        )
     lines.append(
         f"longest a camera went unserved: {run.worst_gap_s:.1f} s ({run.worst_camera}), "
         f"after: {run.worst_cause}"

@@ -201,16 +201,23 @@ class SentinelCluster:
         raise RuntimeError(f"redis-server on {port} did not answer: {self.logs()}")
 
     def master_port(self) -> int:
-        """The master most sentinels name: one that missed a failover's news for a moment
-        would name the killed master, restarted empty, before it is made a replica."""
+        """The master a majority of the sentinels name. After a failover the leader names
+        the new master at once and the others learn it from its hello messages up to two
+        seconds later; meanwhile they still name the old one."""
+        votes = self.named_masters()
+        named = [port for port, n in votes.items() if n > len(self.sentinel_ports) // 2]
+        if not named:
+            raise redis.ConnectionError(f"no master named by a majority of sentinels: {votes}")
+        return named[0]
+
+    def named_masters(self) -> Counter[int]:
+        """How many sentinels name each port the master (those that answer)."""
         votes: Counter[int] = Counter()
         for port in self.sentinel_ports:
             with contextlib.suppress(redis.RedisError):
                 address: Any = self.sentinel(port).sentinel_get_master_addr_by_name(MASTER)
                 votes[int(address[1])] += 1
-        if not votes:
-            raise redis.ConnectionError("no sentinel answered")
-        return votes.most_common(1)[0][0]
+        return votes
 
     def replication(self) -> str:
         """Each data server's role as it reports it, e.g. ':p1 master, 1 replica online;
