@@ -67,6 +67,7 @@ class Run:
     live: list[tuple[float, int]] = field(default_factory=list)  # (wall time, live workers)
     live_at_end: list[str] = field(default_factory=list)
     replication: str = ""
+    switches: list[str] = field(default_factory=list)  # the sentinels' +switch-master lines
 
 
 class Chaos:
@@ -254,6 +255,7 @@ class Chaos:
                 break
             time.sleep(0.5)
         self.run.replication = self.cluster.replication()
+        self.run.switches = self.cluster.switches()
 
     def explain(self, gaps: dict[str, tuple[float, float]]) -> None:
         """Every lost frame next to a failover; the longest wait for a result (``gaps``:
@@ -336,6 +338,9 @@ def format_ledger(run: Run) -> str:
     lines += ["", *format_minutes(run)]
     lines.append(f"\nalive at the end: {', '.join(run.live_at_end) or 'none'}")
     lines.append(f"redis at the end: {run.replication}")
+    asked = sum(f.kind == "failover" for f in run.faults)
+    lines.append(f"master switches a sentinel logged: {len(run.switches)} ({asked} failovers)")
+    lines += [f"  {line}" for line in run.switches]
     return "\n".join(lines)
 
 

@@ -240,6 +240,13 @@ class SentinelCluster:
                 )
         return "; ".join(parts)
 
+    def switches(self) -> list[str]:
+        """The master changes one sentinel logged (``+switch-master``), oldest first:
+        asked for by a fault or not."""
+        log = self.dir / f"{self.sentinel_ports[0]}.log"
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        return [line for line in lines if "+switch-master" in line]
+
     def kill(self, port: int) -> None:
         self.procs[port].send_signal(signal.SIGKILL)
         self.procs[port].wait()

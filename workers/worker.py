@@ -135,10 +135,11 @@ class FleetWorker(SimpleWorker):
         refusal over and over, its NPU core idle. The fleet's own heartbeat says within
         its TTL whether that worker lives; if not, its registration is marked dead and
         this one takes the name. A live worker under the name is still refused."""
+        ttl = self.engine.heartbeat.ttl_ms / 1000
         if (
             self.connection.exists(self.key)
             and not self.connection.hexists(self.key, "death")
-            and predecessor_dead(self.connection, self.name, self.engine.heartbeat.ttl_ms / 1000)
+            and predecessor_dead(self.connection, self.name, ttl + 1)
         ):
             self.log.warning(
                 "worker %s: the last worker under this name died without a goodbye "
