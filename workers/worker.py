@@ -20,6 +20,7 @@ from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker, worker_registration
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.serializers import JSONSerializer
 from rq.utils import now, utcformat
@@ -79,10 +80,18 @@ class FleetWorker(SimpleWorker):
             signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
         self.engine.heartbeat.after_beat = self.after_beat
         self.engine.on_core_failed = self.core_failed
-        self.engine.heartbeat.start()
-        # A new worker raises the number of jobs dispatch wants; ask for one now rather
-        # than waiting for the next submitted frame.
-        self.engine.dispatcher.ensure_jobs()
+        try:
+            self.engine.heartbeat.start()
+            # A new worker raises the number of jobs dispatch wants; ask for one now
+            # rather than waiting for the next submitted frame.
+            self.engine.dispatcher.ensure_jobs()
+        except StopRequested:
+            # SIGTERM from here on reaches RQ's handler, which raises this when the worker
+            # is idle; only RQ's loop catches it, and this runs before the loop: left to
+            # propagate, the worker would exit 1 without its goodbye. The loop sees the
+            # request at its first check and stops cleanly.
+            self._stop_requested = True
+            return
         self.log.info("worker %s ready: %s", self.name, self.engine.model)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
