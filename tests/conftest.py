@@ -23,7 +23,7 @@ import redis
 
 from is21.ops.embedded_redis import EmbeddedRedis
 from is21.producer import FrameProducer
-from is21.protocol.connection import connect
+from is21.protocol.connection import connect, server_ms
 from is21.protocol.functions import load_library
 from is21.schemas import keys
 from is21.schemas.settings import Settings
@@ -103,7 +103,9 @@ class Fleet:
             for p in self.procs:
                 if p.poll() is not None:
                     raise AssertionError(f"worker exited {p.returncode}:\n{self.logs()}")
-            if client.zcard(keys.WORKERS) >= count:
+            # By the server's clock: a worker killed without a goodbye stays in the set,
+            # expired, until the next beat of any worker removes it.
+            if client.zcount(keys.WORKERS, server_ms(client), "+inf") >= count:
                 return
             time.sleep(0.05)
         raise AssertionError(f"{count} workers not alive within {timeout}s:\n{self.logs()}")
