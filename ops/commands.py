@@ -85,7 +85,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_chaos(args: argparse.Namespace, settings: Settings) -> int:
     """Needs root (network namespaces); the hosts, Redis and workers are its own, and are
     removed when it ends, also on SIGTERM (as on Ctrl-C)."""
-    from is21.ops.chaos import format_ledger, run_chaos
+    from is21.ops.chaos import run_chaos
+    from is21.ops.chaos_report import format_ledger
 
     def terminate(_signum: int, _frame: object) -> None:
         raise SystemExit(128 + signal.SIGTERM)
@@ -93,12 +94,7 @@ def cmd_chaos(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, terminate)
     run = run_chaos(Path(args.images), settings.model_dir, args.minutes, args.seed, args.interval)
     print(format_ledger(run))
-    balanced = all(
-        a["submitted"]
-        == a["fallback"] + a["processed"] + a["failed"] + a["superseded"] + len(a["lost"])
-        for a in run.accounts.values()
-    )
-    return 0 if balanced and not run.unexplained_lost else 1
+    return 0 if run.balanced() and not run.unexplained_lost else 1
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,7 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
-from is21.ops.chaos import FAULTS, format_ledger, run_chaos
+from is21.ops.chaos import run_chaos
+from is21.ops.chaos_report import FAULTS, format_ledger
 from tests.conftest import MODEL_DIR, ROOT, SAMPLES, require_shared
 from tests.helpers import wait_until
 
