@@ -36,6 +36,9 @@ from is21.ops.sentinel_cluster import SentinelCluster
 from is21.schemas import keys
 
 RESTART_S = 1.0  # systemd's RestartSec for a worker
+# The Redis unit's RestartSec (ops/redis/README.md): the killed master comes back well
+# after the sentinels moved on, not while the new master is seconds old.
+REDIS_RESTART_S = 10.0
 
 
 @dataclass
@@ -166,12 +169,15 @@ class Chaos:
             fault.target = f"redis master :{port}"
             self.cluster.kill(port)
             fault.promoted_s = self.promotion(port)
-            # Back once every sentinel names the new master, and they make it a replica. A
-            # sentinel still naming it would send clients to it: a master again, with what
-            # its disk held, whose writes are dropped when it is made a replica
-            # (docs/reliability.md, "Chaos").
+            # Back as systemd would bring it (REDIS_RESTART_S after the kill), and never
+            # before every sentinel names the new master: a sentinel still naming it would
+            # send clients to it, a master again with what its disk held. Back sooner, it
+            # loads its last RDB and is a replica the sentinels may promote before it has
+            # synced: one sentinel misjudging the seconds-old master down was enough to
+            # bring a minutes-old dataset back (docs/reliability.md, "Chaos").
             self.until(lambda: self.all_sentinels_name_another(port))
-            self.later(0, self._restart_redis, port)
+            back_in = fault.start + REDIS_RESTART_S - time.time()
+            self.later(max(0.0, back_in), self._restart_redis, port)
         elif kind == "cut":
             self.site.cut(board.host)
             self._stop.wait(5)
@@ -205,18 +211,32 @@ class Chaos:
         started = time.monotonic()
         while time.monotonic() - started < seconds:
             self._stop.wait(interval * self.random.uniform(0.75, 1.25))
+            self.camera_alive()
             if time.monotonic() - started < seconds:
                 fault = self.inject()
                 promoted = "" if fault.promoted_s is None else f" ({fault.promoted_s:.1f} s)"
                 log(f"{time.strftime('%H:%M:%S')} {fault.kind} {fault.target}{promoted}")
         time.sleep(5)  # the last fault's consequences served
+        self.camera_alive()
         camera.send_signal(signal.SIGTERM)
         camera.wait(timeout=120)
+        if camera.returncode != 0 or not report.exists():
+            raise SiteUnavailable(f"the camera server failed:\n{self.camera_log()}")
         result = json.loads(report.read_text())
         self.run.accounts, self.run.minutes = result["accounts"], result["minutes"]
         self.run.explain({cam: tuple(gap) for cam, gap in result["gaps"].items()})
         self.settled()
         return self.run
+
+    def camera_alive(self) -> None:
+        """A camera server that died mid-run has no ledger to give: say so, and why."""
+        if self.camera is not None and self.camera.poll() is not None:
+            raise SiteUnavailable(
+                f"the camera server exited {self.camera.returncode}:\n{self.camera_log()}"
+            )
+
+    def camera_log(self) -> str:
+        return (self.tmp / "camera.log").read_text(errors="replace")[-4000:]
 
     def settled(self, timeout: float = 30) -> None:
         """Every worker alive again and the replica back in sync, or what is missing."""

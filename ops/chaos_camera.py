@@ -16,16 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import redis
 
 from is21.producer import FrameProducer
-from is21.producer.ledger import Ledger
+from is21.producer.ledger import Account, Ledger
 from is21.producer.reader import ResultsReader
 from is21.producer.replay import load_photos
 from is21.schemas import keys
@@ -62,8 +64,7 @@ def main() -> None:
     producer.ledger = ledger
     photos = [jpeg for _name, jpeg in load_photos(Path(args.images))]
     cams = [f"cam{i:02d}" for i in range(args.cameras)]
-    lost: set[tuple[str, str]] = set()
-    watch = FailoverWatch(producer)
+    watch = FailoverWatch(producer, ledger)
     follower = Follower(producer, cams, ledger)
     follower.start()
     tick = 0
@@ -71,15 +72,10 @@ def main() -> None:
         for cam in cams:
             producer.submit(cam, photos[(tick + len(cam)) % len(photos)])
         tick += 1
-        if (changed_at := watch.changed()) is not None:
-            # The streams keep the last frames only: look for the failover's losses now,
-            # while they still reach back past it.
-            time.sleep(2)
-            window = ledger.reconcile(producer.client, since=changed_at - 10)
-            lost |= {(cam, fid) for cam, a in window.items() for fid in a.lost}
+        watch.check()
     settle(producer)
     follower.finish()
-    accounts = ledger.reconcile(producer.client, lost=frozenset(lost))
+    accounts = retried(lambda: ledger.reconcile(producer.client, lost=frozenset(watch.lost)))
     report = {
         "accounts": {cam: asdict(a) for cam, a in accounts.items()},
         "gaps": follower.gaps,
@@ -145,13 +141,46 @@ class Follower(threading.Thread):
         self.join(timeout=30)
 
 
-class FailoverWatch:
-    """Notices the master moving (a sentinel URL's pool knows its master's address)."""
+def retried(reconcile: Callable[[], dict[str, Account]], timeout: float = 60) -> dict[str, Account]:
+    """The final reconciliation, through a failover still under way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return reconcile()
+        except redis.RedisError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
-    def __init__(self, producer: FrameProducer) -> None:
+
+class FailoverWatch:
+    """Notices the master moving (a sentinel URL's pool knows its master's address), and
+    looks for the frames lost in it a few seconds later, while the capped streams still
+    reach back past it. Between the frames it submits, so the cameras are never held up;
+    a look that meets Redis failing over again is tried again at the next one."""
+
+    DELAY_S = 2.0  # the fleet serves what the new master holds before the look
+    BEFORE_S = 10.0  # how far before the change the look reaches
+
+    def __init__(self, producer: FrameProducer, ledger: Ledger) -> None:
+        self.client, self.ledger = producer.client, ledger
         self.pool = producer.client.connection_pool
         self.address = self._address()
         self.checked = time.monotonic()
+        self.due: list[tuple[float, float]] = []  # (monotonic time to look, wall time since)
+        self.lost: set[tuple[str, str]] = set()  # (camera, frame id)
+
+    def check(self) -> None:
+        if (changed_at := self.changed()) is not None:
+            self.due.append((time.monotonic() + self.DELAY_S, changed_at - self.BEFORE_S))
+        for look in [d for d in self.due if d[0] <= time.monotonic()]:
+            try:
+                window = self.ledger.reconcile(self.client, since=look[1])
+            except redis.RedisError as exc:
+                print(f"looking for lost frames: {exc}; again at the next frame", file=sys.stderr)
+                return
+            self.due.remove(look)
+            self.lost |= {(cam, fid) for cam, a in window.items() for fid in a.lost}
 
     def _address(self) -> object:
         try:

@@ -15,6 +15,7 @@ read (``answer``) still counts those frames as answered, not as superseded.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,19 +46,23 @@ class Account:
 
 class Ledger:
     """Keeps every ticket: for a bounded run (a test, a chaos run, an audit window), not
-    for a camera server's lifetime."""
+    for a camera server's lifetime. A camera server submits from one thread and reads
+    results in another, so both may tell it at once while it reconciles."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self.tickets: list[Ticket] = []
-        # (camera, frame id) -> status of the result read: entry ids are per stream
-        self.answered: dict[tuple[str, str], str] = {}
+        # camera -> frame id -> status of the result read: entry ids are per stream
+        self.answered: dict[str, dict[str, str]] = defaultdict(dict)
 
     def record(self, ticket: Ticket) -> None:
-        self.tickets.append(ticket)
+        with self._lock:
+            self.tickets.append(ticket)
 
     def answer(self, result: Result) -> None:
         """A result the camera server read, kept in case its stream is trimmed later."""
-        self.answered[result.camera_id, result.frame_id] = result.status
+        with self._lock:
+            self.answered[result.camera_id][result.frame_id] = result.status
 
     def reconcile(
         self,
@@ -70,9 +75,10 @@ class Ledger:
         after a failover, while their streams still reached back to them, as (camera,
         frame id): entry ids are per stream, two cameras' frames can share one."""
         by_camera: dict[str, list[Ticket]] = defaultdict(list)
-        for t in self.tickets:
-            if t.submitted_at >= since:
-                by_camera[t.camera_id].append(t)
+        with self._lock:
+            for t in self.tickets:
+                if t.submitted_at >= since:
+                    by_camera[t.camera_id].append(t)
         return {cam: self._account(client, cam, ts, lost) for cam, ts in sorted(by_camera.items())}
 
     def _account(
@@ -84,7 +90,8 @@ class Ledger:
     ) -> Account:
         results: Any = client.xrange(keys.results(camera))
         status = {f[b"frame_id"].decode(): f[b"status"].decode() for _id, f in results}
-        status.update({fid: st for (cam, fid), st in self.answered.items() if cam == camera})
+        with self._lock:
+            status.update(self.answered.get(camera, {}))
         frames: Any = client.xrange(keys.frames(camera))
         present = {entry_id.decode() for entry_id, _f in frames}
         oldest = min((_id_key(i) for i in present), default=None)

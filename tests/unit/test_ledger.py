@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
 
 import fakeredis
@@ -10,6 +12,7 @@ from is21.producer.ledger import Ledger
 from is21.producer.ticket import Ticket
 from is21.schemas import keys
 from is21.schemas.results import Result
+from tests.helpers import wait_until
 
 
 def _submit(client: fakeredis.FakeRedis, camera: str, frame_id: str, *ledgers: Ledger) -> None:
@@ -52,3 +55,29 @@ def test_a_frame_lost_on_one_camera_is_not_lost_on_another_with_the_same_entry_i
     accounts = ledger.reconcile(client, lost=frozenset({("a", "7-0")}))
     assert accounts["a"].lost == ["7-0"]
     assert (accounts["b"].processed, accounts["b"].lost) == (1, [])
+
+
+def test_results_read_in_another_thread_while_the_ledger_reconciles() -> None:
+    """A camera server reads results in one thread and looks for lost frames in another:
+    the ledger must not fail under them ("dictionary changed size during iteration" ended
+    a chaos run's camera server)."""
+    client = fakeredis.FakeRedis()
+    ledger = Ledger()
+    _submit(client, "cam", "1-0", ledger)
+    stop = threading.Event()
+
+    def read_results() -> None:
+        for i in itertools.count(2):
+            if stop.is_set():
+                return
+            ledger.answer(Result(camera_id="cam", frame_id=f"{i}-0", seq=i, status="ok"))
+
+    reader = threading.Thread(target=read_results)
+    reader.start()
+    try:
+        wait_until(lambda: len(ledger.answered["cam"]) > 50_000, what="results read")
+        for _ in range(20):
+            assert ledger.reconcile(client)["cam"].submitted == 1
+    finally:
+        stop.set()
+        reader.join()
