@@ -98,7 +98,7 @@ class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
 
 def sentinel_pool(url: str, *, timeout: float, **pool_kwargs: Any) -> BlockingSentinelPool:
     target = parse(url)
-    manager = Sentinel(target.sentinels, sentinel_kwargs=target.sentinel_kwargs(timeout))  # type: ignore[no-untyped-call]
+    manager = Sentinel(target.sentinels, sentinel_kwargs=target.sentinel_kwargs(timeout))
     return BlockingSentinelPool(  # type: ignore[no-untyped-call]
         target.master,
         manager,

@@ -35,16 +35,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The dev environment is the lock's, exactly: a stale lock stops here with the fix named,
+# and a changed lock gets a new .venv (pip would leave packages the lock no longer has).
 PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  quietly "$PYTHON" -m venv .venv
-fi
+"$PYTHON" scripts/deps.py check
 stamp=.venv/.is21-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "installing the project into .venv ..." >&2
-  quietly .venv/bin/python -m pip install --upgrade pip
-  quietly .venv/bin/python -m pip install -e '.[dev]'
-  touch "$stamp"
+if [ ! -f "$stamp" ] || ! cmp -s requirements/dev.txt "$stamp"; then
+  echo "installing requirements/dev.txt and the project into .venv ..." >&2
+  find .venv -mindepth 1 -maxdepth 1 ! -name setup.log -exec rm -rf {} +
+  quietly "$PYTHON" -m venv .venv
+  quietly .venv/bin/python -m pip install --require-hashes --no-deps -r requirements/dev.txt
+  quietly .venv/bin/python -m pip install --no-deps --no-build-isolation -e .
+  cp requirements/dev.txt "$stamp"
 fi
 node_stamp=examples/node/node_modules/.is21-installed
 if [ ! -f "$node_stamp" ] || [ examples/node/package-lock.json -nt "$node_stamp" ]; then

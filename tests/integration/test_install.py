@@ -1,6 +1,7 @@
-"""A Python integrator's `pip install`: the wheel adds the package `is21` and no other
+"""A Python integrator's `pip install`, the way the image does it (requirements/run.txt,
+then the wheel without its dependencies): the wheel adds the package `is21` and no other
 top-level module, and carries everything it reads at run time (the manifest, the server
-functions), so it works far from this source tree."""
+functions), so it works far from this source tree on the locked versions."""
 
 from __future__ import annotations
 
@@ -35,7 +36,11 @@ def test_the_wheel_installs_is21_alone_and_runs_from_anywhere(tmp_path: Path) ->
 
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=tmp_path)
-    run(venv / "bin" / "pip", "install", "-q", wheel, cwd=tmp_path)
+    lock = ROOT / "requirements" / "run.txt"
+    pip = (venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps")
+    run(*pip, "--require-hashes", "-r", lock, cwd=tmp_path)
+    run(*pip, wheel, cwd=tmp_path)
+    run(venv / "bin" / "python", "-m", "pip", "check", cwd=tmp_path)
     site = next((venv / "lib").glob("python3*/site-packages"))
     ours = {"is21", "producer", "workers", "schemas", "ops", "models", "protocol"}
     assert {p.name for p in site.iterdir()} & ours == {"is21"}
