@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -93,6 +94,26 @@ def fleet_problems(client: redis.Redis, settings: Settings) -> list[dict[str, An
     # Past the frame age limit a waiting frame would be expired, not served.
     if stall := read_progress(client).problem(settings.max_frame_age):
         problems.append({"worker": "fleet", "error": stall, "blind": True})
+    return problems + camera_problems(client)
+
+
+def camera_problems(client: redis.Redis) -> list[dict[str, Any]]:
+    """Cameras whose frames fail because Redis refuses their keys (is21:camera_problems,
+    kept by the functions): the other cameras are served, so not ``blind``."""
+    raw: Any = client.hgetall(keys.CAMERA_PROBLEMS)
+    problems = []
+    for cam, value in sorted(raw.items()):
+        at, _, reason = value.decode("utf-8", "replace").partition(" ")
+        when = datetime.fromtimestamp(int(at) / 1000, UTC).isoformat() if at.isdigit() else at
+        camera = cam.decode("utf-8", "replace")
+        problems.append(
+            {
+                "worker": f"camera {camera}",
+                "camera": camera,
+                "error": f"camera {camera}: its frames fail, Redis refuses its keys: {reason} "
+                f"(since {when}); fix or delete the key",
+            }
+        )
     return problems
 
 

@@ -8,8 +8,10 @@
 -- KEYS: 1 heartbeat:{worker}  2 workers  3 protocol  4 answering
 -- ARGV: 1 worker name  2 status JSON  3 ttl ms  4 stuck ('1'/'0')
 --       5.. field, value pairs of is21:protocol
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local wrong = expect('is21_beat', {KEYS[1], 'string', KEYS[2], 'zset', KEYS[3], 'hash',
+  KEYS[4], 'zset'})
+if wrong then return wrong end
+local now = now_ms()
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)

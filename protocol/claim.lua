@@ -19,9 +19,12 @@
 -- Returns false (nothing ready), 'retire' (this job's lease was lost and enough other
 -- jobs are live), or {camera, frame id, seq, skipped, queue ms, schema version,
 -- reserved camera or ''}; the worker then reads the frame itself with XRANGE, so the JPEG
--- never passes through Lua.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- never passes through Lua. A camera whose hash is of the wrong type is set aside
+-- (is21:camera_problems), not served, and not an error: the other cameras are.
+local wrong = expect('is21_claim', {KEYS[1], 'zset', KEYS[2], 'zset', KEYS[3], 'zset',
+  KEYS[4], 'zset', KEYS[5], 'hash'})
+if wrong then return wrong end
+local now = now_ms()
 local prefix, job = ARGV[1], ARGV[2]
 local lease_ms = tonumber(ARGV[3])
 
@@ -33,35 +36,38 @@ end
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), job)
 
 for _, cam in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
-  local ckey = prefix .. 'camera:' .. cam
   redis.call('ZREM', KEYS[2], cam)
-  redis.call('HDEL', ckey, 'holder')
-  local since = redis.call('HGET', ckey, 'served_at') or now
-  local reserved_since = redis.call('HGET', ckey, 'reserved_since')
-  if reserved_since then
-    -- A reservation: no frame was in hand, the camera just gets its place back.
-    since = reserved_since
-    redis.call('HDEL', ckey, 'reserved', 'reserved_since')
-  else
-    -- The holder died with the frame at claimed_seq in hand. Serve that frame again once
-    -- (it is still the newest unless newer ones arrived, which then supersede it); a
-    -- frame that was in hand for two lost leases gets an error result, not a third try.
-    redis.call('HINCRBY', ckey, 'leases_expired', 1)
-    local lost = tonumber(redis.call('HGET', ckey, 'claimed_seq'))
-    local lost_id = redis.call('HGET', ckey, 'claimed_id')
-    if redis.call('HGET', ckey, 'lost_id') == lost_id then
-      redis.call('HINCRBY', ckey, 'failed', 1)
-      redis.call('HSET', ckey, 'published_seq', lost)
-      local err = 'frame lost twice: the workers holding it stopped before publishing'
-      redis.call('XADD', prefix .. 'results:' .. cam, '*', 'frame_id', lost_id, 'seq', lost,
-                 'status', 'error', 'primary_event', 'no_event', 'protocol', ARGV[9],
-                 'data', cmsgpack.pack({camera_id = cam, frame_id = lost_id, seq = lost,
-                 status = 'error', error = err, protocol = tonumber(ARGV[9])}))
+  local ckey = camera_hash(prefix, cam)
+  if ckey then
+    redis.call('HDEL', ckey, 'holder')
+    local since = redis.call('HGET', ckey, 'served_at') or now
+    local reserved_since = redis.call('HGET', ckey, 'reserved_since')
+    if reserved_since then
+      -- A reservation: no frame was in hand, the camera just gets its place back.
+      since = reserved_since
+      redis.call('HDEL', ckey, 'reserved', 'reserved_since')
     else
-      redis.call('HSET', ckey, 'lost_id', lost_id, 'claimed_seq', lost - 1)
+      -- The holder died with the frame at claimed_seq in hand. Serve that frame again
+      -- once (it is still the newest unless newer ones arrived, which then supersede it);
+      -- a frame that was in hand for two lost leases gets an error result, not a third.
+      redis.call('HINCRBY', ckey, 'leases_expired', 1)
+      local lost = tonumber(redis.call('HGET', ckey, 'claimed_seq')) or 0
+      local lost_id = redis.call('HGET', ckey, 'claimed_id')
+      if lost_id and redis.call('HGET', ckey, 'lost_id') == lost_id then
+        redis.call('HINCRBY', ckey, 'failed', 1)
+        redis.call('HSET', ckey, 'published_seq', lost)
+        local err = 'frame lost twice: the workers holding it stopped before publishing'
+        local _, refused = try_xadd(prefix .. 'results:' .. cam, '*', 'frame_id', lost_id,
+          'seq', lost, 'status', 'error', 'primary_event', 'no_event', 'protocol', ARGV[9],
+          'data', cmsgpack.pack({camera_id = cam, frame_id = lost_id, seq = lost,
+          status = 'error', error = err, protocol = tonumber(ARGV[9])}))
+        if refused then set_aside(prefix, cam, refused) end
+      elseif lost_id then
+        redis.call('HSET', ckey, 'lost_id', lost_id, 'claimed_seq', lost - 1)
+      end
     end
+    redis.call('ZADD', KEYS[1], 'NX', tonumber(since) or now, cam)
   end
-  redis.call('ZADD', KEYS[1], 'NX', since, cam)
 end
 
 -- The camera's newest frame, if it has one not yet served: {id, seq, skipped} or nil.
@@ -74,14 +80,17 @@ end
 
 -- Take the camera's newest frame into this job's hand; nil if it is too old to serve.
 local function take(cam)
-  local ckey = prefix .. 'camera:' .. cam
+  local ckey = camera_hash(prefix, cam)
+  if not ckey then return nil end
   redis.call('HDEL', ckey, 'pending_since')  -- the frames waiting are taken or superseded
   local frame = newest(ckey)
   if not frame then return nil end
   local id, seq, skipped = frame[1], frame[2], frame[3]
   redis.call('HSET', ckey, 'claimed_seq', seq, 'claimed_id', id)
   if skipped > 0 then redis.call('HINCRBY', ckey, 'skipped', skipped) end
-  local age = now - tonumber(string.match(id, '^(%d+)'))
+  -- Never negative: register refuses ids ahead of the clock, but a clock step back is
+  -- within its slack.
+  local age = math.max(now - tonumber(string.match(id, '^(%d+)')), 0)
   if age > tonumber(ARGV[5]) then
     redis.call('HINCRBY', ckey, 'expired', 1)
     return nil
@@ -94,8 +103,8 @@ end
 local claimed = nil
 local reserved = ARGV[6]
 if reserved ~= '' then
-  local ckey = prefix .. 'camera:' .. reserved
-  if redis.call('HGET', ckey, 'reserved') == job then
+  local ckey = camera_hash(prefix, reserved)
+  if ckey and redis.call('HGET', ckey, 'reserved') == job then
     -- Frames that arrived meanwhile are covered: this claim takes the newest.
     redis.call('HDEL', ckey, 'reserved', 'reserved_since')
     claimed = take(reserved)
@@ -117,8 +126,8 @@ if ARGV[7] == '1' then
   while true do
     local popped = redis.call('ZPOPMIN', KEYS[1], 1)
     if #popped == 0 then break end
-    local ckey = prefix .. 'camera:' .. popped[1]
-    if newest(ckey) then
+    local ckey = camera_hash(prefix, popped[1])
+    if ckey and newest(ckey) then
       next_cam = popped[1]
       redis.call('ZADD', KEYS[2], now + (tonumber(ARGV[8]) or lease_ms), next_cam)
       redis.call('HSET', ckey, 'holder', job, 'reserved', job, 'reserved_since', popped[2])

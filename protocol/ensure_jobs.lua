@@ -6,8 +6,9 @@
 -- KEYS: 1 jobs  2 workers
 -- ARGV: 1 leaving job id or ''  2 candidate job id  3 queued lease ms
 -- Returns 1 when the caller must enqueue an RQ job with the candidate id.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local wrong = expect('is21_ensure_jobs', {KEYS[1], 'zset', KEYS[2], 'zset'})
+if wrong then return wrong end
+local now = now_ms()
 if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local target = redis.call('ZCOUNT', KEYS[2], now, '+inf')

@@ -44,9 +44,11 @@ class Call(NamedTuple):
 
 
 def library_source() -> str:
-    parts = [f"#!lua name={LIBRARY}"]
+    files = resources.files("is21.protocol")
+    # common.lua: what every function shares (the key checks before any write).
+    parts = [f"#!lua name={LIBRARY}", files.joinpath("common.lua").read_text(encoding="utf-8")]
     for name, (file, flags) in FUNCTIONS.items():
-        body = resources.files("is21.protocol").joinpath(file).read_text(encoding="utf-8")
+        body = files.joinpath(file).read_text(encoding="utf-8")
         listed = ", ".join(f"'{flag}'" for flag in flags)
         parts.append(
             f"redis.register_function{{function_name='{name}', flags={{{listed}}}, "
@@ -73,6 +75,9 @@ def call_functions(
 ) -> list[Any]:
     """Several functions in one round trip, and after them whatever ``then`` adds.
 
+    A function's error reply is raised; what ``then`` added comes back as it is, an
+    exception included, for the caller to judge.
+
     When Redis lacks the library, a worker (``load``) loads it and runs again only the
     calls that failed, since the others have already taken effect (a claim that ran must
     not run twice); a client gets ``FunctionsMissing``.
@@ -90,6 +95,6 @@ def call_functions(
             load_library(client)
             call = calls[i]
             replies[i] = client.fcall(call.function, len(call.keys), *call.keys, *call.args)
-        elif isinstance(reply, Exception):
+        elif isinstance(reply, Exception) and i < len(calls):
             raise reply
     return replies

@@ -3,36 +3,57 @@
 -- the claim that recovered it already re-accounted the frame (served again or superseded),
 -- so a late result from a presumed-dead worker is dropped and counted, never doubled.
 -- Claims of a camera are exclusive and in frame order, hence so are its results.
+-- A result Redis refuses to store (the camera's results stream is of the wrong type, or
+-- at its last possible id; the events stream likewise) fails that frame alone: counted
+-- as failed, the camera released as after a publish, and the reason kept in
+-- is21:camera_problems until the camera's next result is stored. The job goes on.
 -- KEYS: 1 camera:{cam}  2 results:{cam}  3 events  4 leases  5 ready  6 wake
 --       7 inference histogram  8 served (when the fleet last published: its progress)
---       9 latency histogram (frame stored -> result out, every result)
+--       9 latency histogram (frame stored -> result out, every result)  10 camera_problems
 -- ARGV: 1 camera id  2 job id  3 seq  4 status  5 primary_event  6 data  7 is event (0/1)
 --       8 events maxlen  9 histogram bucket  10 inference ms  11 results maxlen (about)
 --       12 frame id  13 protocol version  14 latency bucket  15 latency ms
--- Returns 1 if published, 0 if dropped as stale.
+-- Returns 1 if published, 0 if dropped as stale, or why Redis refused to store it (a string).
+local wrong = expect('is21_publish', {KEYS[1], 'hash', KEYS[4], 'zset', KEYS[5], 'zset',
+  KEYS[6], 'list', KEYS[7], 'hash', KEYS[8], 'string', KEYS[9], 'hash', KEYS[10], 'hash'})
+if wrong then return wrong end
 if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[2] then
   redis.call('HINCRBY', KEYS[1], 'stale_results', 1)
   return 0
 end
-local rid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[11], '*', 'frame_id', ARGV[12],
-                       'seq', ARGV[3], 'status', ARGV[4], 'primary_event', ARGV[5],
-                       'protocol', ARGV[13], 'data', ARGV[6])
-if ARGV[7] == '1' then
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'camera_id', ARGV[1],
-             'result_id', rid, 'frame_id', ARGV[12], 'primary_event', ARGV[5],
-             'protocol', ARGV[13], 'data', ARGV[6])
+
+-- Where the result goes is the one write that may be refused: tried first.
+local rid, refused = try_xadd(KEYS[2], 'MAXLEN', '~', ARGV[11], '*', 'frame_id', ARGV[12],
+                           'seq', ARGV[3], 'status', ARGV[4], 'primary_event', ARGV[5],
+                           'protocol', ARGV[13], 'data', ARGV[6])
+if rid and ARGV[7] == '1' then
+  local _, event_refused = try_xadd(KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'camera_id', ARGV[1],
+                                 'result_id', rid, 'frame_id', ARGV[12],
+                                 'primary_event', ARGV[5], 'protocol', ARGV[13],
+                                 'data', ARGV[6])
+  refused = event_refused  -- the result is out; its copy as an event is not
 end
+local now = now_ms()
 redis.call('HSET', KEYS[1], 'published_seq', ARGV[3])
-redis.call('SET', KEYS[8], string.match(rid, '^(%d+)'))
-redis.call('HINCRBY', KEYS[1], ARGV[4] == 'ok' and 'processed' or 'failed', 1)
-if ARGV[4] == 'ok' then
-  redis.call('HINCRBY', KEYS[7], ARGV[9], 1)
-  redis.call('HINCRBY', KEYS[7], 'count', 1)
-  redis.call('HINCRBYFLOAT', KEYS[7], 'sum', ARGV[10])
+redis.call('SET', KEYS[8], now)
+if refused then
+  redis.call('HSET', KEYS[10], ARGV[1], now .. ' ' .. refused)
+else
+  redis.call('HDEL', KEYS[10], ARGV[1])
 end
-redis.call('HINCRBY', KEYS[9], ARGV[14], 1)
-redis.call('HINCRBY', KEYS[9], 'count', 1)
-redis.call('HINCRBYFLOAT', KEYS[9], 'sum', ARGV[15])
+if not rid then
+  redis.call('HINCRBY', KEYS[1], 'failed', 1)
+else
+  redis.call('HINCRBY', KEYS[1], ARGV[4] == 'ok' and 'processed' or 'failed', 1)
+  if ARGV[4] == 'ok' then
+    redis.call('HINCRBY', KEYS[7], ARGV[9], 1)
+    redis.call('HINCRBY', KEYS[7], 'count', 1)
+    redis.call('HINCRBYFLOAT', KEYS[7], 'sum', ARGV[10])
+  end
+  redis.call('HINCRBY', KEYS[9], ARGV[14], 1)
+  redis.call('HINCRBY', KEYS[9], 'count', 1)
+  redis.call('HINCRBYFLOAT', KEYS[9], 'sum', ARGV[15])
+end
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[1], 'holder')
 if redis.call('HEXISTS', KEYS[1], 'pending_since') == 1 then
@@ -44,4 +65,5 @@ if redis.call('HEXISTS', KEYS[1], 'pending_since') == 1 then
     redis.call('LTRIM', KEYS[6], 0, 63)
   end
 end
+if not rid then return refused end
 return 1

@@ -20,15 +20,37 @@ local frames = KEYS[1]
 local cam = string.match(frames or '', '^is21:frames:(.*)$')
 if not cam or #cam < 1 or #cam > 64 or string.find(cam, '[^%w_.%-]') then
   return redis.error_reply('ERR is21_register: the key must be is21:frames:{camera_id} ' ..
-    'with a camera id of 1-64 characters from [A-Za-z0-9_.-], not ' .. tostring(frames))
+    'with a camera id of 1-64 characters from [A-Za-z0-9_.-], not ' .. quoted(frames))
 end
 if redis.call('EXISTS', frames) == 0 then
   return redis.error_reply('ERR is21_register: ' .. frames .. ' holds no frame: XADD it first')
 end
-if redis.call('TYPE', frames)['ok'] ~= 'stream' then
-  return redis.error_reply('ERR is21_register: ' .. frames .. ' is not a stream')
-end
 local ckey = prefix .. 'camera:' .. cam
+local results = prefix .. 'results:' .. cam
+local wrong = expect('is21_register', {frames, 'stream', ckey, 'hash', prefix .. 'cameras', 'set',
+  prefix .. 'leases', 'zset', prefix .. 'ready', 'zset', prefix .. 'wake', 'list',
+  prefix .. 'protocol', 'hash', results, 'stream'})
+if wrong then return wrong end
+local state = redis.call('HMGET', ckey, 'submitted', 'last_seq', 'served_at')
+for i, name in ipairs({'submitted', 'last_seq', 'served_at'}) do
+  if state[i] and not tonumber(state[i]) then
+    return redis.error_reply('ERR is21_register: ' .. ckey .. ' has a ' .. name .. ' that ' ..
+      'is not a number (a fleet key written by something else)')
+  end
+end
+local seq = tonumber(state[2] or '0')
+local maxlen = tonumber(redis.call('HGET', prefix .. 'protocol', 'frame_maxlen') or '') or 30
+
+-- An id ahead of Redis's clock (an XADD with an explicit id, not '*') would make every
+-- duration measured from it negative, and every later '*' id of the stream follow it.
+-- A second of slack covers ids Redis itself keeps monotonic across a clock step back.
+local now = now_ms()
+local ahead = redis.call('XRANGE', frames, tostring(now + 1000), '+', 'COUNT', 1)
+if #ahead > 0 then
+  return redis.error_reply('ERR is21_register: frame ' .. ahead[1][1] .. ' of ' .. frames ..
+    ' is ahead of Redis\'s clock (' .. now .. '-0): XADD frames with * as their id; ' ..
+    'DEL the stream to reset its ids')
+end
 
 -- How many frames arrived since the last registration, and the newest one's id.
 local function marker()
@@ -39,6 +61,11 @@ local function marker()
   end
   return nil
 end
+local last = redis.call('XREVRANGE', results, '+', '-', 'COUNT', 1)
+local after = '0-0'
+if #last > 0 then after = last[1][1] end
+
+-- Checked and read: from here on every call succeeds.
 local before = marker()
 if not before then
   redis.call('XGROUP', 'CREATE', frames, 'registered', '0-0', 'ENTRIESREAD', 0)
@@ -52,9 +79,6 @@ if not added then
   added = (newest ~= before['last-delivered-id']) and 1 or 0
 end
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local seq = tonumber(redis.call('HGET', ckey, 'last_seq') or '0')
 if added > 0 then
   seq = redis.call('HINCRBY', ckey, 'submitted', added)
   redis.call('SADD', prefix .. 'cameras', cam)
@@ -62,17 +86,13 @@ if added > 0 then
   redis.call('HSETNX', ckey, 'pending_since', now)
   -- A camera a worker holds is re-queued by that worker when it releases it.
   if not redis.call('ZSCORE', prefix .. 'leases', cam) then
-    local turn = redis.call('HGET', ckey, 'served_at') or now
+    local turn = state[3] or now
     if redis.call('ZADD', prefix .. 'ready', 'NX', turn, cam) == 1 then
       redis.call('LPUSH', prefix .. 'wake', cam)
       redis.call('LTRIM', prefix .. 'wake', 0, 63)
     end
   end
   -- The cap holds whatever the client asked its XADD to keep.
-  local maxlen = tonumber(redis.call('HGET', prefix .. 'protocol', 'frame_maxlen') or '30')
   redis.call('XTRIM', frames, 'MAXLEN', maxlen)
 end
-local last = redis.call('XREVRANGE', prefix .. 'results:' .. cam, '+', '-', 'COUNT', 1)
-local after = '0-0'
-if #last > 0 then after = last[1][1] end
 return {seq, after}

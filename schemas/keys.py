@@ -23,6 +23,9 @@ INFERENCE_HISTOGRAM = PREFIX + "hist:inference_ms"  # hash: bucket counts, count
 LATENCY_HISTOGRAM = PREFIX + "hist:latency_ms"  # the same, of frame stored -> result out
 PROTOCOL = PREFIX + "protocol"  # hash: version and the fleet's limits, kept by the workers
 SERVED = PREFIX + "served"  # ms (server clock) the fleet last published a result
+# hash camera -> "ms reason": a camera whose results Redis refused to store, or whose own
+# keys are of the wrong type; set aside by the functions until its next result is stored.
+CAMERA_PROBLEMS = PREFIX + "camera_problems"
 
 # Upper bounds (ms) of the fleet-wide histograms; the last is +Inf.
 INFERENCE_BUCKETS_MS = (5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500)

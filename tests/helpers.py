@@ -13,7 +13,7 @@ from is21.producer import FrameProducer
 from is21.protocol.functions import load_library
 from is21.schemas import codec, keys
 from is21.schemas.results import Result
-from is21.workers.claims import Claim, ClaimScripts
+from is21.workers.claims import Claim, ClaimScripts, Published
 from tests.samples import EXPECTED_EVENTS, photo
 
 T = TypeVar("T")
@@ -64,7 +64,7 @@ def serve_by_hand(
         primary_event=primary_event,
         events=events,
     )
-    assert scripts.publish(job_id, result)
+    assert scripts.publish(job_id, result)[0] is Published.STORED
     return result
 
 

@@ -6,6 +6,7 @@ protocol directly against a real Redis, e.g. to play a worker that dies mid-fram
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +57,21 @@ class Retire:
 RETIRE = Retire()
 
 
+class Published(enum.Enum):
+    """What is21_publish did with a result."""
+
+    STORED = "stored"
+    STALE = "stale"  # the job's claim had lapsed: dropped and counted (stale_results)
+    REFUSED = "refused"  # Redis would not store it: the frame failed, the camera set aside
+
+
+def published(reply: Any) -> tuple[Published, str | None]:
+    """is21_publish's reply: 1, 0, or the reason Redis refused the result."""
+    if isinstance(reply, bytes):
+        return Published.REFUSED, reply.decode("utf-8", "replace")
+    return (Published.STORED if reply == 1 else Published.STALE), None
+
+
 class Next(NamedTuple):
     """What a job holds after a claim: the frame to serve and the camera reserved next."""
 
@@ -98,9 +114,9 @@ class ClaimScripts:
     def _publish_call(self, job_id: str, result: Result) -> Call:
         result.published_at = datetime.now(UTC)
         # Stored -> out: the wait to be claimed (Redis's clock), then this worker's part.
-        latency_ms = result.queue_ms
+        latency_ms = max(result.queue_ms, 0.0)  # never a negative duration in a histogram
         if result.claimed_at is not None:
-            latency_ms += (result.published_at - result.claimed_at).total_seconds() * 1000
+            latency_ms += max((result.published_at - result.claimed_at).total_seconds(), 0) * 1000
         return Call(
             "is21_publish",
             [
@@ -113,6 +129,7 @@ class ClaimScripts:
                 keys.INFERENCE_HISTOGRAM,
                 keys.SERVED,
                 keys.LATENCY_HISTOGRAM,
+                keys.CAMERA_PROBLEMS,
             ],
             [
                 result.camera_id,
@@ -162,14 +179,16 @@ class ClaimScripts:
         reply, fetched = call_functions(self.client, call, read_newest(likely))
         return self._read_claim(reply, fetched)
 
-    def publish(self, job_id: str, result: Result, release: str | None = None) -> bool:
+    def publish(
+        self, job_id: str, result: Result, release: str | None = None
+    ) -> tuple[Published, str | None]:
         """Publish the result and release the camera, unless this job's claim has lapsed;
         give back the camera reserved next, if any."""
         calls = [self._publish_call(job_id, result)]
         if release is not None:
             calls.append(self._release_call(job_id, release))
-        published, *_ = call_functions(self.client, calls)
-        return bool(published)
+        reply, *_ = call_functions(self.client, calls)
+        return published(reply)
 
     def publish_and_claim(
         self,
@@ -177,16 +196,17 @@ class ClaimScripts:
         result: Result | None,
         reserved: str | None,
         reserve_ms: int | None = None,
-    ) -> Next:
+    ) -> tuple[tuple[Published, str | None] | None, Next]:
         """One round trip: the frame's result (if any) out, the reserved camera's newest
         frame claimed and read, the camera after it reserved for ``reserve_ms``."""
         calls = [self._publish_call(job_id, result)] if result is not None else []
         calls.append(self._claim_call(job_id, reserved, True, reserve_ms))
-        if reserved is None:
-            *_published, reply = call_functions(self.client, calls)
-            return self._read_claim(reply, None)
-        *_published, reply, fetched = call_functions(self.client, calls, read_newest(reserved))
-        return self._read_claim(reply, fetched, reserved)
+        then = None if reserved is None else read_newest(reserved)
+        replies = call_functions(self.client, calls, then)
+        outcome = published(replies[0]) if result is not None else None
+        reply = replies[len(calls) - 1]
+        fetched = replies[len(calls)] if reserved is not None else None
+        return outcome, self._read_claim(reply, fetched, reserved)
 
     def release(self, job_id: str, camera_id: str) -> bool:
         (released,) = call_functions(self.client, [self._release_call(job_id, camera_id)])
@@ -198,13 +218,17 @@ class ClaimScripts:
         if reply == b"retire":
             return Next(RETIRE, reserved)  # the reservation, if still ours, is to release
         cam, frame_id, seq, skipped, age, schema_version, next_cam = reply
-        if fetched and fetched[0][0] == frame_id:
+        problem = None
+        if isinstance(fetched, list) and fetched and fetched[0][0] == frame_id:
             fields = fetched[0][1]  # read in the claim's round trip
         else:
             # Read the frame with a plain command: through Lua a JPEG costs Redis ~0.3 ms.
-            entries: Any = self.client.xrange(keys.frames(cam.decode()), frame_id, frame_id)
+            try:
+                entries: Any = self.client.xrange(keys.frames(cam.decode()), frame_id, frame_id)
+            except redis.ResponseError as exc:  # the stream replaced after registering
+                entries, problem = [], f"the frame's stream cannot be read: {exc}"
             fields = entries[0][1] if entries else None
-        problem = entry_problem(fields, self.settings.max_frame_bytes)
+        problem = problem or entry_problem(fields, self.settings.max_frame_bytes)
         fields = {} if problem else fields
         claim = Claim(
             cam.decode(),

@@ -19,7 +19,7 @@ from is21.protocol.schema_store import SchemaCache, SchemaError, load_schema
 from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
 from is21.schemas.results import Result
 from is21.schemas.settings import Settings
-from is21.workers.claims import Claim, ClaimScripts, Next
+from is21.workers.claims import Claim, ClaimScripts, Next, Published
 from is21.workers.core_health import CoreHealth
 from is21.workers.detector import Detector
 from is21.workers.frame import RUNTIME_FAILED, Inputs, log_result, run_frame
@@ -91,16 +91,37 @@ class Engine:
         return result
 
     def publish(self, job_id: str, result: Result, release: str | None = None) -> None:
-        self.scripts.publish(job_id, result, release)
-        log_result(result)
+        self.report(result, self.scripts.publish(job_id, result, release))
 
     def publish_and_claim(self, job_id: str, result: Result | None, reserved: str | None) -> Next:
-        claimed = self.scripts.publish_and_claim(
+        outcome, claimed = self.scripts.publish_and_claim(
             job_id, result, reserved, self.reservation.lease_ms
         )
-        if result is not None:
-            log_result(result)
+        if result is not None and outcome is not None:
+            self.report(result, outcome)
         return claimed
+
+    def report(self, result: Result, outcome: tuple[Published, str | None]) -> None:
+        """What became of a result, in the log: only a stored one is logged as a result."""
+        what, why = outcome
+        if what is Published.STORED:
+            log_result(result)
+        elif what is Published.STALE:
+            log.warning(
+                "result of %s/%s dropped as stale: this worker's claim had lapsed and the "
+                "frame was accounted for again",
+                result.camera_id,
+                result.seq,
+                extra={"camera_id": result.camera_id},
+            )
+        else:
+            log.error(
+                "result of %s/%s not stored, the frame counted failed: Redis refused it: %s",
+                result.camera_id,
+                result.seq,
+                why,
+                extra={"camera_id": result.camera_id, "error": why},
+            )
 
     def swap_models(self) -> None:
         """Between frames: put detectors a reload has finished loading into service."""

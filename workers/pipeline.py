@@ -97,12 +97,15 @@ class Pipeline:
                 if not wait_for_redis(self.engine.client, self.engine.stopping):
                     break
             except redis.ResponseError as exc:
-                if not refuses_writes(exc):
-                    raise
                 # Full with noeviction, or no replica in sync: the result could not be
-                # written. Its lease runs out and the frame is served again once Redis
-                # takes writes (or failed).
-                log.error("redis refuses writes, result not published: %s", exc)
+                # written. Or a fleet-wide key of the wrong type, which the functions
+                # refuse before changing anything. Either way the frames in hand go back
+                # to their leases, to be served again once Redis takes them; the job
+                # never dies of it (a camera's own bad keys are that camera's problem,
+                # settled in the functions).
+                what = "refuses writes" if refuses_writes(exc) else "refused a call"
+                log.error("redis %s, frames in hand left to their leases: %s", what, exc)
+                self.engine.stats.redis_errors += 1
                 hand = Hand()
                 self.engine.stopping.wait(1.0)
         self.hand_over()

@@ -46,6 +46,7 @@ class Recent:
 class WorkerStats:
     processed: int = 0
     failed: int = 0
+    redis_errors: int = 0  # calls Redis refused (full, or a fleet key of the wrong type)
     last_inference_at: str | None = None
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     inference_ms: Recent = field(default_factory=Recent)
@@ -66,6 +67,7 @@ class WorkerStats:
             "last_inference_at": self.last_inference_at,
             "frames_processed": self.processed,
             "frames_failed": self.failed,
+            "redis_errors": self.redis_errors,
             "inference_ms_p50": self.inference_ms.percentile(50),
             "inference_ms_p99": self.inference_ms.percentile(99),
             "dispatch_ms_p50": self.dispatch_ms.percentile(50),

@@ -109,7 +109,7 @@ def round_trip_ms(frames: list[bytes], rounds: int) -> float:
                     camera_id=claim.camera_id, frame_id=claim.frame_id, seq=claim.seq, status="ok"
                 )
                 t0 = time.perf_counter()
-                nxt = scripts.publish_and_claim(job, result, nxt.reserved)
+                _, nxt = scripts.publish_and_claim(job, result, nxt.reserved)
                 timings.append((time.perf_counter() - t0) * 1000)
         client.close()
     return round(statistics.median(timings), 3)

@@ -22,7 +22,7 @@ from is21.producer import FrameProducer
 from is21.schemas import keys
 from is21.schemas.results import Result
 from is21.schemas.settings import Settings
-from is21.workers.claims import Claim
+from is21.workers.claims import Claim, Published
 from tests.conftest import ROOT, Fleet
 from tests.helpers import (
     XreadSpy,
@@ -182,7 +182,7 @@ def test_the_camera_served_longest_ago_goes_first_and_lag_counts_from_arrival(
     first = scripts.claim(job_id)
     assert isinstance(first, Claim) and first.camera_id == "quiet"
     done = Result(camera_id="quiet", frame_id=first.frame_id, seq=1, status="ok")
-    assert scripts.publish(job_id, done)
+    assert scripts.publish(job_id, done)[0] is Published.STORED
     for cam in ("busy-1", "busy-2", "quiet"):
         time.sleep(0.01)
         producer.submit(cam, jpeg)
@@ -223,7 +223,7 @@ def test_reserved_camera_is_served_next_with_its_newest_frame(
     assert isinstance(other_claim, Claim) and other_claim.camera_id == "c"
     newer = producer.submit("b", jpeg)  # arrives while b is reserved
     result = Result(camera_id="a", frame_id=first.frame_id, seq=first.seq, status="ok")
-    claim, after = scripts.publish_and_claim(job_id, result, reserved)
+    _, (claim, after) = scripts.publish_and_claim(job_id, result, reserved)
     assert isinstance(claim, Claim) and (claim.camera_id, claim.seq) == ("b", newer.seq)
     assert claim.skipped == 1 and claim.jpeg == jpeg and after is None
     assert counters(client, "b")["skipped"] == 1
@@ -241,7 +241,7 @@ def test_unused_reservation_goes_back_with_its_place(
     first, reserved = scripts.claim_ahead(job_id)
     assert isinstance(first, Claim) and reserved == "b"
     result = Result(camera_id="a", frame_id=first.frame_id, seq=first.seq, status="ok")
-    assert scripts.publish(job_id, result, release="b")  # the job ends here
+    assert scripts.publish(job_id, result, release="b")[0] is Published.STORED  # the job ends here
     assert not scripts.release(job_id, "b")  # already given back
     _claim, reserved = scripts.claim_ahead(job_id)  # b first again, c reserved
     assert isinstance(_claim, Claim) and _claim.camera_id == "b" and reserved == "c"
@@ -270,7 +270,7 @@ def test_a_stalled_holder_loses_its_reservation_to_the_next_claim(
     taken = scripts.claim(other)
     assert isinstance(taken, Claim) and taken.camera_id == "b"  # first in line, not c
     result = Result(camera_id="a", frame_id=first.frame_id, seq=first.seq, status="ok")
-    back, _next = scripts.publish_and_claim(job_id, result, reserved)
+    _, (back, _next) = scripts.publish_and_claim(job_id, result, reserved)
     assert isinstance(back, Claim) and back.camera_id == "c"
     assert "leases_expired" not in counters(client, "b")  # nothing was lost, no frame in hand
     assert (b"holder", other.encode()) in client.hgetall(keys.camera("b")).items()

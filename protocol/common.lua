@@ -1,0 +1,58 @@
+-- Shared by every function of the library (functions.library_source puts it first).
+--
+-- An error reply means nothing changed: each function checks the keys it touches, and
+-- the values it will count on, before its first write. A key of the wrong type (a
+-- foreign client's or an operator's mistake) is named in the reply; what the reply
+-- quotes of a client's input is capped, so a 100 KB key does not come back whole.
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function quoted(value)
+  local text = tostring(value)
+  if #text > 80 then return string.sub(text, 1, 80) .. '... (' .. #text .. ' bytes)' end
+  return text
+end
+
+-- nil if every key is absent or of the type paired with it, else the error reply that
+-- names the first that is not: expect('is21_x', {key1, 'hash', key2, 'zset', ...}).
+local function expect(fname, pairs)
+  for i = 1, #pairs, 2 do
+    local kind = redis.call('TYPE', pairs[i])['ok']
+    if kind ~= 'none' and kind ~= pairs[i + 1] then
+      return redis.error_reply('ERR ' .. fname .. ': ' .. quoted(pairs[i]) .. ' is a ' ..
+        kind .. ', not a ' .. pairs[i + 1] .. ' (a fleet key written by something else)')
+    end
+  end
+  return nil
+end
+
+-- A camera the fleet cannot serve because one of its keys is broken is set aside, not
+-- an error: the reason goes to is21:camera_problems (camera -> 'ms reason'), which
+-- /healthz and is21 status show, until the camera's next result is stored.
+local function set_aside(prefix, cam, reason)
+  redis.call('HSET', prefix .. 'camera_problems', cam, now_ms() .. ' ' .. reason)
+end
+
+-- The camera's hash if it is one (or absent), else nil with the camera set aside.
+local function camera_hash(prefix, cam)
+  local ckey = prefix .. 'camera:' .. cam
+  local kind = redis.call('TYPE', ckey)['ok']
+  if kind == 'none' or kind == 'hash' then return ckey end
+  set_aside(prefix, cam, ckey .. ' is a ' .. kind .. ', not a hash')
+  return nil
+end
+
+-- XADD to a stream that may be refused (wrong type, last possible id): the new id, or
+-- nil and why. Nothing is written when it is refused.
+local function try_xadd(key, ...)
+  local kind = redis.call('TYPE', key)['ok']
+  if kind ~= 'none' and kind ~= 'stream' then
+    return nil, key .. ' is a ' .. kind .. ', not a stream'
+  end
+  local id = redis.pcall('XADD', key, ...)
+  if type(id) == 'table' and id.err then return nil, key .. ': ' .. id.err end
+  return id, nil
+end

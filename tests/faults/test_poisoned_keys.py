@@ -1,0 +1,141 @@
+"""Keys a foreign client or a careless operator broke: one camera's bad key concerns that
+camera alone, and a function that answers with an error has changed nothing.
+
+Issue 28, bugs 1-3: a results stream of the wrong type or at the last possible id killed
+every dispatch job (the good camera got 0-5 of 10 results); is21_register wrote the
+camera's state and then answered WRONGTYPE; a frame id from the future went into the
+latency figures as a negative duration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+from rq import Queue
+from rq.registry import FailedJobRegistry
+
+from is21.ops.fleet_state import fleet_problems
+from is21.producer import FrameProducer
+from is21.protocol.connection import server_ms
+from is21.schemas import keys
+from is21.schemas.results import Result
+from is21.schemas.settings import Settings
+from is21.workers.claims import Claim, ClaimScripts, Published
+from tests.conftest import Fleet
+from tests.helpers import JPEG, counters, play_a_worker, results_of, wait_until
+from tests.samples import photo
+
+MAX_ID = "18446744073709551615-18446744073709551615"
+
+
+def poison_with_a_string(client: redis.Redis, cam: str) -> None:
+    client.set(keys.results(cam), "not a stream")
+
+
+def poison_with_the_last_id(client: redis.Redis, cam: str) -> None:
+    client.xadd(keys.results(cam), {"x": "y"}, id=MAX_ID)
+
+
+@pytest.mark.parametrize("poison", [poison_with_a_string, poison_with_the_last_id])
+def test_a_camera_whose_results_redis_refuses_does_not_starve_the_others(
+    fleet_factory: Callable[..., Fleet],
+    client: redis.Redis,
+    producer: FrameProducer,
+    settings: Settings,
+    poison: Callable[[redis.Redis, str], None],
+) -> None:
+    fleet_factory(1)
+    poison(client, "bad")
+    bad_tickets = []
+    for _ in range(10):
+        bad_tickets.append(producer.submit("bad", photo(JPEG)))
+        ticket = producer.submit("good", photo(JPEG))
+        result = producer.wait(ticket, timeout=20)
+        assert result.frame_id == ticket.frame_id and result.status == "ok", result
+    assert len(results_of(client, "good")) == 10
+
+    if poison is poison_with_a_string:
+        # is21_register sees it first: each frame is refused at submit, with the reason.
+        assert all(t.fallback is not None for t in bad_tickets)
+        reason = str(bad_tickets[0].fallback and bad_tickets[0].fallback.error)
+        assert "is21:results:bad is a string, not a stream" in reason, reason
+    else:
+        # Registered, served, and its result refused by Redis: each frame failed, counted,
+        # and the camera named as a problem.
+        assert all(t.fallback is None for t in bad_tickets)
+        wait_until(lambda: counters(client, "bad").get("failed", 0) >= 1, what="a failed frame")
+        assert "processed" not in counters(client, "bad")
+        problems = [p["error"] for p in fleet_problems(client, settings)]
+        assert any("bad" in p and "exhausted" in p for p in problems), problems
+    # No dispatch job died of it.
+    failed = FailedJobRegistry(queue=Queue("is21", connection=client))
+    assert failed.get_job_ids() == []
+
+
+def snapshot(client: redis.Redis) -> dict[bytes, Any]:
+    """Every key with its type and serialized value: equal snapshots, nothing changed."""
+    return {key: (client.type(key), client.dump(key)) for key in client.keys("*")}
+
+
+# A key each function reads or writes, and the wrong type to give it.
+REGISTER_KEYS = [
+    keys.camera("cam"),
+    keys.CAMERAS,
+    keys.LEASES,
+    keys.READY,
+    keys.WAKE,
+    keys.PROTOCOL,
+    keys.results("cam"),
+]
+
+
+def wrong_type(client: redis.Redis, key: str) -> None:
+    """The key becomes a type no function expects of it (a string; a set for strings)."""
+    client.delete(key)
+    client.set(key, "wrong type")
+
+
+@pytest.mark.parametrize("key", REGISTER_KEYS)
+def test_register_with_a_key_of_the_wrong_type_changes_nothing(
+    client: redis.Redis, key: str
+) -> None:
+    frames = keys.frames("cam")
+    client.xadd(frames, {"jpeg": b"\xff\xd8 first"})
+    client.fcall("is21_register", 1, frames)  # the camera exists, with its state
+    client.xadd(frames, {"jpeg": b"\xff\xd8 second"})
+    wrong_type(client, key)
+    before = snapshot(client)
+    with pytest.raises(redis.ResponseError, match=r"is21_register: .* is a \w+, not a"):
+        client.fcall("is21_register", 1, frames)
+    assert snapshot(client) == before
+
+
+def test_register_refuses_a_frame_id_ahead_of_redis_s_clock_and_changes_nothing(
+    client: redis.Redis,
+) -> None:
+    frames = keys.frames("cam")
+    client.xadd(frames, {"jpeg": b"\xff\xd8"}, id="99999999999999-0")
+    before = snapshot(client)
+    with pytest.raises(redis.ResponseError, match="ahead of Redis's clock"):
+        client.fcall("is21_register", 1, frames)
+    assert snapshot(client) == before
+    assert client.zcard(keys.READY) == 0 and not client.exists(keys.camera("cam"))
+
+
+def test_a_frame_id_within_the_clock_slack_never_makes_a_negative_duration(
+    client: redis.Redis, producer: FrameProducer
+) -> None:
+    job = play_a_worker(client)
+    frames = keys.frames("cam")
+    client.xadd(frames, {"jpeg": photo(JPEG)}, id=f"{int(server_ms(client)) + 800}-0")
+    client.fcall("is21_register", 1, frames)
+    scripts = ClaimScripts(client, producer.settings)
+    claim = scripts.claim(job)
+    assert isinstance(claim, Claim) and claim.queue_ms == 0
+    result = Result(camera_id="cam", frame_id=claim.frame_id, seq=claim.seq, status="ok")
+    assert scripts.publish(job, result)[0] is Published.STORED
+    histogram: Any = client.hgetall(keys.LATENCY_HISTOGRAM)
+    assert float(histogram[b"sum"]) >= 0
