@@ -11,6 +11,7 @@ from is21.producer.errors import (
     NotAJpeg,
     WaitTimeout,
 )
+from is21.producer.events import Redelivery
 from is21.producer.ticket import Ticket
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "InvalidCapturedAt",
     "InvalidRequestId",
     "NotAJpeg",
+    "Redelivery",
     "Ticket",
     "WaitTimeout",
 ]

@@ -15,10 +15,11 @@ from is21.producer.errors import (
     FleetUnreachable,
     WaitTimeout,
 )
+from is21.producer.events import DEFAULT_REDELIVERY, EventReader, Redelivery, create_group
 from is21.producer.fallbacks import FallbackCounts
 from is21.producer.ledger import Ledger
 from is21.producer.liveness import Liveness
-from is21.producer.reader import ResultsReader, read_events
+from is21.producer.reader import ResultsReader
 from is21.producer.ticket import Ticket, answers, fallback_result
 from is21.producer.validation import validate_frame
 from is21.protocol.connection import CONNECTION_ERRORS, PoolExhausted, connect
@@ -279,25 +280,30 @@ class FrameProducer:
                 yield from results
 
     def events(
-        self, group: str, consumer: str, *, since: str = "$", block: float = 1.0, count: int = 10
+        self,
+        group: str,
+        consumer: str,
+        *,
+        since: str = "$",
+        block: float = 1.0,
+        count: int = 10,
+        redelivery: Redelivery = DEFAULT_REDELIVERY,
     ) -> Iterator[Result]:
         """Every event (a result whose primary_event is not no_event) of every camera,
-        through a consumer group on is21:events.
+        through a consumer group on is21:events, at least once.
 
         A camera server that restarts under the same ``consumer`` name goes on where it
         stopped: first the events it was given and had not acknowledged, then new ones.
         Several instances in one ``group`` share the events, each given to one of them.
         An event is acknowledged when the next one is asked for, so one that was being
-        handled when the process died is given again. ``since``: where a new group starts
-        ('$': events from now on, '0': every event still kept). ``count``: events taken
-        per read; an instance holds that many until it acknowledges them.
+        handled when the process died is given again; one left unacknowledged by another
+        instance for ``redelivery.idle_after`` (60 s) is taken over, and one delivered
+        ``redelivery.max_deliveries`` (5) times is parked in is21:events:parked.
+        ``since``: where a new group starts ('$': events from now on, '0': every event
+        still kept). ``count``: events taken per read.
         """
-        try:  # now, not at the first next(): events from this call on are the group's
-            self.client.xgroup_create(keys.EVENTS, group, id=since, mkstream=True)
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise FleetUnreachable(f"cannot create consumer group {group}: {exc}") from exc
-        except redis.RedisError as exc:
-            raise FleetUnreachable(f"cannot create consumer group {group}: {exc}") from exc
+        create_group(self.client, group, since)  # now: events from this call on are its
         block_ms = max(1, int(min(block, self.settings.redis_timeout / 2) * 1000))
-        return read_events(self.client, group, consumer, block_ms, count, self._decode)
+        return iter(
+            EventReader(self.client, group, consumer, block_ms, count, self._decode, redelivery)
+        )

@@ -10,13 +10,11 @@ reads), or from any id given, such as '0-0' for a camera new since the reader st
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import redis
 
-from is21.producer.errors import FleetUnreachable
-from is21.protocol.connection import PoolExhausted
 from is21.schemas import codec, keys
 from is21.schemas.results import Result
 
@@ -74,39 +72,3 @@ class ResultsReader:
             self.junk += 1
             log.warning("skipped results entry %s, not a result: %s", entry_id.decode(), exc)
             return None
-
-
-def read_events(
-    client: redis.Redis,
-    group: str,
-    consumer: str,
-    block_ms: int,
-    count: int,
-    decode: Callable[[bytes, dict[bytes, bytes]], Result | None],
-) -> Iterator[Result]:
-    """is21:events through a consumer group that exists: first this consumer's own
-    unacknowledged events, from id 0, then new ones; each acknowledged when the next is
-    asked for. Raises ``FleetUnreachable`` when Redis cannot be read."""
-    backlog = True
-    while True:
-        try:
-            reply: Any = client.xreadgroup(
-                group,
-                consumer,
-                {keys.EVENTS: "0" if backlog else ">"},
-                count=count,
-                block=None if backlog else block_ms,
-            )
-        except PoolExhausted:
-            continue
-        except redis.RedisError as exc:
-            raise FleetUnreachable(f"cannot read events: {exc}") from exc
-        entries = reply[0][1] if reply else []
-        if backlog and not entries:
-            backlog = False
-            continue
-        for entry_id, fields in entries:
-            # An event trimmed while pending comes back without its fields.
-            if fields and (result := decode(entry_id, fields)) is not None:
-                yield result
-            client.xack(keys.EVENTS, group, entry_id)

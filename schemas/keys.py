@@ -17,6 +17,7 @@ ANSWERING = PREFIX + "answering"  # the same, of the live workers not stuck in a
 WAKE = PREFIX + "wake"  # list of wake-up tokens for idle jobs
 CAMERAS = PREFIX + "cameras"  # set of every camera id ever submitted
 EVENTS = PREFIX + "events"  # stream of results whose primary_event is not no_event
+EVENTS_PARKED = PREFIX + "events:parked"  # events no consumer acknowledged in 5 deliveries
 COUNTERS = PREFIX + "counters"  # hash of fleet-wide counters (fallback, ...)
 SCHEMA = PREFIX + "schema"  # hash: version, json of the event schema in force
 INFERENCE_HISTOGRAM = PREFIX + "hist:inference_ms"  # hash: bucket counts, count, sum
