@@ -177,7 +177,7 @@ class ClaimScripts:
             (reply,) = call_functions(self.client, call)
             return self._read_claim(reply, None)
         reply, fetched = call_functions(self.client, call, read_newest(likely))
-        return self._read_claim(reply, fetched)
+        return self._read_claim(reply, (likely, fetched))
 
     def publish(
         self, job_id: str, result: Result, release: str | None = None
@@ -205,22 +205,28 @@ class ClaimScripts:
         replies = call_functions(self.client, calls, then)
         outcome = published(replies[0]) if result is not None else None
         reply = replies[len(calls) - 1]
-        fetched = replies[len(calls)] if reserved is not None else None
+        fetched = (reserved, replies[len(calls)]) if reserved is not None else None
         return outcome, self._read_claim(reply, fetched, reserved)
 
     def release(self, job_id: str, camera_id: str) -> bool:
         (released,) = call_functions(self.client, [self._release_call(job_id, camera_id)])
         return bool(released)
 
-    def _read_claim(self, reply: Any, fetched: Any, reserved: str | None = None) -> Next:
+    def _read_claim(
+        self, reply: Any, fetched: tuple[str, Any] | None, reserved: str | None = None
+    ) -> Next:
+        """The claim's reply, with its frame: the one read in the same round trip if it is
+        this camera's and this id (streams of two cameras share ids when their frames
+        arrive in the same millisecond), else read now."""
         if reply is None:
             return Next(None, None)
         if reply == b"retire":
             return Next(RETIRE, reserved)  # the reservation, if still ours, is to release
         cam, frame_id, seq, skipped, age, schema_version, next_cam = reply
         problem = None
-        if isinstance(fetched, list) and fetched and fetched[0][0] == frame_id:
-            fields = fetched[0][1]  # read in the claim's round trip
+        read_ahead = fetched[1] if fetched is not None and fetched[0] == cam.decode() else None
+        if isinstance(read_ahead, list) and read_ahead and read_ahead[0][0] == frame_id:
+            fields = read_ahead[0][1]  # read in the claim's round trip
         else:
             # Read the frame with a plain command: through Lua a JPEG costs Redis ~0.3 ms.
             try:

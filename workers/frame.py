@@ -51,15 +51,16 @@ class Serving(Protocol):
 class Inputs:
     """A claimed frame decoded into model inputs, and what decoding it took."""
 
-    frame_id: str
+    frame: tuple[str, str]  # camera id, frame id: two cameras' frames may share an id
     prepared: dict[Letterbox, Prepared] = field(default_factory=dict)
     timings: Timings = field(default_factory=Timings)
 
     @staticmethod
     def of(inputs: Inputs | None, claim: Claim) -> Inputs:
         """The inputs decoded ahead if they are this claim's frame, else empty ones."""
-        if inputs is None or inputs.frame_id != claim.frame_id:
-            return Inputs(claim.frame_id)
+        frame = (claim.camera_id, claim.frame_id)
+        if inputs is None or inputs.frame != frame:
+            return Inputs(frame)
         return inputs
 
 
@@ -68,7 +69,7 @@ def decode_ahead(claim: Claim, detectors: list[Detector], max_pixels: int) -> In
     None when it does not decode: its detection meets the same error and reports it."""
     if claim.problem is not None:
         return None
-    inputs = Inputs(claim.frame_id)
+    inputs = Inputs((claim.camera_id, claim.frame_id))
     started = time.perf_counter()
     try:
         for det in detectors:
