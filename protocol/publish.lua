@@ -17,7 +17,11 @@
 local wrong = expect('is21_publish', {KEYS[1], 'hash', KEYS[4], 'zset', KEYS[5], 'zset',
   KEYS[6], 'list', KEYS[7], 'hash', KEYS[8], 'string', KEYS[9], 'hash', KEYS[10], 'hash'})
 if wrong then return wrong end
-if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[2] then
+-- The job must hold this very frame: a job cut off from Redis may come back and claim
+-- the camera again before its retried publish of the older frame lands, which the claim
+-- that recovered the camera has already counted (skipped or served again).
+local held = redis.call('HMGET', KEYS[1], 'holder', 'claimed_id', 'reserved')
+if held[1] ~= ARGV[2] or held[2] ~= ARGV[12] or held[3] then
   redis.call('HINCRBY', KEYS[1], 'stale_results', 1)
   return 0
 end

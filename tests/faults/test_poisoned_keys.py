@@ -155,3 +155,28 @@ def test_a_frame_read_ahead_for_another_camera_with_the_same_id_is_not_used(
     claim = ClaimScripts(client, producer.settings).claim_ahead(job, likely="a").claim
     assert isinstance(claim, Claim) and (claim.camera_id, claim.frame_id) == ("b", same)
     assert claim.jpeg == b"\xff\xd8 camera b"
+
+
+def test_a_late_result_of_a_job_that_claimed_its_camera_again_is_stale(
+    client: redis.Redis, producer: FrameProducer
+) -> None:
+    """A job cut off from Redis loses its lease; once back, the same job may claim the
+    camera again before its in-flight publish of the old frame lands (redis-py retries
+    it). That result was accounted for as skipped by the recovery: accepted, the frame
+    was counted twice (the hosts test's cam03: processed + skipped = submitted + 1)."""
+    job = play_a_worker(client)
+    scripts = ClaimScripts(client, producer.settings)
+    producer.submit("cam", photo(JPEG))
+    old = scripts.claim(job)
+    assert isinstance(old, Claim)
+    client.zadd(keys.LEASES, {"cam": 1})  # the lease ran out while the job was cut off
+    producer.submit("cam", photo(JPEG))
+    new = scripts.claim(job)  # the same job, back: recovers the camera, takes the newest
+    assert isinstance(new, Claim) and new.seq == old.seq + 1
+    late = Result(camera_id="cam", frame_id=old.frame_id, seq=old.seq, status="ok")
+    assert scripts.publish(job, late)[0] is Published.STALE
+    current = Result(camera_id="cam", frame_id=new.frame_id, seq=new.seq, status="ok")
+    assert scripts.publish(job, current)[0] is Published.STORED
+    assert scripts.publish(job, current)[0] is Published.STALE  # a retried publish
+    c = counters(client, "cam")
+    assert c["processed"] + c.get("skipped", 0) == c["submitted"] == 2, c
