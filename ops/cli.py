@@ -7,6 +7,8 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from is21.ops.commands import (
     cmd_backup,
     cmd_bench,
@@ -25,7 +27,7 @@ from is21.ops.commands import (
     cmd_submit,
     cmd_worker,
 )
-from is21.schemas.settings import Settings
+from is21.schemas.settings import Settings, describe
 
 # Commands that run under systemd and log JSON lines; the others talk to a person.
 SERVICES = ("worker", "health")
@@ -214,8 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
-    except ValueError as exc:
-        print(f"is21: invalid settings: {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        print(f"is21: invalid settings: {describe(exc)}", file=sys.stderr)
         return 2
     logs.setup(settings.log_level)
     if args.command in ("worker", "health"):

@@ -58,6 +58,13 @@ def worker_problems(client: redis.Redis) -> list[dict[str, Any]]:
     for w in live_workers(client):
         if w.get("model_error"):
             problems.append({"worker": w.get("worker"), "error": w["model_error"]})
+        if w.get("detector_failing"):
+            problems.append(
+                {
+                    "worker": w.get("worker"),
+                    "error": f"its detector fails every frame: {w['detector_failing']}",
+                }
+            )
         if w.get("core_failed"):
             problems.append({"worker": w.get("worker"), "error": w["core_failed"]})
         if w.get("stuck"):

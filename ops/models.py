@@ -10,15 +10,10 @@ the manifest pointing at a complete, verified file.
 from __future__ import annotations
 
 import argparse
-import io
-import math
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
-from PIL import Image
 
 from is21.schemas.settings import Settings
 from is21.workers.backends import check_available
@@ -35,6 +30,7 @@ from is21.workers.manifest import (
     verify,
     write_manifest,
 )
+from is21.workers.sample_check import check_runs, sample_jpeg
 
 
 @dataclass
@@ -45,32 +41,13 @@ class Check:
     detail: str
 
 
-def sample_jpeg() -> bytes:
-    """A deterministic 640x480 photo-like gradient: enough to exercise decode and NMS."""
-    y, x = np.mgrid[0:480, 0:640]
-    rgb = np.stack([(x * 255 // 639), (y * 255 // 479), ((x + y) * 255 // 1118)], axis=-1)
-    buf = io.BytesIO()
-    Image.fromarray(rgb.astype(np.uint8)).save(buf, "JPEG", quality=90)
-    return buf.getvalue()
-
-
 def smoke_test(spec: ModelSpec, model_dir: Path, sample: bytes) -> str:
-    """Load the model and run it once; raise ModelError unless the output is sane."""
+    """Load the model and run it once (workers/sample_check.py); raise ModelError."""
     detector = Detector.load(spec, model_dir, threads=1)
     try:
-        width, height = Image.open(io.BytesIO(sample)).size
-        dets = detector.detect(sample, 10**9)
-    except Exception as exc:
-        raise ModelError(f"model {spec.name}: {spec.file} fails on the sample: {exc}") from exc
+        return check_runs(detector, sample)
     finally:
         detector.backend.close()
-    for d in dets:
-        x1, y1, x2, y2 = d.box
-        if not all(math.isfinite(v) for v in d.box) or not (
-            0 <= x1 <= x2 <= width and 0 <= y1 <= y2 <= height
-        ):
-            raise ModelError(f"model {spec.name}: {spec.file} gives an impossible box {d.box}")
-    return f"loads and runs ({len(dets)} detections on the sample)"
 
 
 def find(manifest: Manifest, name: str) -> int:

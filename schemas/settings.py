@@ -8,13 +8,15 @@ and the side that reads it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from is21.schemas.results import PROTOCOL_VERSION
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+MIN_TOKEN_CHARS = 16
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://", "rediss+sentinel://")
 
 
@@ -35,11 +37,13 @@ class Settings(BaseSettings):
         "schema in force is kept there too, and put back into a Redis that restarted empty",
     )
     manifest: Path | None = None
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     host: str = "127.0.0.1"
-    port: int = 9000
+    port: int = Field(default=9000, ge=1, le=65535)
     admin_token: str | None = Field(
-        default=None, description="bearer token PUT /v1/schema requires (needed off loopback)"
+        default=None,
+        description="bearer token PUT /v1/schema requires (needed off loopback); at least "
+        f"{MIN_TOKEN_CHARS} characters",
     )
 
     redis_timeout: float = Field(
@@ -100,6 +104,34 @@ class Settings(BaseSettings):
         default=1, ge=0, description="onnxruntime threads per worker; 0 = one per core"
     )
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        # An empty line in an env file (IS21_ADMIN_TOKEN=) is '', not unset: it would
+        # accept "Authorization: Bearer " from anyone.
+        if value is not None and len(value) < MIN_TOKEN_CHARS:
+            raise ValueError(
+                f"IS21_ADMIN_TOKEN must be at least {MIN_TOKEN_CHARS} characters "
+                f"(it has {len(value)}); make one with `openssl rand -hex 24`, or unset it"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _heartbeat_fits_its_ttl(self) -> Settings:
+        # A beat must come well inside the TTL, or a live worker reads as dead between
+        # beats and clients fall back to no_event most of the time.
+        if self.heartbeat_interval * 3 > self.heartbeat_ttl:
+            raise ValueError(
+                f"IS21_HEARTBEAT_INTERVAL ({self.heartbeat_interval} s) must be at most a "
+                f"third of IS21_HEARTBEAT_TTL ({self.heartbeat_ttl} s)"
+            )
+        return self
+
     @field_validator("redis_url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
@@ -119,3 +151,15 @@ class Settings(BaseSettings):
             "max_frame_bytes": self.max_frame_bytes,
             "max_frame_age_ms": int(self.max_frame_age * 1000),
         }
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per refused setting, named as an operator sets it (IS21_...), without
+    pydantic's links and input echo."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        field = str(err["loc"][0]) if err["loc"] else ""
+        name = f"IS21_{field.upper()}" if field else "settings"
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(msg if msg.startswith("IS21_") else f"{name}: {msg}")
+    return "; ".join(parts)

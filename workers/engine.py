@@ -22,7 +22,7 @@ from is21.schemas.settings import Settings
 from is21.workers.claims import Claim, ClaimScripts, Next, Published
 from is21.workers.core_health import CoreHealth
 from is21.workers.detector import Detector
-from is21.workers.frame import RUNTIME_FAILED, Inputs, log_result, run_frame
+from is21.workers.frame import DETECTOR_FAILED, RUNTIME_FAILED, Inputs, log_result, run_frame
 from is21.workers.heartbeat import Heartbeat
 from is21.workers.pipeline import Pipeline
 from is21.workers.reload import ModelReloader
@@ -30,6 +30,8 @@ from is21.workers.reservation import ReservationPolicy
 from is21.workers.stats import WorkerStats
 
 log = logging.getLogger(__name__)
+
+FAILING_AFTER = 3  # frames in a row a detector fails before the worker says so
 
 
 class Engine:
@@ -71,6 +73,10 @@ class Engine:
             SchemaCache(client, settings.state_dir / "schema.json") if settings.state_dir else None
         )
         self._busy_since: float | None = None  # monotonic start of the detection in hand
+        # A model that passed its start check and now fails every frame: said in the
+        # heartbeat (a problem in /healthz) until a frame succeeds again.
+        self._failures_in_a_row = 0
+        self.detector_failing: str | None = None
         self._bad_schema_version: str | None = None
 
     def serve(self, job_id: str) -> dict[str, Any]:
@@ -84,6 +90,12 @@ class Engine:
             result = run_frame(self, claim, held_ms, inputs)
         finally:
             self._busy_since = None
+        if (result.error or "").startswith(DETECTOR_FAILED):
+            self._failures_in_a_row += 1
+            if self._failures_in_a_row >= FAILING_AFTER:
+                self.detector_failing = result.error
+        else:
+            self._failures_in_a_row, self.detector_failing = 0, None
         failed = result.error if (result.error or "").startswith(RUNTIME_FAILED) else None
         if self.core.record(failed) and self.core.failed is not None:
             log.error("%s: stopping to be restarted", self.core.failed)
@@ -166,7 +178,9 @@ class Engine:
             "worker": self.worker_name,
             "backend": ",".join(sorted({d.backend.name for d in self.detectors})),
             "models": [{"name": d.spec.name, "sha256": d.spec.sha256} for d in self.detectors],
-            "model_loaded": True,
+            # False while every frame fails: /healthz is 503 when no live worker serves.
+            "model_loaded": self.detector_failing is None,
+            "detector_failing": self.detector_failing,
             "model_error": self.reloader.error if self.reloader else None,
             "schema_version": self.schema.version,
             "host": socket.gethostname(),

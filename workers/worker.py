@@ -31,14 +31,16 @@ from is21.protocol.functions import load_library
 from is21.schemas import keys
 from is21.schemas.settings import Settings
 from is21.workers import job
+from is21.workers.backends import InferenceFailed
 from is21.workers.backends.rknn import BackendUnavailable
 from is21.workers.core_health import EXIT_CODE, CoreFailed
-from is21.workers.detector import detectors_from_settings
+from is21.workers.detector import Detector, detectors_from_settings
 from is21.workers.engine import Engine
 from is21.workers.heartbeat import predecessor_dead
 from is21.workers.manifest import ModelError
 from is21.workers.orphans import fail_orphaned_jobs
 from is21.workers.reload import ModelReloader
+from is21.workers.sample_check import check_runs
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +195,24 @@ def stop_now(name: str, engine: Engine) -> None:
     os._exit(0 if engine.core.failed is None else EXIT_CODE)
 
 
+def load_checked(settings: Settings, npu_core: str | None) -> list[Detector]:
+    """The detectors, each run once on the sample picture (workers/sample_check.py): a
+    model that cannot serve is refused before the worker says it is ready, or before a
+    reload puts it in service. A runtime that cannot run at all is a failed core."""
+    detectors = detectors_from_settings(settings, npu_core=npu_core)
+    try:
+        for det in detectors:
+            check_runs(det)
+    except ModelError as exc:
+        for det in detectors:
+            det.backend.close()
+        if isinstance(exc.__cause__, InferenceFailed):
+            where = f"NPU core {npu_core}" if npu_core is not None else settings.backend
+            raise CoreFailed(f"{where} cannot run the sample picture: {exc}") from exc
+        raise
+    return detectors
+
+
 def run_worker(
     settings: Settings,
     *,
@@ -205,8 +225,8 @@ def run_worker(
     client = connect(settings.effective_redis_url)
     name = name or default_worker_name(npu_core)
     try:
-        detectors = detectors_from_settings(settings, npu_core=npu_core)
-    except (ModelError, BackendUnavailable) as exc:
+        detectors = load_checked(settings, npu_core)
+    except (ModelError, BackendUnavailable, CoreFailed) as exc:
         report_failure(client, name, str(exc))
         raise
     # This worker's own functions, whatever version a worker before it left in Redis.
@@ -214,7 +234,7 @@ def run_worker(
     if risk := eviction_risk(client):
         log.warning(risk)
     engine = Engine(client, settings, detectors, name, npu_core=npu_core)
-    engine.reloader = ModelReloader(lambda: detectors_from_settings(settings, npu_core=npu_core))
+    engine.reloader = ModelReloader(lambda: load_checked(settings, npu_core))
     engine.reloader.start()
     worker = FleetWorker(
         [queue or settings.queue], connection=client, name=name, serializer=JSONSerializer

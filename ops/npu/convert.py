@@ -15,7 +15,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-from is21.ops.models import install_model, sample_jpeg
+from is21.ops.models import install_model
 from is21.ops.npu.compare import Thresholds, compare, format_table
 from is21.ops.npu.toolkit import (
     CONVERTED_FORMAT,
@@ -35,6 +35,7 @@ from is21.workers.manifest import (
     manifest_path,
     sha256_of,
 )
+from is21.workers.sample_check import sample_jpeg
 
 FORMATS = ("yolox", "yolov8", "yolov8-rknn")
 REFUSED = {

@@ -20,6 +20,7 @@ import onnx
 import redis
 from onnx import TensorProto, helper, numpy_helper
 
+from is21.ops.fleet_state import worker_problems
 from is21.producer import FrameProducer
 from is21.schemas import keys
 from is21.schemas.settings import Settings
@@ -29,6 +30,58 @@ from tests.samples import photo
 
 NC = 2
 CAT = "COCO_val2014_000000181586.jpg"
+
+
+# is_photo (int64, 0 or 1) from images [1, 3, 64, 64] and m = ReduceMax(images): the
+# largest step between neighbouring pixels, over the brightest pixel, is ~0.02 in the
+# smooth gradient every model runs at a worker's start (workers/sample_check.py) and
+# 0.3-0.6 in a photo.
+PHOTO_GATE = [
+    helper.make_node("Slice", ["images", "one", "end", "axis"], ["right"]),
+    helper.make_node("Slice", ["images", "zero_i", "last", "axis"], ["left"]),
+    helper.make_node("Sub", ["right", "left"], ["step"]),
+    helper.make_node("Abs", ["step"], ["steps"]),
+    helper.make_node("ReduceMax", ["steps"], ["texture"], keepdims=0),
+    helper.make_node("Div", ["texture", "m"], ["contrast"]),
+    helper.make_node("Greater", ["contrast", "threshold"], ["photo"]),
+    helper.make_node("Cast", ["photo"], ["is_photo"], to=TensorProto.INT64),
+]
+
+
+def photo_gate_initializers() -> list[Any]:
+    return [
+        numpy_helper.from_array(np.array([1], np.int64), "one"),
+        numpy_helper.from_array(np.array([0], np.int64), "zero_i"),
+        numpy_helper.from_array(np.array([64], np.int64), "end"),
+        numpy_helper.from_array(np.array([63], np.int64), "last"),
+        numpy_helper.from_array(np.array([3], np.int64), "axis"),
+        numpy_helper.from_array(np.array(0.1, np.float32), "threshold"),
+    ]
+
+
+def photo_breaking_yolov8_model(path: Path) -> None:
+    """A yolov8-shaped model that answers the start check's sample with 4 + NC rows and a
+    photo with twice as many, which no decoder of its manifest takes: a model that passes
+    its check and then fails every frame."""
+    base = np.zeros((1, 4 + NC, 4), np.float32)
+    nodes = [
+        helper.make_node("ReduceMax", ["images"], ["m"], keepdims=0),
+        *PHOTO_GATE,
+        helper.make_node("Add", ["is_photo", "one"], ["rows"]),
+        helper.make_node("Concat", ["one", "rows", "one"], ["repeats"], axis=0),
+        helper.make_node("Tile", ["base", "repeats"], ["output0"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "breaks",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, None, 4])],
+        initializer=[numpy_helper.from_array(base, "base"), *photo_gate_initializers()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
 
 
 def hanging_yolov8_model(path: Path, iterations: int = 1_000_000_000) -> None:
@@ -61,6 +114,8 @@ def hanging_yolov8_model(path: Path, iterations: int = 1_000_000_000) -> None:
     nodes = [
         helper.make_node("ReduceMax", ["images"], ["m"], keepdims=0),
         helper.make_node("Mul", ["w0", "m"], ["v0"]),  # depends on the input: not folded
+        *PHOTO_GATE,  # only a photo hangs it, not the start check's sample
+        helper.make_node("Mul", ["is_photo", "iterations"], ["trips"]),
         helper.make_node("Loop", ["trips", "yes", "v0"], ["v"], body=body),
         helper.make_node("ReduceSum", ["v"], ["s"], keepdims=0),
         helper.make_node("Mul", ["s", "zero"], ["nothing"]),
@@ -73,7 +128,8 @@ def hanging_yolov8_model(path: Path, iterations: int = 1_000_000_000) -> None:
         [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, 4 + NC, 4])],
         initializer=[
             numpy_helper.from_array(weights, "w0"),
-            numpy_helper.from_array(np.array(iterations, np.int64), "trips"),
+            numpy_helper.from_array(np.array(iterations, np.int64), "iterations"),
+            *photo_gate_initializers(),
             numpy_helper.from_array(np.array(True), "yes"),
             numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
             numpy_helper.from_array(base, "base"),
@@ -181,16 +237,10 @@ def test_a_hung_detector_is_reported_and_the_watchdog_starves(
         notify.close()
 
 
-def test_a_detector_that_throws_gives_error_results_and_the_worker_goes_on(
-    client: redis.Redis, settings: Settings, tmp_path: Path
-) -> None:
-    """A model whose output does not match its manifest (3 classes out, 2 labels): every
-    inference raises in the output decoding; each frame gets an error result."""
-    from tests.unit.test_yolov8 import constant_yolov8_model
-
+def deploy(tmp_path: Path, make: Callable[[Path], None]) -> tuple[Path, Path]:
     models = tmp_path / "models"
     models.mkdir()
-    constant_yolov8_model(models / "bad.onnx")
+    make(models / "bad.onnx")
     digest = hashlib.sha256((models / "bad.onnx").read_bytes()).hexdigest()
     (models / "manifest.toml").write_text(
         '[[detector]]\nname = "bad"\nfile = "bad.onnx"\n'
@@ -198,13 +248,46 @@ def test_a_detector_that_throws_gives_error_results_and_the_worker_goes_on(
         'backend = "onnx"\nformat = "yolov8"\ninput_size = [64, 64]\n'
         'labels = ["person", "dog"]\n'
     )
+    return models, models / "manifest.toml"
+
+
+def test_a_model_that_cannot_run_the_sample_stops_the_worker_at_start(
+    client: redis.Redis, settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 28, bug 6: a valid ONNX file with the wrong output shape and the right sha256
+    (3 classes out, 2 labels): the worker said "ready" and answered every frame with an
+    error, /healthz 200. It now runs verify's sample check first and exits, saying why."""
+    from tests.unit.test_yolov8 import constant_yolov8_model
+
+    models, manifest = deploy(tmp_path, constant_yolov8_model)
+    env = fleet_env(
+        settings.redis_url or "", IS21_MODEL_DIR=str(models), IS21_MANIFEST=str(manifest)
+    )
+    fleet = Fleet(settings.redis_url or "", env, [], tmp_path)
+    worker = fleet.start("bad0")
+    assert worker.wait(timeout=60) == 2
+    logs = fleet.logs()
+    assert "worker did not start: model bad: bad.onnx fails on the sample picture" in logs, logs
+    assert "ready" not in logs
+    problems = [p["error"] for p in worker_problems(client) if p.get("worker") == "bad0"]
+    assert problems and "fails on the sample picture" in problems[0], problems
+
+
+def test_a_detector_that_fails_every_frame_later_makes_its_worker_a_problem(
+    client: redis.Redis, settings: Settings, tmp_path: Path
+) -> None:
+    """A model that passes the start check and then fails every photo: each frame gets an
+    error result, the worker goes on, and after three in a row its heartbeat says so
+    (a problem in /healthz, model_loaded false) until a frame succeeds."""
+    models, manifest = deploy(tmp_path, photo_breaking_yolov8_model)
     env = fleet_env(
         settings.redis_url or "",
         IS21_MODEL_DIR=str(models),
-        IS21_MANIFEST=str(models / "manifest.toml"),
+        IS21_MANIFEST=str(manifest),
+        IS21_HEARTBEAT_INTERVAL="0.5",
     )
     fleet = Fleet(settings.redis_url or "", env, [], tmp_path)
-    fleet.start("throws0")
+    fleet.start("breaks0")
     fleet.wait_alive(client, 1)
     producer = FrameProducer(client, settings)
     try:
@@ -213,13 +296,15 @@ def test_a_detector_that_throws_gives_error_results_and_the_worker_goes_on(
             result = producer.wait(ticket, timeout=20)
             assert result.status == "error" and "detector failed" in (result.error or "")
         assert fleet.procs[0].poll() is None
-        deadline = time.monotonic() + 10  # the next beat carries the counts
-        while True:
-            raw: Any = client.get(keys.heartbeat("throws0"))
-            beat = json.loads(raw or b"{}")
-            if beat.get("frames_failed", 0) >= 3 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert beat["frames_failed"] >= 3 and not beat["stuck"]
+
+        def beat() -> dict[str, Any]:
+            raw: Any = client.get(keys.heartbeat("breaks0"))
+            return dict(json.loads(raw or b"{}"))
+
+        wait_until(lambda: beat().get("detector_failing"), what="the heartbeat saying so")
+        assert beat()["frames_failed"] >= 3 and not beat()["stuck"]
+        assert beat()["model_loaded"] is False
+        problems = [p["error"] for p in worker_problems(client) if p["worker"] == "breaks0"]
+        assert problems and "its detector fails every frame: detector failed" in problems[0]
     finally:
         assert fleet.stop() == [0]

@@ -23,6 +23,7 @@ from tests.helpers import wait_until
 from tests.samples import photo
 
 STANDIN = """
+import os
 import sys
 import numpy as np
 import onnxruntime as ort
@@ -32,7 +33,7 @@ class RKNNLite:
     NPU_CORE_AUTO, NPU_CORE_0, NPU_CORE_1, NPU_CORE_2, NPU_CORE_0_1_2 = 0, 1, 2, 4, 7
 
     def __init__(self, verbose=False):
-        self.session, self.mask = None, None
+        self.session, self.mask, self.runs = None, None, 0
 
     def load_rknn(self, path):
         self.session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
@@ -43,7 +44,9 @@ class RKNNLite:
         return 0
 
     def inference(self, inputs):
-        if self.mask in (self.NPU_CORE_1, self.NPU_CORE_2):
+        self.runs += 1
+        failing = (self.NPU_CORE_1, self.NPU_CORE_2)
+        if self.mask in failing and self.runs > int(os.environ["FAIL_AFTER"]):
             print("E RKNN: failed to submit!, op id: 1, op name: Conv", file=sys.stderr)
             return None
         nchw = inputs[0].transpose(0, 3, 1, 2).astype(np.float32)
@@ -74,6 +77,8 @@ def standin(tmp_path: Path) -> dict[str, str]:
         "IS21_MODEL_DIR": str(models),
         "IS21_MANIFEST": str(models / "manifest.toml"),
         "IS21_HEARTBEAT_INTERVAL": "0.5",
+        # Cores 1 and 2 fail from their second inference: the first is the start check.
+        "FAIL_AFTER": "1",
     }
 
 
@@ -111,6 +116,16 @@ def test_a_failed_core_reports_exits_and_its_cameras_are_served(
     ), problems
     logs = fleet.logs()
     assert "failed to submit" in logs and "stopping to be restarted" in logs
+
+
+def test_a_core_that_fails_from_the_start_exits_before_it_says_ready(
+    fleet_factory: Callable[..., Fleet], client: redis.Redis, tmp_path: Path
+) -> None:
+    fleet = fleet_factory(0, **{**standin(tmp_path), "FAIL_AFTER": "0"})
+    bad = fleet.start_args("--npu-core", "1", "--name", "board.npu1")
+    assert bad.wait(timeout=60) == EXIT_CODE
+    logs = fleet.logs()
+    assert "NPU core 1 cannot run the sample picture" in logs and "ready" not in logs, logs
 
 
 def test_only_the_runtime_counts_and_a_success_clears_it() -> None:

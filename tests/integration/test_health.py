@@ -117,7 +117,7 @@ def test_schema_push_reaches_workers_without_restart(
 
 
 def test_schema_push_needs_the_token_when_one_is_set(health_factory: Callable[..., Health]) -> None:
-    health = health_factory(IS21_ADMIN_TOKEN="t0ken")
+    health = health_factory(IS21_ADMIN_TOKEN="t0ken-of-sixteen-chars")
     body = json.dumps(VEHICLES).encode()
     assert health.json("/v1/schema", method="PUT", body=body)[0] == 401
     assert (
@@ -128,7 +128,10 @@ def test_schema_push_needs_the_token_when_one_is_set(health_factory: Callable[..
     )
     assert (
         health.json(
-            "/v1/schema", method="PUT", body=body, headers={"Authorization": "Bearer t0ken"}
+            "/v1/schema",
+            method="PUT",
+            body=body,
+            headers={"Authorization": "Bearer t0ken-of-sixteen-chars"},
         )[0]
         == 200
     )

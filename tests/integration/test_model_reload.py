@@ -14,11 +14,12 @@ from typing import Any
 import redis
 
 from is21.ops.health import HealthApp
-from is21.ops.models import install_model, sample_jpeg
+from is21.ops.models import install_model
 from is21.producer import FrameProducer
 from is21.schemas import keys
 from is21.schemas.settings import Settings
 from is21.workers.manifest import REPO_MANIFEST, load_manifest, write_manifest
+from is21.workers.sample_check import sample_jpeg
 from tests.conftest import MODEL_DIR, Fleet
 from tests.helpers import counters, results_of, wait_settled
 from tests.samples import photo

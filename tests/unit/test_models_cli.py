@@ -10,8 +10,9 @@ from pathlib import Path
 import onnx
 import pytest
 
-from is21.ops.models import install_model, rollback_model, sample_jpeg, verify_models
+from is21.ops.models import install_model, rollback_model, verify_models
 from is21.workers.manifest import REPO_MANIFEST, ModelError, load_manifest, sha256_of
+from is21.workers.sample_check import sample_jpeg
 from tests.conftest import MODEL_DIR, require_shared, run_is21
 
 NAME = "yolox-nano-coco"
