@@ -10,6 +10,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -175,6 +176,15 @@ class HealthApp:
             return 503, f"# redis unreachable: {exc}\n".encode()
 
 
+# Each path and the methods it answers (HEAD wherever GET).
+ROUTES: dict[str, set[str]] = {
+    "/healthz": {"GET"},
+    "/v1/capabilities": {"GET"},
+    "/v1/schema": {"GET", "PUT"},
+    "/metrics": {"GET"},
+}
+
+
 def make_handler(app: HealthApp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         timeout = 5  # a slow client cannot hold a thread for long
@@ -185,14 +195,35 @@ def make_handler(app: HealthApp) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            if status == 405:
+                allowed = ROUTES.get(self.path.split("?", 1)[0], set())
+                head = {"HEAD"} if "GET" in allowed else set()
+                self.send_header("Allow", ", ".join(sorted(allowed | head)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         def _json(self, status: int, obj: dict[str, Any]) -> None:
             self._send(status, json.dumps(obj).encode(), "application/json")
 
-        def do_GET(self) -> None:
+        def _route(self) -> str | None:
+            """The path if this method may be used on it; else answered, and None."""
+            if not self.path.startswith("/"):  # '*' or an absolute URI: not ours to serve
+                self._json(400, {"error": f"bad request target for {self.command}"})
+                return None
             path = self.path.split("?", 1)[0]
+            allowed = ROUTES.get(path)
+            if allowed is None:
+                self._json(404, {"error": f"no such path: {path}"})
+                return None
+            method = "GET" if self.command == "HEAD" else self.command
+            if method not in allowed:
+                self._json(405, {"error": f"{self.command} not allowed on {path}"})
+                return None
+            return path
+
+        def do_GET(self) -> None:
+            path = self._route()
             if path == "/healthz":
                 self._json(*app.healthz())
             elif path == "/v1/capabilities":
@@ -202,25 +233,43 @@ def make_handler(app: HealthApp) -> type[BaseHTTPRequestHandler]:
             elif path == "/metrics":
                 status, text = app.metrics()
                 self._send(status, text, CONTENT_TYPE_LATEST)
-            else:
-                self._json(404, {"error": f"no such path: {path}"})
+
+        do_HEAD = do_GET  # monitors that probe with HEAD get GET's status and headers
 
         def do_PUT(self) -> None:
-            if self.path.split("?", 1)[0] != "/v1/schema":
-                self._json(405 if self.path.startswith("/") else 404, {"error": "not allowed"})
+            if self._route() is None:
                 return
-            try:
-                length = int(self.headers.get("Content-Length", ""))
-            except ValueError:
+            length = self._body_length()
+            if length is not None:
+                body = self.rfile.read(length)
+                self._json(*app.put_schema(body, self.headers.get("Authorization")))
+
+        def _body_length(self) -> int | None:
+            """The body's length by RFC 9112's rules for a server that takes no chunked
+            bodies: one Content-Length of digits only, never with Transfer-Encoding
+            (ambiguous framing, how requests are smuggled); else answered, and None."""
+            lengths = self.headers.get_all("Content-Length") or []
+            if self.headers.get("Transfer-Encoding") is not None:
+                status = 400 if lengths else 411
+                self._json(status, {"error": "Transfer-Encoding is not accepted; send a "
+                                    "Content-Length alone"})  # fmt: skip
+                self.close_connection = True
+                return None
+            if not lengths:
                 self._json(411, {"error": "Content-Length required"})
-                return
-            if length > MAX_SCHEMA_BYTES or length < 0:
+                return None
+            if len(set(lengths)) != 1 or not re.fullmatch(r"[0-9]{1,19}", lengths[0]):
+                self._json(400, {"error": f"bad Content-Length: {', '.join(lengths)[:40]}"})
+                self.close_connection = True
+                return None
+            if int(lengths[0]) > MAX_SCHEMA_BYTES:
                 self._json(413, {"error": f"body over {MAX_SCHEMA_BYTES} bytes"})
-                return
-            self._json(*app.put_schema(self.rfile.read(length), self.headers.get("Authorization")))
+                self.close_connection = True
+                return None
+            return int(lengths[0])
 
         def do_POST(self) -> None:
-            self._json(405, {"error": "not allowed"})
+            self._route()  # nothing takes POST: 404 or 405
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s " + format, self.address_string(), *args)

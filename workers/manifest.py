@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tomllib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Annotated
 
 import tomli_w
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 REPO_MANIFEST = Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
 
@@ -22,8 +23,21 @@ class ModelError(RuntimeError):
     """A model file or the manifest is missing, corrupt or inconsistent."""
 
 
+def inside_model_dir(file: str) -> str:
+    """A weight file is named relative to IS21_MODEL_DIR and stays inside it: a manifest
+    naming '../' or an absolute path would have a worker read (and a sha mismatch print
+    the hash of) any file on the host."""
+    path = PurePosixPath(file)
+    if not file or path.is_absolute() or ".." in path.parts or "\\" in file:
+        raise ValueError(f"file must be a path inside IS21_MODEL_DIR, not {file[:80]!r}")
+    return file
+
+
+ModelFile = Annotated[str, AfterValidator(inside_model_dir)]
+
+
 class PreviousModel(BaseModel):
-    file: str
+    file: ModelFile
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
@@ -44,7 +58,7 @@ class Converted(BaseModel):
 
 class ModelSpec(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    file: str
+    file: ModelFile
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     backend: str
     format: str

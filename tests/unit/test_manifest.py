@@ -69,3 +69,20 @@ def test_worker_refuses_to_start_without_a_good_model(
     # Under systemd the journal gets a JSON line at ERROR saying why it did not start.
     line = json.loads(out.stderr.strip().splitlines()[-1])
     assert line["level"] == "ERROR" and "worker did not start" in line["message"]
+
+
+@pytest.mark.parametrize("file", ["../../etc/passwd", "/etc/passwd", "sub/../../x.onnx", ""])
+def test_a_weight_file_outside_the_model_folder_is_refused(tmp_path: Path, file: str) -> None:
+    """Issue 28: a manifest naming '../' or an absolute path had the worker read any file
+    and print its sha256 in the mismatch message."""
+    text = REPO_MANIFEST.read_text().replace('file = "yolox_nano.onnx"', f"file = {file!r}")
+    (tmp_path / "manifest.toml").write_text(text)
+    with pytest.raises(ModelError, match="file must be a path inside IS21_MODEL_DIR") as refused:
+        load_manifest(tmp_path / "manifest.toml")
+    assert "root:" not in str(refused.value)  # nothing of the named file was read
+
+
+def test_a_weight_file_in_a_subfolder_of_the_model_folder_is_fine(tmp_path: Path) -> None:
+    text = REPO_MANIFEST.read_text().replace('file = "yolox_nano.onnx"', 'file = "v2/yolox.onnx"')
+    (tmp_path / "manifest.toml").write_text(text)
+    assert load_manifest(tmp_path / "manifest.toml").detector[0].file == "v2/yolox.onnx"
