@@ -74,5 +74,30 @@ def test_fleet_under_least_privilege_users(acl_redis: EmbeddedRedis, tmp_path: P
     ):
         with pytest.raises(redis.exceptions.NoPermissionError):
             producer_client.execute_command(*command)  # type: ignore[no-untyped-call]
+    # The protocol's two client functions and nothing else (FCALL's first argument is
+    # the function: Redis 7's ACL allows a command with one first argument).
+    for call in (
+        (
+            "FCALL",
+            "is21_beat",
+            "4",
+            "is21:heartbeat:x",
+            "is21:workers",
+            "is21:protocol",
+            "is21:answering",
+            "x",
+            "{}",
+            "1000",
+            "0",
+        ),
+        ("FCALL", "is21_claim", "0"),
+        ("FCALL", "is21_publish", "0"),
+        ("FCALL", "is21_release", "0"),
+        ("FCALL", "is21_ensure_jobs", "0"),
+        ("FCALL", "is21_alive", "0"),  # a read: FCALL_RO only
+    ):
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            producer_client.execute_command(*call)
+    assert producer_client.fcall_ro("is21_alive", 0) == 0
     with pytest.raises(redis.exceptions.AuthenticationError):
         connect(f"unix://default:@{acl_redis.socket}").ping()  # no anonymous access
