@@ -37,12 +37,14 @@ class RetentionReport:
     # Keys that could not be trimmed (a wrong type, a bad member of is21:cameras): the
     # others are trimmed all the same, or one bad key would let Redis fill up.
     skipped: list[str] = field(default_factory=list)
+    empty_streams: int = 0  # frame streams left empty by a client's XDEL, removed
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
             **{k: {"entries": t.entries, "bytes": t.bytes} for k, t in self.kinds.items()},
             "skipped": self.skipped,
+            "empty_streams": self.empty_streams,
         }
 
     def add(self, kind: str, trimmed: Trimmed) -> None:
@@ -114,4 +116,23 @@ def run_retention(client: redis.Redis, settings: Settings, *, dry_run: bool) -> 
         guarded("frames", keys.frames(cam), frames_cutoff, settings.frame_maxlen)
         guarded("results", keys.results(cam), lambda _: minid(settings.retain_results), None)
     guarded("events", keys.EVENTS, lambda _: minid(settings.retain_events), None)
+    report.empty_streams = drop_empty_frame_streams(client, dry_run)
     return report
+
+
+def drop_empty_frame_streams(client: redis.Redis, dry_run: bool) -> int:
+    """A client deletes a frame that is21_register refused (XDEL), which leaves its stream
+    behind, empty, often of a camera never registered. Removed only if still empty when
+    Redis deletes it (one script), so a frame added meanwhile is kept."""
+    removed = 0
+    for key in client.scan_iter(match=keys.frames("*"), count=500, _type="stream"):
+        if dry_run:
+            removed += int(client.xlen(key)) == 0
+        else:
+            removed += int(client.eval(DROP_IF_EMPTY, 1, key))
+    return removed
+
+
+DROP_IF_EMPTY = (
+    "if redis.call('XLEN', KEYS[1]) == 0 then return redis.call('DEL', KEYS[1]) end return 0"
+)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 # Camera and request ids become parts of Redis key names and log lines: a ':' or '*'
 # would let one camera read or clobber another's keys, so the alphabet is closed.
@@ -50,9 +51,25 @@ def camera_ids(members: Iterable[bytes], rejected: list[str] | None = None) -> l
     return sorted(ids)
 
 
+def utc_instant(value: object) -> datetime | None:
+    """docs/protocol.md's captured_at: an ISO 8601 string with an offset, kept as the same
+    instant in UTC. A naive time or a number would be a guess at the camera's clock."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"captured_at must be an ISO 8601 string, not {type(value).__name__}")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"captured_at {value[:40]!r} is not ISO 8601") from None
+    if when.tzinfo is None:
+        raise ValueError(f"captured_at {value[:40]!r} has no offset (Z or +HH:MM)")
+    return when.astimezone(UTC)
+
+
 class FrameMeta(BaseModel):
     camera_id: str = Field(pattern=CAMERA_ID_PATTERN)
     seq: int = Field(ge=1, description="per-camera sequence number, assigned by Redis")
     frame_id: str = Field(description="the frame's stream entry id")
-    captured_at: datetime | None = None
+    captured_at: Annotated[datetime | None, BeforeValidator(utc_instant)] = None
     request_id: str | None = Field(default=None, pattern=REQUEST_ID_PATTERN)

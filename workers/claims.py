@@ -235,13 +235,13 @@ class ClaimScripts:
                 entries, problem = [], f"the frame's stream cannot be read: {exc}"
             fields = entries[0][1] if entries else None
         problem = problem or entry_problem(fields, self.settings.max_frame_bytes)
-        fields = {} if problem else fields
+        fields = fields or {}
         claim = Claim(
             cam.decode(),
             frame_id.decode(),
             int(seq),
-            fields.get(b"meta", b""),
-            fields.get(b"jpeg", b""),
+            fields.get(b"meta", b""),  # kept with a problem: its request_id is echoed
+            b"" if problem else fields.get(b"jpeg", b""),
             int(skipped),
             float(age),
             datetime.now(UTC),

@@ -108,9 +108,9 @@ def run_frame(
     primary, error = NO_EVENT, None
     events: list[str] = []
     try:
+        meta = frame_meta(claim)
         if claim.problem is not None:
             raise BadEntry(claim.problem)
-        meta = frame_meta(claim)
         for det in engine.detectors:
             detections.extend(
                 det.detect(claim.jpeg, engine.settings.max_pixels, timings, inputs.prepared)

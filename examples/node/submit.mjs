@@ -66,15 +66,33 @@ async function fleetCanAnswer() {
   return Number(alive) > 0;
 }
 
-// Submit: XADD and FCALL is21_register, written in one tick, so one round trip.
+// Every no_event of the client's own is counted where operators look (is21 status,
+// /metrics): is21:counters, fallback and fallback:REASON.
+async function countFallback(reason) {
+  await Promise.all([
+    redis.sendCommand(['HINCRBY', 'is21:counters', 'fallback', '1']),
+    redis.sendCommand(['HINCRBY', 'is21:counters', `fallback:${reason}`, '1']),
+  ]);
+}
+
+// Submit: XADD and FCALL is21_register, written in one tick, so one round trip. After an
+// error reply the frame is not registered: delete it, and the frame is no_event.
 async function submit(camera, jpeg) {
   const frames = `is21:frames:${camera}`;
   const meta = Buffer.from(encode({ captured_at: new Date().toISOString() }));
-  const [frameId, registered] = await Promise.all([
+  const [added, registered] = await Promise.allSettled([
     redis.sendCommand(['XADD', frames, 'MAXLEN', '=', '30', '*', 'meta', meta, 'jpeg', jpeg]),
     redis.sendCommand(['FCALL', 'is21_register', '1', frames]),
   ]);
-  return { camera, frameId: String(frameId), resultsAfter: String(registered[1]) };
+  if (added.status === 'rejected') throw added.reason;
+  const frameId = String(added.value);
+  if (registered.status === 'rejected') {
+    console.error(`frame of ${camera} refused: ${registered.reason.message}`);
+    await redis.sendCommand(['XDEL', frames, frameId]);
+    await countFallback('protocol');
+    return null;
+  }
+  return { camera, frameId, resultsAfter: String(registered.value[1]) };
 }
 
 // The result of this frame, or of a newer frame of its camera that superseded it.
@@ -102,8 +120,11 @@ const cameras = Number(opts.cameras);
 for (const [i, file] of files.entries()) {
   const camera = `node-cam-${i % cameras}`;
   let result = null;
-  if (await fleetCanAnswer()) {
-    result = await waitFor(await submit(camera, readFileSync(join(opts.images, file))));
+  if (!(await fleetCanAnswer())) {
+    await countFallback('no_worker');
+  } else {
+    const ticket = await submit(camera, readFileSync(join(opts.images, file)));
+    if (ticket !== null) result = await waitFor(ticket);
   }
   result ??= { camera_id: camera, status: 'fallback', primary_event: 'no_event', events: [] };
   console.log(

@@ -110,4 +110,18 @@ def test_retention_command(fleet: Fleet, producer: FrameProducer) -> None:
 def test_an_infinite_retention_is_refused_at_start(client: redis.Redis, settings: Settings) -> None:
     out = is21(settings.effective_redis_url, "retention", IS21_RETAIN_RESULTS="inf")
     assert out.returncode == 2 and "invalid settings" in out.stderr, out.stderr
-    assert "retain_results" in out.stderr and "Traceback" not in out.stderr
+    assert "IS21_RETAIN_RESULTS" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_retention_removes_frame_streams_a_client_emptied(
+    client: redis.Redis, settings: Settings
+) -> None:
+    """docs/protocol.md: after a register error the client deletes its frame (XDEL), which
+    leaves the stream behind, empty; retention removes it, and only while it is empty."""
+    client.xadd(keys.frames("refused"), {"jpeg": b"x"}, id="1-0")
+    client.xdel(keys.frames("refused"), "1-0")
+    client.xadd(keys.frames("busy"), {"jpeg": b"x"})
+    assert client.exists(keys.frames("refused"))
+    report = run_retention(client, settings, dry_run=False).as_dict()
+    assert report["empty_streams"] == 1
+    assert not client.exists(keys.frames("refused")) and client.xlen(keys.frames("busy")) == 1
