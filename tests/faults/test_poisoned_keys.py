@@ -180,3 +180,12 @@ def test_a_late_result_of_a_job_that_claimed_its_camera_again_is_stale(
     assert scripts.publish(job, current)[0] is Published.STALE  # a retried publish
     c = counters(client, "cam")
     assert c["processed"] + c.get("skipped", 0) == c["submitted"] == 2, c
+
+
+def test_an_error_reply_quotes_at_most_80_characters_of_the_clients_input(
+    client: redis.Redis,
+) -> None:
+    key = "is21:frames:" + "x" * 100_000
+    with pytest.raises(redis.ResponseError) as refused:
+        client.fcall("is21_register", 1, key)
+    assert len(str(refused.value)) < 300 and "(100012 bytes)" in str(refused.value)
