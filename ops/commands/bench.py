@@ -1,0 +1,38 @@
+"""``is21 bench``: the detector alone vs the fleet vs one RQ job per frame (performance.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from is21.ops.commands.base import Command
+from is21.ops.embedded_redis import RedisUnavailable
+from is21.schemas.settings import Settings
+from is21.workers.manifest import ModelError
+
+
+class Bench(Command):
+    failures = ((ModelError, 2), (RedisUnavailable, 1), (FileNotFoundError, 1))
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--images", default="../shared/samples/coco")
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--cameras", default="1,8,30", help="comma-separated camera counts")
+        parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per phase")
+        parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats (medians)")
+        parser.add_argument("--json", action="store_true")
+
+    def run(self, args: argparse.Namespace, settings: Settings) -> int:
+        from is21.ops.bench import format_table, run_bench
+
+        report = run_bench(
+            settings,
+            images=Path(args.images),
+            workers=args.workers,
+            cameras=[int(c) for c in args.cameras.split(",")],
+            seconds=args.seconds,
+            repeats=args.repeats,
+        )
+        print(json.dumps(report) if args.json else format_table(report))
+        return 0

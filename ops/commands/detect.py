@@ -1,0 +1,23 @@
+"""``is21 detect``: the detectors on image files, no Redis."""
+
+from __future__ import annotations
+
+import argparse
+
+from is21.ops.commands.base import Command
+from is21.schemas.settings import Settings
+from is21.workers.backends.rknn import BackendUnavailable
+from is21.workers.manifest import ModelError
+
+
+class Detect(Command):
+    failures = ((ModelError, 2), (BackendUnavailable, 2), (FileNotFoundError, 1))
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("images", nargs="+")
+        parser.add_argument("--json", action="store_true", help="one JSON object per image")
+
+    def run(self, args: argparse.Namespace, settings: Settings) -> int:
+        from is21.ops.detect import detect_files
+
+        return detect_files(settings, args.images, as_json=args.json)

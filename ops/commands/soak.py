@@ -1,0 +1,53 @@
+"""``is21 soak``: the fleet against a replaying producer for hours (docs/reliability.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from is21.ops.commands.base import Command
+from is21.ops.embedded_redis import RedisUnavailable
+from is21.schemas.settings import Settings
+from is21.workers.manifest import ModelError
+
+
+class Soak(Command):
+    failures = ((ModelError, 2), (RedisUnavailable, 1), (FileNotFoundError, 1))
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--hours", type=float, default=1.0)
+        parser.add_argument("--interval", type=float, default=60.0, help="seconds between samples")
+        parser.add_argument(
+            "--warmup", type=float, default=60.0, help="seconds left out of the slope"
+        )
+        parser.add_argument("--images", default="../shared/samples/coco")
+        parser.add_argument("--cameras", type=int, default=30)
+        parser.add_argument("--fps", type=float, default=1.0, help="frames per second per camera")
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--csv", default="soak.csv")
+        parser.add_argument("--json", action="store_true")
+
+    def run(self, args: argparse.Namespace, settings: Settings) -> int:
+        from is21.ops.soak import run_soak
+
+        report = run_soak(
+            settings,
+            images=Path(args.images),
+            hours=args.hours,
+            interval=args.interval,
+            warmup=args.warmup,
+            cameras=args.cameras,
+            fps=args.fps,
+            workers=args.workers,
+            out_csv=Path(args.csv),
+        )
+        summary = report.as_dict()
+        if args.json:
+            print(json.dumps(summary))
+            return 0
+        print(f"{summary['samples']} samples in {args.csv}; after {args.warmup:.0f} s warm-up:")
+        for key, slope in summary["slope_mb_per_hour"].items():
+            grown = summary["growth_after_warmup_mb"][key]
+            print(f"  {key:<14} slope {slope:+.2f} MB/hour, grew {grown:.2f} MB")
+        return 0
