@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from is21.ops.preprocess_bench import as_1080p, prepare_plain
+from is21.lab.preprocess_bench import as_1080p, prepare_plain
 from is21.workers.detector import Detector, load_detectors
 from is21.workers.image import Letterbox, Prepared, open_jpeg, prepare
 from is21.workers.manifest import REPO_MANIFEST, load_manifest
@@ -111,9 +111,9 @@ def test_same_events_on_1080p_frames(detector: Detector, name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_EVENTS))
 def test_simplejpeg_gives_the_events_pillows_draft_gave(detector: Detector, name: str) -> None:
-    """The fleet decodes with simplejpeg since it measured faster (ops/bench/cpu_frame.py);
+    """The fleet decodes with simplejpeg since it measured faster (lab/bench/cpu_frame.py);
     it was adopted on the condition that no event changes, at any camera resolution."""
-    from is21.ops.bench.cpu_frame import SIZES, prepare_pillow_draft, reencoded
+    from is21.lab.bench.cpu_frame import SIZES, prepare_pillow_draft, reencoded
     from is21.schemas.events import DEFAULT_SCHEMA
 
     for frame in [photo(name)] + [reencoded(photo(name), size) for size in SIZES.values()]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from is21.ops.bench.cpu_frame import split_head
+from is21.lab.bench.cpu_frame import split_head
 from is21.workers.detector import Detector, load_detectors
 from is21.workers.formats.yolox import YoloxRknnFormat
 from is21.workers.image import prepare

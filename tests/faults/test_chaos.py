@@ -10,8 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
-from is21.ops.chaos import run_chaos
-from is21.ops.chaos_report import FAULTS, format_ledger
+from is21.lab.chaos import run_chaos
+from is21.lab.chaos_report import FAULTS, format_ledger
 from tests.conftest import MODEL_DIR, ROOT, SAMPLES, require_shared
 from tests.helpers import wait_until
 
@@ -44,7 +44,7 @@ def _ip_netns() -> str:
 def _chaos_processes() -> set[int]:
     """Redis servers and sentinels (redis-server titles itself with its address, on the
     sites' subnet), workers and camera servers of chaos runs."""
-    marks = (b"redis-server 10.21.0.", b"is21.ops\x00worker", b"is21.ops.chaos_camera")
+    marks = (b"redis-server 10.21.0.", b"is21.ops\x00worker", b"is21.lab.chaos_camera")
     pids = set()
     for proc in Path("/proc").iterdir():
         try:

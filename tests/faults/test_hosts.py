@@ -1,5 +1,5 @@
 """Past one machine: worker boards in network namespaces of their own, one Redis in
-another, under the shipped ACL users (ops/hosts.py). A board is cut off mid-flood."""
+another, under the shipped ACL users (lab/hosts.py). A board is cut off mid-flood."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from is21.ops.hosts import Site, SiteFleet
+from is21.lab.hosts import Site, SiteFleet
 from is21.producer import FrameProducer
 from is21.producer.ledger import Ledger
 from is21.schemas import keys

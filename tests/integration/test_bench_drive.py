@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from is21.ops.bench.drive import drive
+from is21.lab.bench.drive import drive
 from is21.producer import FrameProducer
 from is21.producer.replay import load_photos
 from is21.schemas import keys

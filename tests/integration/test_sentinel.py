@@ -14,8 +14,8 @@ import pytest
 import redis
 import trustme
 
-from is21.ops.hosts import PASSWORDS
-from is21.ops.sentinel_cluster import SentinelCluster
+from is21.lab.hosts import PASSWORDS
+from is21.lab.sentinel_cluster import SentinelCluster
 from is21.producer import FrameProducer, WaitTimeout
 from is21.producer.ledger import Account, Ledger
 from is21.protocol.connection import connect

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from is21.ops.bench.alone import AloneRun, ceiling_at
-from is21.ops.bench.fairness import (
+from is21.lab.bench.alone import AloneRun, ceiling_at
+from is21.lab.bench.fairness import (
     gaps_over_bound,
     ideal_wait_ratios,
     max_gap_ratio,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from is21.ops.chaos_report import Fault, Run
+from is21.lab.chaos_report import Fault, Run
 
 
 def _account(lost: list[str], processed: int = 5) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from is21.ops.bench.cpu_frame import format_table, measure
+from is21.lab.bench.cpu_frame import format_table, measure
 from tests.conftest import MODEL_DIR, SAMPLES, require_shared
 
 

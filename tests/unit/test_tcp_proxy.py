@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from is21.ops.tcp_proxy import TcpProxy
+from is21.lab.tcp_proxy import TcpProxy
 
 
 class Echo(socketserver.BaseRequestHandler):

@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from is21.ops.sentinel_cluster import MASTER
+from is21.lab.sentinel_cluster import MASTER
 
 FAULTS = ("kill", "stop", "cut", "restart", "failover")
 

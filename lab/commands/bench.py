@@ -24,7 +24,7 @@ class Bench(Command):
         parser.add_argument("--json", action="store_true")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
-        from is21.ops.bench import format_table, run_bench
+        from is21.lab.bench import format_table, run_bench
 
         report = run_bench(
             settings,

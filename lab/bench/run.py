@@ -17,18 +17,18 @@ from typing import Any
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from is21.ops.bench.alone import AloneRun, DetectorAlone, ceiling_at, detector_alone
-from is21.ops.bench.drive import LIGHT_WARMUP, FleetRun, Phase, drive
-from is21.ops.bench.fairness import (
+from is21.lab.bench.alone import AloneRun, DetectorAlone, ceiling_at, detector_alone
+from is21.lab.bench.drive import LIGHT_WARMUP, FleetRun, Phase, drive
+from is21.lab.bench.fairness import (
     gaps_over_bound,
     ideal_wait_ratios,
     max_gap_ratio,
     max_turns_ratio,
 )
-from is21.ops.bench.report import Row, percentile
+from is21.lab.bench.report import Row, percentile
+from is21.lab.naive_baseline import QUEUE as NAIVE_QUEUE
+from is21.lab.preprocess_bench import as_1080p, compare_fresh
 from is21.ops.harness import local_fleet, stop_workers
-from is21.ops.naive_baseline import QUEUE as NAIVE_QUEUE
-from is21.ops.preprocess_bench import as_1080p, compare_fresh
 from is21.producer import FrameProducer
 from is21.producer.replay import load_photos
 from is21.protocol.connection import connect
@@ -122,7 +122,7 @@ def naive_baseline(url: str, log_dir: Path, workers: int) -> Iterator[Queue]:
     worker processes as the fleet has workers."""
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "is21.ops.naive_baseline"],
+            [sys.executable, "-m", "is21.lab.naive_baseline"],
             env={**os.environ, "IS21_REDIS_URL": url},
             stdout=subprocess.DEVNULL,
             stderr=(log_dir / "naive.log").open("wb"),

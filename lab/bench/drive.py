@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from rq import Queue
 
-from is21.ops.naive_baseline import detect_frame
+from is21.lab.naive_baseline import detect_frame
 from is21.producer import FrameProducer
 from is21.producer.reader import ResultsReader
 from is21.schemas import keys

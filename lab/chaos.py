@@ -1,9 +1,9 @@
 """``is21 chaos``: the fleet across hosts, with a fault injected every ~20 s, and a ledger
 at the end that accounts for every frame.
 
-The site (ops/hosts.py): a Redis host running a Sentinel deployment (master, replica,
+The site (lab/hosts.py): a Redis host running a Sentinel deployment (master, replica,
 three sentinels), three boards with one worker each under a supervisor that restarts
-what exits (as systemd's ``Restart=always``), and the camera server (ops/chaos_camera.py)
+what exits (as systemd's ``Restart=always``), and the camera server (lab/chaos_camera.py)
 on a host of its own. The faults, chosen at random: SIGKILL a worker, SIGSTOP it for a
 few seconds, cut a board off and heal it, restart a worker, fail the Redis master over.
 At the end: per camera, submitted = fallback + processed + failed + superseded + lost,
@@ -30,9 +30,9 @@ from typing import Any
 
 import redis
 
-from is21.ops.chaos_report import FAULTS, Fault, Run
-from is21.ops.hosts import ROOT, Host, Site, SiteUnavailable
-from is21.ops.sentinel_cluster import SentinelCluster
+from is21.lab.chaos_report import FAULTS, Fault, Run
+from is21.lab.hosts import ROOT, Host, Site, SiteUnavailable
+from is21.lab.sentinel_cluster import SentinelCluster
 from is21.schemas import keys
 
 RESTART_S = 1.0  # systemd's RestartSec for a worker
@@ -204,7 +204,7 @@ class Chaos:
         self._watcher.start()
         report = self.tmp / "ledger.json"
         self.camera = camera = self.camera_host.popen(
-            [sys.executable, "-m", "is21.ops.chaos_camera", str(self.images), str(report)],
+            [sys.executable, "-m", "is21.lab.chaos_camera", str(self.images), str(report)],
             env=self.env(), cwd=ROOT, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=(self.tmp / "camera.log").open("ab"),
         )  # fmt: skip

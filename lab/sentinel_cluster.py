@@ -16,8 +16,8 @@ from typing import Any
 
 import redis
 
-from is21.ops.hosts import PASSWORDS, ROOT, Host
-from is21.ops.tcp_proxy import TcpProxy
+from is21.lab.hosts import PASSWORDS, ROOT, Host
+from is21.lab.tcp_proxy import TcpProxy
 
 MASTER = "is21"
 
@@ -48,7 +48,7 @@ class SentinelCluster:
         host: Host | None = None,
     ) -> None:
         """``tls``: (CA, certificate, key) files: every server and sentinel speaks only TLS.
-        ``host``: run every process in that host's network namespace (ops/hosts.py), on its
+        ``host``: run every process in that host's network namespace (lab/hosts.py), on its
         address; the harness then reaches each over a unix socket."""
         self.acl, self.tls, self.host = acl, tls, host
         self.bind = host.ip if host else "127.0.0.1"

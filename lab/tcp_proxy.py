@@ -140,7 +140,7 @@ def _reset(sock: socket.socket) -> None:
 
 
 def main() -> None:
-    """``python -m is21.ops.tcp_proxy --listen HOST:PORT --upstream HOST:PORT --delay-ms D``:
+    """``python -m is21.lab.tcp_proxy --listen HOST:PORT --upstream HOST:PORT --delay-ms D``:
     the proxy as a process of its own, e.g. inside a host's network namespace."""
     import argparse
     import signal

@@ -23,8 +23,8 @@ class Chaos(Command):
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         """Needs root (network namespaces); the hosts, Redis and workers are its own, and
         are removed when it ends, also on SIGTERM (as on Ctrl-C)."""
-        from is21.ops.chaos import run_chaos
-        from is21.ops.chaos_report import format_ledger
+        from is21.lab.chaos import run_chaos
+        from is21.lab.chaos_report import format_ledger
 
         def terminate(_signum: int, _frame: object) -> None:
             raise SystemExit(128 + signal.SIGTERM)

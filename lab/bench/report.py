@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from is21.ops.bench.fairness import STALL
+from is21.lab.bench.fairness import STALL
 from is21.workers import stats
 
 

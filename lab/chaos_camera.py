@@ -1,4 +1,4 @@
-"""The camera server of a chaos run (ops/chaos.py), in a host of its own: 30 cameras
+"""The camera server of a chaos run (lab/chaos.py), in a host of its own: 30 cameras
 through the producer library with a ledger, until SIGTERM; then it waits for the fleet
 to settle and writes the ledger's accounts as JSON, with each camera's longest wait for
 a result and the results per minute, per worker.
@@ -8,7 +8,7 @@ the last ``IS21_RESULTS_MAXLEN`` per camera, so a long run's first results are g
 Redis by its end, and a ledger reconciled from the streams alone would count those
 frames as superseded (the first 30-minute run did: 31 % processed instead of 96 %).
 
-    python -m is21.ops.chaos_camera IMAGES OUT.json [--cameras 30] [--fps 2]
+    python -m is21.lab.chaos_camera IMAGES OUT.json [--cameras 30] [--fps 2]
 """
 
 from __future__ import annotations

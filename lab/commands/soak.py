@@ -29,7 +29,7 @@ class Soak(Command):
         parser.add_argument("--json", action="store_true")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
-        from is21.ops.soak import run_soak
+        from is21.lab.soak import run_soak
 
         report = run_soak(
             settings,

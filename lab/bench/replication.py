@@ -3,7 +3,7 @@ one replica, plain, with ``WAIT 1`` after each frame, and with the master refusi
 unless a replica acknowledged within a second (``min-replicas-to-write 1``,
 ``min-replicas-max-lag 1``). Side by side in one run, on loopback, medians.
 
-    python -m is21.ops.bench.replication ../shared/samples/coco
+    python -m is21.lab.bench.replication ../shared/samples/coco
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from is21.ops.sentinel_cluster import SentinelCluster
+from is21.lab.sentinel_cluster import SentinelCluster
 from is21.producer import FrameProducer
 from is21.protocol.connection import connect
 from is21.protocol.functions import load_library

@@ -12,7 +12,7 @@ The light phase's ceiling, the detector paced at 1 image/s, runs in the same sec
 it, half a second after each of its frames.
 """
 
-from is21.ops.bench.report import format_table
-from is21.ops.bench.run import run_bench
+from is21.lab.bench.report import format_table
+from is21.lab.bench.run import run_bench
 
 __all__ = ["format_table", "run_bench"]

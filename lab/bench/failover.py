@@ -2,7 +2,7 @@
 master to a majority of the sentinels naming the replica, for each setting, the sites
 built in turn in one run (a master, a replica, three sentinels on loopback), medians.
 
-    python -m is21.ops.bench.failover [ROUNDS]
+    python -m is21.lab.bench.failover [ROUNDS]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 
 import redis
 
-from is21.ops.sentinel_cluster import SentinelCluster
+from is21.lab.sentinel_cluster import SentinelCluster
 
 DOWN_AFTER_MS = (1000, 5000)  # what the tests use; what ops/redis/README.md asks of a board
 

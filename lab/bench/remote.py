@@ -3,7 +3,7 @@ the worker board and Redis (hosts in network namespaces, a delaying TCP proxy in
 Redis host; this kernel has no netem). Does the claim-ahead round trip stay hidden
 behind inference? Throughput and the worker's own dispatch time per frame, side by side.
 
-    sudo python -m is21.ops.bench.remote ../shared/samples/coco ../shared/models
+    sudo python -m is21.lab.bench.remote ../shared/samples/coco ../shared/models
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from is21.ops.hosts import Site, SiteFleet
+from is21.lab.hosts import Site, SiteFleet
 from is21.producer import FrameProducer
 from is21.schemas import keys
 from is21.schemas.settings import Settings
@@ -43,7 +43,7 @@ def one_delay(
 ) -> dict[str, float]:
     ip = fleet.redis_host.ip
     proxy = fleet.redis_host.popen(
-        [sys.executable, "-m", "is21.ops.tcp_proxy", "--listen", f"{ip}:{port}",
+        [sys.executable, "-m", "is21.lab.tcp_proxy", "--listen", f"{ip}:{port}",
          "--upstream", f"{ip}:6379", "--delay-ms", str(rtt_ms / 2)],
     )  # fmt: skip
     try:
