@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -19,6 +20,17 @@ from tests.samples import EXPECTED_EVENTS, photo
 T = TypeVar("T")
 
 JPEG = "COCO_val2014_000000181586.jpg"  # a cat at a window
+
+
+def systemd_stop_timeout() -> float:
+    """TimeoutStopSec of the worker's unit: how long systemd lets a stopping worker take
+    before it SIGKILLs it. What the product promises about stopping, so what a test may
+    bound a stop by (with a margin: the machine may be busy with other work)."""
+    unit = Path(__file__).resolve().parents[1] / "ops" / "systemd" / "is21-worker@.service"
+    for line in unit.read_text().splitlines():
+        if line.startswith("TimeoutStopSec="):
+            return float(line.split("=", 1)[1])
+    raise AssertionError(f"{unit} sets no TimeoutStopSec")
 
 
 def wait_until(condition: Callable[[], T], timeout: float = 10.0, what: str = "the condition") -> T:

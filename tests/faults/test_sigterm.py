@@ -1,5 +1,5 @@
 """SIGTERM (what `systemctl stop` sends) mid-flood: the worker finishes the frame in hand,
-publishes it, gives back its cameras and exits 0 within a few seconds."""
+publishes it, gives back its cameras and exits 0 well inside systemd's stop timeout."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import redis
 from is21.producer import FrameProducer
 from is21.schemas import keys
 from tests.conftest import Fleet
-from tests.helpers import flood
+from tests.helpers import flood, systemd_stop_timeout
 
 
 def test_sigterm_mid_frame_publishes_releases_and_exits(
@@ -29,7 +29,9 @@ def test_sigterm_mid_frame_publishes_releases_and_exits(
     started = time.monotonic()
     assert fleet.stop() == [0, 0]
     took = time.monotonic() - started
-    assert took < 5, took
+    # What systemd allows (TimeoutStopSec), with half of it to spare; that the stop was the
+    # graceful one, not the give-up after STOP_GRACE, is what the state below shows.
+    assert took < systemd_stop_timeout() / 2, took
     assert client.zcard(keys.LEASES) == 0  # every camera given back, reservations too
     for cam in cams:
         state: Any = client.hmget(keys.camera(cam), "claimed_seq", "published_seq", "holder")

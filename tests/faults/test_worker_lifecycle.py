@@ -17,7 +17,7 @@ from is21.producer import FrameProducer
 from is21.protocol.connection import connect
 from is21.schemas import keys
 from tests.conftest import Fleet, fleet_env, require_shared
-from tests.helpers import JPEG, photo, wait_until
+from tests.helpers import JPEG, photo, systemd_stop_timeout, wait_until
 
 
 def test_a_second_worker_under_a_live_ones_name_leaves_its_liveness_alone(
@@ -85,4 +85,5 @@ def test_sigterm_while_redis_is_unreachable_exits_within_seconds(
             os.kill(pid, signal.SIGCONT)
         fleet.stop()
     assert code == 0, fleet.logs()
-    assert elapsed < 8, f"exited {elapsed:.1f} s after SIGTERM\n{fleet.logs()}"
+    limit = systemd_stop_timeout() / 2  # systemd's, with half to spare on a busy machine
+    assert elapsed < limit, f"exited {elapsed:.1f} s after SIGTERM\n{fleet.logs()}"
