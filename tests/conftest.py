@@ -34,6 +34,15 @@ MODEL_DIR = SHARED / "models"
 SAMPLES = SHARED / "samples" / "coco"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow and the NPU tests run for minutes by design (a 3-minute chaos run, a
+    conversion in rknn-toolkit2): 15 minutes each instead of the default minute."""
+    for item in items:
+        slow = item.get_closest_marker("slow") or item.get_closest_marker("npu")
+        if slow and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(900))
+
+
 def require_shared() -> None:
     if not (MODEL_DIR / "yolox_nano.onnx").is_file():
         pytest.fail(f"shared model not found at {MODEL_DIR}: clone the repo beside ../shared")

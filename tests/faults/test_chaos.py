@@ -10,10 +10,14 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from is21.lab.chaos import run_chaos
 from is21.lab.chaos_report import FAULTS, format_ledger
 from tests.conftest import MODEL_DIR, ROOT, SAMPLES, require_shared
 from tests.helpers import wait_until
+
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
 
 
 def test_three_minutes_of_chaos_end_with_a_balanced_ledger() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import onnx
+import pytest
 import redis
 from onnx import TensorProto, helper, numpy_helper
 
@@ -27,6 +28,8 @@ from is21.schemas.settings import Settings
 from tests.conftest import Fleet, Health, Prometheus, fleet_env
 from tests.helpers import wait_until
 from tests.samples import photo
+
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
 
 NC = 2
 CAT = "COCO_val2014_000000181586.jpg"

@@ -23,6 +23,8 @@ from tests.conftest import MODEL_DIR, ROOT, SAMPLES, require_shared
 from tests.helpers import results_of, wait_settled, wait_until
 from tests.samples import EXPECTED_EVENTS, photo
 
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
+
 
 @pytest.fixture
 def fleet2(tmp_path: Path) -> Iterator[SiteFleet]:

@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 import redis
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
@@ -17,6 +18,8 @@ from is21.schemas import keys
 from is21.schemas.settings import Settings
 from tests.conftest import Fleet
 from tests.helpers import flood, results_of, wait_settled
+
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
 
 
 def started_job_of(client: redis.Redis, queue: str, worker: str) -> str | None:

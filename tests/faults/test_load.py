@@ -8,6 +8,7 @@ import json
 import threading
 from typing import Any
 
+import pytest
 import redis
 
 from is21.producer import FrameProducer
@@ -15,6 +16,8 @@ from is21.schemas import codec, keys
 from is21.schemas.results import Result
 from tests.conftest import SAMPLES, Fleet, run_is21
 from tests.helpers import counters, wait_settled
+
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
 
 
 def test_thirty_cameras_at_five_fps_for_a_minute(

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 
 from is21.ops.embedded_redis import EmbeddedRedis
@@ -25,6 +26,8 @@ from is21.schemas.settings import Settings
 from tests.conftest import MODEL_DIR, Fleet, fleet_env, require_shared
 from tests.helpers import wait_until
 from tests.samples import photo
+
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
 
 CAMERAS = [f"restart-{i}" for i in range(8)]
 

@@ -6,7 +6,11 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import MODEL_DIR, SAMPLES, require_shared, run_is21
+
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
 
 
 def test_three_minute_soak_memory_is_flat_after_warmup(tmp_path: Path) -> None:

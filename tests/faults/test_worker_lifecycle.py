@@ -19,6 +19,8 @@ from is21.schemas import keys
 from tests.conftest import Fleet, fleet_env, require_shared
 from tests.helpers import JPEG, photo, systemd_stop_timeout, wait_until
 
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
+
 
 def test_a_second_worker_under_a_live_ones_name_leaves_its_liveness_alone(
     fleet_factory: Callable[..., Fleet], client: redis.Redis

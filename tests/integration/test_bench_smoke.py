@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import MODEL_DIR, require_shared, run_is21
+
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
 
 
 def test_bench_smoke() -> None:

@@ -11,8 +11,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import MODEL_DIR, ROOT, SAMPLES, require_shared
 from tests.samples import expected_primary
+
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
 
 CAT = "COCO_val2014_000000181586.jpg"
 

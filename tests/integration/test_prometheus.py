@@ -8,12 +8,15 @@ import json
 import time
 from collections.abc import Callable
 
+import pytest
 import redis
 
 from is21.producer import FrameProducer
 from tests.conftest import ROOT, Fleet, Health, Prometheus, run_is21
 from tests.helpers import JPEG, wait_until
 from tests.samples import photo
+
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
 
 DASHBOARD = ROOT / "ops" / "grafana" / "is21-fleet.json"
 

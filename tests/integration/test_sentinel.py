@@ -26,6 +26,8 @@ from tests.conftest import MODEL_DIR, Fleet, Health, fleet_env, require_shared
 from tests.helpers import JPEG, play_a_worker, wait_until
 from tests.samples import photo
 
+pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
+
 
 @pytest.fixture
 def cluster() -> Iterator[SentinelCluster]:
