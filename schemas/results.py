@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 NO_EVENT = "no_event"
 
@@ -28,6 +28,10 @@ class Detection(BaseModel):
 
 
 class Result(BaseModel):
+    # model_sha256 is a field of the wire format; pydantic before 2.10 warns about any
+    # field starting with model_ unless told it is meant.
+    model_config = ConfigDict(protected_namespaces=())
+
     camera_id: str
     frame_id: str
     seq: int

@@ -23,7 +23,11 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://", "redis
 class Settings(BaseSettings):
     # inf and nan are no durations: IS21_RETAIN_RESULTS=inf must be refused at start, not
     # crash retention at its first trim.
-    model_config = SettingsConfigDict(env_prefix="IS21_", extra="ignore", allow_inf_nan=False)
+    # model_dir is IS21_MODEL_DIR: pydantic before 2.10 warns about model_* fields unless
+    # its protected names are narrowed.
+    model_config = SettingsConfigDict(
+        env_prefix="IS21_", extra="ignore", allow_inf_nan=False, protected_namespaces=("settings_",)
+    )
 
     redis_url: str | None = Field(
         default=None,
