@@ -75,10 +75,14 @@ def test_a_chaos_run_stopped_by_sigterm_removes_its_hosts_and_processes() -> Non
     reader = threading.Thread(target=lambda: lines.extend(run.stdout or []), daemon=True)
     reader.start()
     try:
-        wait_until(lambda: lines or run.poll() is not None, timeout=120, what="a first fault")
+        # Its hosts and processes up (a line on the way, a warning say, is no sign of them):
+        # the switch, redis, 3 boards and is22; 2 redis, 3 sentinels, is22 and workers.
+        def up() -> bool:
+            hosts, procs = _namespaces() - namespaces, _chaos_processes() - processes
+            return (len(hosts) == 6 and len(procs) >= 7) or run.poll() is not None
+
+        wait_until(up, timeout=120, what="the chaos run's hosts and processes")
         assert run.poll() is None, lines
-        assert len(_namespaces() - namespaces) == 6  # the switch, redis, 3 boards, is22
-        assert len(_chaos_processes() - processes) >= 7  # 2 redis, 3 sentinels, is22, workers
         run.send_signal(signal.SIGTERM)
         assert run.wait(timeout=120) == 128 + signal.SIGTERM, lines
     finally:
