@@ -289,19 +289,10 @@ class FrameProducer:
         count: int = 10,
         redelivery: Redelivery = DEFAULT_REDELIVERY,
     ) -> Iterator[Result]:
-        """Every event (a result whose primary_event is not no_event) of every camera,
-        through a consumer group on is21:events, at least once.
-
-        A camera server that restarts under the same ``consumer`` name goes on where it
-        stopped: first the events it was given and had not acknowledged, then new ones.
-        Several instances in one ``group`` share the events, each given to one of them.
-        An event is acknowledged when the next one is asked for, so one that was being
-        handled when the process died is given again; one left unacknowledged by another
-        instance for ``redelivery.idle_after`` (60 s) is taken over, and one delivered
-        ``redelivery.max_deliveries`` (5) times is parked in is21:events:parked.
-        ``since``: where a new group starts ('$': events from now on, '0': every event
-        still kept). ``count``: events taken per read.
-        """
+        """Every event of every camera through a consumer group on is21:events, at least
+        once: a restarted consumer gets its unacknowledged events again, a dead one's are
+        taken over (producer/events.py). ``since``: where a new group starts ('$': from
+        now, '0': every event kept); ``count``: events taken per read."""
         create_group(self.client, group, since)  # now: events from this call on are its
         block_ms = max(1, int(min(block, self.settings.redis_timeout / 2) * 1000))
         return iter(
