@@ -10,15 +10,13 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
-from is21.protocol.connection import eviction_risk, server_ms
+from is21.protocol.connection import server_ms
 from is21.schemas import keys
 from is21.schemas.frames import camera_ids
-from is21.schemas.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,85 +41,6 @@ def live_workers(client: redis.Redis) -> list[dict[str, Any]]:
         if isinstance(beat, dict):
             workers.append(beat)
     return sorted(workers, key=lambda w: str(w.get("worker", "")))
-
-
-def worker_problems(client: redis.Redis) -> list[dict[str, Any]]:
-    """Workers that failed to start, refused a model on reload, hang in detection, or whose
-    runtime (an NPU core) failed."""
-    problems = []
-    for key in client.scan_iter(match=keys.worker_error("*"), count=100):
-        raw: Any = client.get(key)
-        try:
-            problems.append(json.loads(raw))
-        except (TypeError, ValueError):
-            continue
-    for w in live_workers(client):
-        if w.get("model_error"):
-            problems.append({"worker": w.get("worker"), "error": w["model_error"]})
-        if w.get("detector_failing"):
-            problems.append(
-                {
-                    "worker": w.get("worker"),
-                    "error": f"its detector fails every frame: {w['detector_failing']}",
-                }
-            )
-        if w.get("core_failed"):
-            problems.append({"worker": w.get("worker"), "error": w["core_failed"]})
-        if w.get("stuck"):
-            problems.append(
-                {
-                    "worker": w.get("worker"),
-                    "error": f"stuck: one frame in detection for {w.get('in_frame_s')} s "
-                    "(over IS21_INFER_TIMEOUT)",
-                    "stuck": True,
-                }
-            )
-    return sorted(problems, key=lambda p: str(p.get("worker")))
-
-
-def fleet_problems(client: redis.Redis, settings: Settings) -> list[dict[str, Any]]:
-    """What is wrong beyond any one worker, in the shape of ``worker_problems``: a Redis
-    that may evict fleet keys, one so full that producers refuse frames, frames waiting
-    while nothing is served. ``blind``: the camera server gets no answers (/healthz 503)."""
-    problems: list[dict[str, Any]] = []
-    if risk := eviction_risk(client):
-        problems.append({"worker": "redis", "error": risk})
-    memory: Any = client.info("memory")
-    used, limit = int(memory.get("used_memory", 0)), int(memory.get("maxmemory", 0))
-    if limit and used > limit * settings.redis_memory_high:
-        problems.append(
-            {
-                "worker": "redis",
-                "error": f"memory high: {used} of maxmemory {limit} bytes, over "
-                f"IS21_REDIS_MEMORY_HIGH={settings.redis_memory_high}: producers refuse "
-                "frames (no_event); run is21 retention",
-                "blind": True,
-            }
-        )
-    # Past the frame age limit a waiting frame would be expired, not served.
-    if stall := read_progress(client).problem(settings.max_frame_age):
-        problems.append({"worker": "fleet", "error": stall, "blind": True})
-    return problems + camera_problems(client)
-
-
-def camera_problems(client: redis.Redis) -> list[dict[str, Any]]:
-    """Cameras whose frames fail because Redis refuses their keys (is21:camera_problems,
-    kept by the functions): the other cameras are served, so not ``blind``."""
-    raw: Any = client.hgetall(keys.CAMERA_PROBLEMS)
-    problems = []
-    for cam, value in sorted(raw.items()):
-        at, _, reason = value.decode("utf-8", "replace").partition(" ")
-        when = datetime.fromtimestamp(int(at) / 1000, UTC).isoformat() if at.isdigit() else at
-        camera = cam.decode("utf-8", "replace")
-        problems.append(
-            {
-                "worker": f"camera {camera}",
-                "camera": camera,
-                "error": f"camera {camera}: its frames fail, Redis refuses its keys: {reason} "
-                f"(since {when}); fix or delete the key",
-            }
-        )
-    return problems
 
 
 @dataclass
@@ -262,26 +181,30 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
         latency=read.numbers(keys.LATENCY_HISTOGRAM, read.hash(keys.LATENCY_HISTOGRAM, replies[6])),
     )
     per_cam = replies[7:]
-    for i, cam in enumerate(cams):
-        key = keys.camera(cam)
-        fields = read.numbers(
-            key, read.hash(key, per_cam[2 * i]), (*COUNTER_FIELDS, "pending_since")
-        )
-        since = fields.get("pending_since")
-        camera = CameraState(
-            camera_id=cam,
-            counters={f: int(fields.get(f, 0)) for f in COUNTER_FIELDS},
-            lag_ms=max(0.0, now - since) if since is not None else 0.0,
-        )
-        last = per_cam[2 * i + 1]
-        if isinstance(last, Exception):
-            read.reject(keys.results(cam), last)
-        elif last:
-            entry_id, entry = last[0]
-            camera.last_primary_event = (
-                entry.get(b"primary_event", b"").decode("utf-8", "replace") or None
-            )
-            camera.last_result_ms = float(entry_id.split(b"-")[0])
-        state.cameras.append(camera)
+    state.cameras = [
+        camera_state(read, cam, now, per_cam[2 * i], per_cam[2 * i + 1])
+        for i, cam in enumerate(cams)
+    ]
     state.bad_entries = read.bad
     return state
+
+
+def camera_state(read: _Reader, cam: str, now: float, raw: object, last: Any) -> CameraState:
+    """One camera from its hash and its newest result entry."""
+    key = keys.camera(cam)
+    fields = read.numbers(key, read.hash(key, raw), (*COUNTER_FIELDS, "pending_since"))
+    since = fields.get("pending_since")
+    camera = CameraState(
+        camera_id=cam,
+        counters={f: int(fields.get(f, 0)) for f in COUNTER_FIELDS},
+        lag_ms=max(0.0, now - since) if since is not None else 0.0,
+    )
+    if isinstance(last, Exception):
+        read.reject(keys.results(cam), last)
+    elif last:
+        entry_id, entry = last[0]
+        camera.last_primary_event = (
+            entry.get(b"primary_event", b"").decode("utf-8", "replace") or None
+        )
+        camera.last_result_ms = float(entry_id.split(b"-")[0])
+    return camera

@@ -10,7 +10,8 @@ from typing import Any
 
 import redis
 
-from is21.ops.fleet_state import FleetState, fleet_problems, read_state, worker_problems
+from is21.ops.fleet_state import FleetState, read_state
+from is21.ops.problems import read_problems
 from is21.schemas import keys
 from is21.schemas.settings import Settings
 
@@ -94,7 +95,7 @@ def snapshot(
     state = read_state(client, settings.queue)
     rate = Rates(seconds)
     return {
-        "problems": worker_problems(client) + fleet_problems(client, settings),
+        "problems": read_problems(client, settings, state.workers),
         "bad_entries": state.bad_entries,
         "workers": worker_rows(state, before, rate),
         "queue_depth": state.queue_depth,

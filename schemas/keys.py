@@ -27,6 +27,8 @@ SERVED = PREFIX + "served"  # ms (server clock) the fleet last published a resul
 # hash camera -> "ms reason": a camera whose results Redis refused to store, or whose own
 # keys are of the wrong type; set aside by the functions until its next result is stored.
 CAMERA_PROBLEMS = PREFIX + "camera_problems"
+# Workers that left a worker_error key, scored by when: found without SCANning the keyspace.
+WORKER_ERRORS = PREFIX + "worker_errors"
 
 # Upper bounds (ms) of the fleet-wide histograms; the last is +Inf.
 INFERENCE_BUCKETS_MS = (5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500)

@@ -58,13 +58,16 @@ def default_worker_name(npu_core: str | None) -> str:
 
 
 def report_failure(client: redis.Redis, name: str, error: str) -> None:
-    """Leave the reason where /healthz and is21 status look, for a minute; best effort."""
+    """Leave the reason where /healthz and is21 status look (ops/problems.py), for a
+    minute; best effort."""
+    now = time.time()
     try:
-        client.set(
-            keys.worker_error(name),
-            json.dumps({"worker": name, "error": error, "at": time.time()}),
-            ex=60,
-        )
+        with client.pipeline(transaction=False) as pipe:
+            record = {"worker": name, "error": error, "at": now}
+            pipe.set(keys.worker_error(name), json.dumps(record), ex=60)
+            pipe.zadd(keys.WORKER_ERRORS, {name: now})
+            pipe.zremrangebyscore(keys.WORKER_ERRORS, "-inf", now - 3600)  # stays small
+            pipe.execute()
     except redis.RedisError as exc:
         log.warning("could not record the start failure in Redis: %s", exc)
 

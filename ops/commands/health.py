@@ -16,7 +16,7 @@ class Health(Command):
         parser.add_argument("--port", type=int, help="port (default IS21_PORT or 9000)")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
-        from is21.ops.health import serve_health
+        from is21.ops.health.server import serve_health
 
         serve_health(settings, host=args.host, port=args.port)
         return 0

@@ -21,7 +21,8 @@ import pytest
 import redis
 from onnx import TensorProto, helper, numpy_helper
 
-from is21.ops.fleet_state import worker_problems
+from is21.ops.fleet_state import live_workers
+from is21.ops.problems import read_worker_errors, worker_problems
 from is21.producer import FrameProducer
 from is21.schemas import keys
 from is21.schemas.settings import Settings
@@ -272,7 +273,11 @@ def test_a_model_that_cannot_run_the_sample_stops_the_worker_at_start(
     logs = fleet.logs()
     assert "worker did not start: model bad: bad.onnx fails on the sample picture" in logs, logs
     assert "ready" not in logs
-    problems = [p["error"] for p in worker_problems(client) if p.get("worker") == "bad0"]
+    problems = [
+        p["error"]
+        for p in worker_problems(live_workers(client), read_worker_errors(client))
+        if p.get("worker") == "bad0"
+    ]
     assert problems and "fails on the sample picture" in problems[0], problems
 
 
@@ -307,7 +312,11 @@ def test_a_detector_that_fails_every_frame_later_makes_its_worker_a_problem(
         wait_until(lambda: beat().get("detector_failing"), what="the heartbeat saying so")
         assert beat()["frames_failed"] >= 3 and not beat()["stuck"]
         assert beat()["model_loaded"] is False
-        problems = [p["error"] for p in worker_problems(client) if p["worker"] == "breaks0"]
+        problems = [
+            p["error"]
+            for p in worker_problems(live_workers(client), read_worker_errors(client))
+            if p["worker"] == "breaks0"
+        ]
         assert problems and "its detector fails every frame: detector failed" in problems[0]
     finally:
         assert fleet.stop() == [0]

@@ -46,5 +46,5 @@ def test_fallbacks_are_counted_by_reason_and_exported(
     assert producer.submit("cam", photo(JPEG)).fallback is None
     assert fallbacks(client) == {"fallback": 3, "fallback:redis_unreachable": 3}
 
-    _status, text = HealthApp(client, settings).metrics()
+    _status, text = HealthApp(client, settings).routes.metrics()
     assert 'is21_fallback_total{reason="redis_unreachable"} 3.0' in text.decode()

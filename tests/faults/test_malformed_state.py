@@ -33,7 +33,7 @@ def test_metrics_status_and_retention_serve_the_rest(
         assert producer.submit("good", photo(JPEG)).fallback is None
     spoil(client)
 
-    status, text = HealthApp(client, settings).metrics()
+    status, text = HealthApp(client, settings).routes.metrics()
     body = text.decode()
     assert status == 200, body
     assert 'is21_frames_total{camera_id="good",outcome="submitted"} 3.0' in body

@@ -17,7 +17,7 @@ import redis
 from rq import Queue
 from rq.registry import FailedJobRegistry
 
-from is21.ops.fleet_state import fleet_problems
+from is21.ops.problems import fleet_problems
 from is21.producer import FrameProducer
 from is21.protocol.connection import server_ms
 from is21.schemas import keys

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.request import urlopen
 
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from is21.ops.embedded_redis import EmbeddedRedis
 from is21.ops.health import HealthApp
+from is21.ops.health.routes import Routes
+from is21.ops.health.server import HealthServer, make_handler
 from is21.producer import FrameProducer
 from is21.protocol.connection import connect
 from is21.schemas import keys
@@ -141,7 +145,7 @@ def test_schema_push_needs_the_token_when_one_is_set(health_factory: Callable[..
 
 def test_off_loopback_schema_changes_need_a_token(client: redis.Redis, settings: Settings) -> None:
     app = HealthApp(client, settings.model_copy(update={"host": "0.0.0.0"}))
-    status, body = app.put_schema(json.dumps(VEHICLES).encode(), None)
+    status, body = app.routes.put_schema(json.dumps(VEHICLES).encode(), None)
     assert status == 403 and "IS21_ADMIN_TOKEN" in body["error"]
 
 
@@ -150,7 +154,7 @@ def test_unreachable_redis_is_503_without_hanging(tmp_path: Path) -> None:
     started = time.monotonic()
     status, body = app.healthz()
     assert status == 503 and body["redis"] == "unreachable"
-    assert app.metrics()[0] == 503
+    assert app.routes.metrics()[0] == 503
     assert time.monotonic() - started < 2
 
 
@@ -214,3 +218,43 @@ def test_a_redis_too_full_for_frames_is_degraded(own_redis: EmbeddedRedis) -> No
         client.config_set("maxmemory", "0")
     assert status == 503 and body["status"] == "degraded"
     assert body["reason"].startswith("memory high"), body
+
+
+def test_slow_routes_cannot_delay_the_probe(client: redis.Redis, settings: Settings) -> None:
+    """Eight /metrics requests hang, holding every connection their routes have: is22's
+    probe is answered while all of them are still hanging."""
+    routes_client = connect(settings.redis_url, max_connections=2, timeout=30)
+    app = HealthApp(client, settings, routes_client=routes_client)
+    client.set(keys.heartbeat("w"), json.dumps({"worker": "w", "model_loaded": True}))
+    client.zadd(keys.WORKERS, {"w": time.time() * 1000 + 60_000})
+    release, holding = threading.Event(), threading.Semaphore(0)
+
+    class SlowRoutes(Routes):
+        def metrics(self) -> tuple[int, bytes]:
+            pool = routes_client.connection_pool
+            conn = pool.get_connection()  # waits while the other requests hold both
+            holding.release()
+            release.wait(30)
+            pool.release(conn)
+            return 200, b""
+
+    app.routes = SlowRoutes(routes_client, settings)
+    server = HealthServer(("127.0.0.1", 0), make_handler(app))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            hanging = [pool.submit(urlopen, f"{base}/metrics", timeout=60) for _ in range(8)]
+            for _ in range(2):  # both of the routes' connections taken
+                assert holding.acquire(timeout=10)
+            with urlopen(f"{base}/healthz", timeout=10) as answer:
+                assert answer.status == 200 and json.load(answer)["status"] == "ok"
+            assert not any(f.done() for f in hanging)
+            release.set()
+            assert all(f.result().status == 200 for f in hanging)
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        client.delete(keys.heartbeat("w"))
+        client.zrem(keys.WORKERS, "w")
