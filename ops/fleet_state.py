@@ -104,7 +104,7 @@ class FleetState:
     jobs: int
     cameras: list[CameraState] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
-    histogram: dict[str, float] = field(default_factory=dict)  # inference time
+    histogram: dict[str, float] = field(default_factory=dict)  # processing time
     latency: dict[str, float] = field(default_factory=dict)  # frame stored -> result out
     schema_version: str | None = None
     # Fleet keys that hold what no fleet process writes (a hand edit, another tenant):
@@ -157,7 +157,7 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
     pipe.zcard(keys.READY)
     pipe.zcount(keys.JOBS, now, "+inf")
     pipe.hgetall(keys.COUNTERS)
-    pipe.hgetall(keys.INFERENCE_HISTOGRAM)
+    pipe.hgetall(keys.PROCESSING_HISTOGRAM)
     pipe.hget(keys.SCHEMA, "version")
     pipe.hgetall(keys.LATENCY_HISTOGRAM)
     for cam in cams:
@@ -175,7 +175,7 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
         jobs=jobs,
         counters={k: int(v) for k, v in counters.items()},
         histogram=read.numbers(
-            keys.INFERENCE_HISTOGRAM, read.hash(keys.INFERENCE_HISTOGRAM, replies[4])
+            keys.PROCESSING_HISTOGRAM, read.hash(keys.PROCESSING_HISTOGRAM, replies[4])
         ),
         schema_version=version.decode("utf-8", "replace") if version else None,
         latency=read.numbers(keys.LATENCY_HISTOGRAM, read.hash(keys.LATENCY_HISTOGRAM, replies[6])),

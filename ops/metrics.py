@@ -72,10 +72,15 @@ class FleetCollector(Collector):
                 fallback.add_metric([name.removeprefix("fallback:")], value)
         yield fallback
 
+        processing = "Decode + inference + decoding the outputs per frame, ms"
+        yield histogram(
+            "is21_processing_duration_ms", processing, keys.PROCESSING_BUCKETS_MS, state.histogram
+        )
+        # The same figures under the name they had, for one release (CHANGELOG: Deprecated).
         yield histogram(
             "is21_inference_duration_ms",
-            "Decode + inference + decoding per frame, ms",
-            keys.INFERENCE_BUCKETS_MS,
+            f"Deprecated: is21_processing_duration_ms. {processing}",
+            keys.PROCESSING_BUCKETS_MS,
             state.histogram,
         )
         yield histogram(

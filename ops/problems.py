@@ -23,7 +23,7 @@ Problem = dict[str, Any]
 
 
 def read_worker_errors(client: redis.Redis) -> list[Problem]:
-    """Why workers could not start, as they left it (workers/worker.py report_failure)."""
+    """Why workers could not start, as they left it (workers/worker.py, report_failure)."""
     names: Any = client.zrange(keys.WORKER_ERRORS, 0, -1)
     if not names:
         return []

@@ -49,7 +49,7 @@ def worker_rows(state: FleetState, before: FleetState | None, rate: Rates) -> li
                 "heartbeat_age_s": round(state.now_ms / 1000 - beat, 1)
                 if isinstance(beat, int | float)
                 else None,
-                "inference_ms_p50": w.get("inference_ms_p50"),
+                "processing_ms_p50": w.get("processing_ms_p50"),
             }
         )
     return rows
@@ -126,13 +126,13 @@ def render(snap: dict[str, Any]) -> str:
         "",
     ]
     out.append(
-        f"{'worker':<24} {'core':>4} {'backend':<8} {'fps':>6} {'infer p50':>9} "
+        f"{'worker':<24} {'core':>4} {'backend':<8} {'fps':>6} {'proc p50':>9} "
         f"{'beat age':>8}  last inference"
     )
     for w in snap["workers"]:
         out.append(
             f"{v(w['worker']):<24} {v(w['npu_core']):>4} {v(w['backend']):<8} "
-            f"{v(w['fps']):>6} {v(w['inference_ms_p50']):>9} "
+            f"{v(w['fps']):>6} {v(w['processing_ms_p50']):>9} "
             f"{v(w['heartbeat_age_s']):>8}  {v(w['last_inference_at'])}"
         )
     out += [

@@ -13,7 +13,7 @@
 -- worker claims next, instead of keeping it waiting while the other workers go on.
 --
 -- KEYS: 1 ready  2 leases  3 jobs  4 workers  5 schema
--- ARGV: 1 key prefix  2 job id  3 camera lease ms  4 job lease ms  5 max frame age ms
+-- ARGV: 1 unused (was the key prefix: common.lua's PREFIX now)  2 job id  3 camera lease ms  4 job lease ms  5 max frame age ms
 --       6 camera reserved by this job ('' for none)  7 reserve the next camera ('1'/'0')
 --       8 reservation lease ms ('' for the camera lease)  9 protocol version
 -- Returns false (nothing ready), 'retire' (this job's lease was lost and enough other
@@ -25,7 +25,7 @@ local wrong = expect('is21_claim', {KEYS[1], 'zset', KEYS[2], 'zset', KEYS[3], '
   KEYS[4], 'zset', KEYS[5], 'hash'})
 if wrong then return wrong end
 local now = now_ms()
-local prefix, job = ARGV[1], ARGV[2]
+local job = ARGV[2]  -- ARGV[1]: the key prefix once; unused (common.lua PREFIX)
 local lease_ms = tonumber(ARGV[3])
 
 if not redis.call('ZSCORE', KEYS[3], job) then
@@ -37,7 +37,7 @@ redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), job)
 
 for _, cam in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
   redis.call('ZREM', KEYS[2], cam)
-  local ckey = camera_hash(prefix, cam)
+  local ckey = camera_hash(cam)
   if ckey then
     redis.call('HDEL', ckey, 'holder')
     local since = redis.call('HGET', ckey, 'served_at') or now
@@ -57,11 +57,11 @@ for _, cam in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
         redis.call('HINCRBY', ckey, 'failed', 1)
         redis.call('HSET', ckey, 'published_seq', lost)
         local err = 'frame lost twice: the workers holding it stopped before publishing'
-        local _, refused = try_xadd(prefix .. 'results:' .. cam, '*', 'frame_id', lost_id,
+        local _, refused = try_xadd(PREFIX .. 'results:' .. cam, '*', 'frame_id', lost_id,
           'seq', lost, 'status', 'error', 'primary_event', 'no_event', 'protocol', ARGV[9],
           'data', cmsgpack.pack({camera_id = cam, frame_id = lost_id, seq = lost,
           status = 'error', error = err, protocol = tonumber(ARGV[9])}))
-        if refused then set_aside(prefix, cam, refused) end
+        if refused then set_aside(cam, refused) end
       elseif lost_id then
         redis.call('HSET', ckey, 'lost_id', lost_id, 'claimed_seq', lost - 1)
       end
@@ -80,7 +80,7 @@ end
 
 -- Take the camera's newest frame into this job's hand; nil if it is too old to serve.
 local function take(cam)
-  local ckey = camera_hash(prefix, cam)
+  local ckey = camera_hash(cam)
   if not ckey then return nil end
   redis.call('HDEL', ckey, 'pending_since')  -- the frames waiting are taken or superseded
   local frame = newest(ckey)
@@ -103,7 +103,7 @@ end
 local claimed = nil
 local reserved = ARGV[6]
 if reserved ~= '' then
-  local ckey = camera_hash(prefix, reserved)
+  local ckey = camera_hash(reserved)
   if ckey and redis.call('HGET', ckey, 'reserved') == job then
     -- Frames that arrived meanwhile are covered: this claim takes the newest.
     redis.call('HDEL', ckey, 'reserved', 'reserved_since')
@@ -126,7 +126,7 @@ if ARGV[7] == '1' then
   while true do
     local popped = redis.call('ZPOPMIN', KEYS[1], 1)
     if #popped == 0 then break end
-    local ckey = camera_hash(prefix, popped[1])
+    local ckey = camera_hash(popped[1])
     if ckey and newest(ckey) then
       next_cam = popped[1]
       redis.call('ZADD', KEYS[2], now + (tonumber(ARGV[8]) or lease_ms), next_cam)

@@ -5,6 +5,11 @@
 -- foreign client's or an operator's mistake) is named in the reply; what the reply
 -- quotes of a client's input is capped, so a 100 KB key does not come back whole.
 
+-- Every key of the fleet starts with this (schemas/keys.py PREFIX; one convention,
+-- checked by tests/unit/test_lua_keys.py): a function that derives a key from a camera id
+-- builds it as PREFIX .. name, and no other file names the prefix.
+local PREFIX = 'is21:'
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -32,16 +37,16 @@ end
 -- A camera the fleet cannot serve because one of its keys is broken is set aside, not
 -- an error: the reason goes to is21:camera_problems (camera -> 'ms reason'), which
 -- /healthz and is21 status show, until the camera's next result is stored.
-local function set_aside(prefix, cam, reason)
-  redis.call('HSET', prefix .. 'camera_problems', cam, now_ms() .. ' ' .. reason)
+local function set_aside(cam, reason)
+  redis.call('HSET', PREFIX .. 'camera_problems', cam, now_ms() .. ' ' .. reason)
 end
 
 -- The camera's hash if it is one (or absent), else nil with the camera set aside.
-local function camera_hash(prefix, cam)
-  local ckey = prefix .. 'camera:' .. cam
+local function camera_hash(cam)
+  local ckey = PREFIX .. 'camera:' .. cam
   local kind = redis.call('TYPE', ckey)['ok']
   if kind == 'none' or kind == 'hash' then return ckey end
-  set_aside(prefix, cam, ckey .. ' is a ' .. kind .. ', not a hash')
+  set_aside(cam, ckey .. ' is a ' .. kind .. ', not a hash')
   return nil
 end
 

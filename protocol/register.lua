@@ -15,21 +15,20 @@
 -- Returns {seq, last results id}: the newest registered frame's sequence number, and the
 -- id after which a client reads is21:results:{camera_id} for its frame's result.
 -- Errors: 'ERR is21_register: ...' naming what is wrong; nothing is changed then.
-local prefix = 'is21:'
 local frames = KEYS[1]
-local cam = string.match(frames or '', '^is21:frames:(.*)$')
+local cam = string.match(frames or '', '^' .. PREFIX .. 'frames:(.*)$')
 if not cam or #cam < 1 or #cam > 64 or string.find(cam, '[^%w_.%-]') then
-  return redis.error_reply('ERR is21_register: the key must be is21:frames:{camera_id} ' ..
+  return redis.error_reply('ERR is21_register: the key must be ' .. PREFIX .. 'frames:{camera_id} ' ..
     'with a camera id of 1-64 characters from [A-Za-z0-9_.-], not ' .. quoted(frames))
 end
 if redis.call('EXISTS', frames) == 0 then
   return redis.error_reply('ERR is21_register: ' .. frames .. ' holds no frame: XADD it first')
 end
-local ckey = prefix .. 'camera:' .. cam
-local results = prefix .. 'results:' .. cam
-local wrong = expect('is21_register', {frames, 'stream', ckey, 'hash', prefix .. 'cameras', 'set',
-  prefix .. 'leases', 'zset', prefix .. 'ready', 'zset', prefix .. 'wake', 'list',
-  prefix .. 'protocol', 'hash', results, 'stream'})
+local ckey = PREFIX .. 'camera:' .. cam
+local results = PREFIX .. 'results:' .. cam
+local wrong = expect('is21_register', {frames, 'stream', ckey, 'hash', PREFIX .. 'cameras', 'set',
+  PREFIX .. 'leases', 'zset', PREFIX .. 'ready', 'zset', PREFIX .. 'wake', 'list',
+  PREFIX .. 'protocol', 'hash', results, 'stream'})
 if wrong then return wrong end
 local state = redis.call('HMGET', ckey, 'submitted', 'last_seq', 'served_at')
 for i, name in ipairs({'submitted', 'last_seq', 'served_at'}) do
@@ -39,7 +38,7 @@ for i, name in ipairs({'submitted', 'last_seq', 'served_at'}) do
   end
 end
 local seq = tonumber(state[2] or '0')
-local maxlen = tonumber(redis.call('HGET', prefix .. 'protocol', 'frame_maxlen') or '') or 30
+local maxlen = tonumber(redis.call('HGET', PREFIX .. 'protocol', 'frame_maxlen') or '') or 30
 
 -- An id ahead of Redis's clock (an XADD with an explicit id, not '*') would make every
 -- duration measured from it negative, and every later '*' id of the stream follow it.
@@ -81,15 +80,15 @@ end
 
 if added > 0 then
   seq = redis.call('HINCRBY', ckey, 'submitted', added)
-  redis.call('SADD', prefix .. 'cameras', cam)
+  redis.call('SADD', PREFIX .. 'cameras', cam)
   redis.call('HSET', ckey, 'last_id', newest, 'last_seq', seq)
   redis.call('HSETNX', ckey, 'pending_since', now)
   -- A camera a worker holds is re-queued by that worker when it releases it.
-  if not redis.call('ZSCORE', prefix .. 'leases', cam) then
+  if not redis.call('ZSCORE', PREFIX .. 'leases', cam) then
     local turn = state[3] or now
-    if redis.call('ZADD', prefix .. 'ready', 'NX', turn, cam) == 1 then
-      redis.call('LPUSH', prefix .. 'wake', cam)
-      redis.call('LTRIM', prefix .. 'wake', 0, 63)
+    if redis.call('ZADD', PREFIX .. 'ready', 'NX', turn, cam) == 1 then
+      redis.call('LPUSH', PREFIX .. 'wake', cam)
+      redis.call('LTRIM', PREFIX .. 'wake', 0, 63)
     end
   end
   -- The cap holds whatever the client asked its XADD to keep.

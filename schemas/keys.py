@@ -20,7 +20,9 @@ EVENTS = PREFIX + "events"  # stream of results whose primary_event is not no_ev
 EVENTS_PARKED = PREFIX + "events:parked"  # events no consumer acknowledged in 5 deliveries
 COUNTERS = PREFIX + "counters"  # hash of fleet-wide counters (fallback, ...)
 SCHEMA = PREFIX + "schema"  # hash: version, json of the event schema in force
-INFERENCE_HISTOGRAM = PREFIX + "hist:inference_ms"  # hash: bucket counts, count, sum
+# hash: bucket counts, count, sum of each frame's processing (decode + inference + decoding
+# the outputs), the time in a result's processing_ms; hist:inference_ms until 0.1 (CHANGELOG).
+PROCESSING_HISTOGRAM = PREFIX + "hist:processing_ms"
 LATENCY_HISTOGRAM = PREFIX + "hist:latency_ms"  # the same, of frame stored -> result out
 PROTOCOL = PREFIX + "protocol"  # hash: version and the fleet's limits, kept by the workers
 SERVED = PREFIX + "served"  # ms (server clock) the fleet last published a result
@@ -31,11 +33,11 @@ CAMERA_PROBLEMS = PREFIX + "camera_problems"
 WORKER_ERRORS = PREFIX + "worker_errors"
 
 # Upper bounds (ms) of the fleet-wide histograms; the last is +Inf.
-INFERENCE_BUCKETS_MS = (5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500)
+PROCESSING_BUCKETS_MS = (5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500)
 LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
-def bucket(ms: float, bounds: tuple[int, ...] = INFERENCE_BUCKETS_MS) -> str:
+def bucket(ms: float, bounds: tuple[int, ...] = PROCESSING_BUCKETS_MS) -> str:
     for bound in bounds:
         if ms <= bound:
             return f"le:{bound}"

@@ -126,7 +126,7 @@ class ClaimScripts:
                 keys.LEASES,
                 keys.READY,
                 keys.WAKE,
-                keys.INFERENCE_HISTOGRAM,
+                keys.PROCESSING_HISTOGRAM,
                 keys.SERVED,
                 keys.LATENCY_HISTOGRAM,
                 keys.CAMERA_PROBLEMS,

@@ -1,5 +1,10 @@
 """What a worker process keeps between dispatch jobs: its detectors (hot-swapped between
-frames), the event schema in force, its heartbeat, and what it says of itself there."""
+frames), the event schema in force, its heartbeat, and what it says of itself there.
+
+The engine is what a dispatch job (``pipeline.py``) may ask of the worker, and nothing
+more: claim, detect, publish with its outcome, release, wait. Every result leaves
+through ``publish``, which says what Redis did with it.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +21,15 @@ import redis
 
 from is21.protocol.dispatch import Dispatcher
 from is21.protocol.schema_store import SchemaCache, SchemaError, load_schema
+from is21.schemas import keys
 from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
-from is21.schemas.results import Result
 from is21.schemas.settings import Settings
 from is21.workers.claims import Claim, ClaimScripts, Next, Published
 from is21.workers.core_health import CoreHealth
 from is21.workers.detector import Detector
-from is21.workers.frame import DETECTOR_FAILED, RUNTIME_FAILED, Inputs, log_result, run_frame
+from is21.workers.frame import Fault, Inputs, Served, decode_ahead, log_result, run_frame
 from is21.workers.heartbeat import Heartbeat
-from is21.workers.pipeline import Pipeline
+from is21.workers.pipeline import Pipeline, wait_for_redis
 from is21.workers.reload import ModelReloader
 from is21.workers.reservation import ReservationPolicy
 from is21.workers.stats import WorkerStats
@@ -35,14 +40,22 @@ FAILING_AFTER = 3  # frames in a row a detector fails before the worker says so
 
 
 class Engine:
+    """``after_beat``: what the heartbeat thread checks after each beat (by default that
+    dispatch has its jobs); ``on_core_failed``: what a failed runtime does (by default,
+    stop serving); ``reloader``: where reloaded models come from (SIGHUP), if anywhere."""
+
     def __init__(
         self,
         client: redis.Redis,
         settings: Settings,
         detectors: list[Detector],
         worker_name: str,
-        schema: EventSchema = DEFAULT_SCHEMA,
+        *,
         npu_core: str | None = None,
+        schema: EventSchema = DEFAULT_SCHEMA,
+        after_beat: Callable[[], None] | None = None,
+        on_core_failed: Callable[[str], None] | None = None,
+        reloader: ModelReloader | None = None,
     ) -> None:
         self.client, self.settings, self.detectors = client, settings, detectors
         self.worker_name, self.schema, self.npu_core = worker_name, schema, npu_core
@@ -53,22 +66,20 @@ class Engine:
         self.reservation = ReservationPolicy()
         runtime = ",".join(sorted({d.backend.name for d in detectors}))
         self.core = CoreHealth(f"NPU core {npu_core}" if npu_core is not None else runtime)
-        self.on_core_failed: Callable[[str], None] = lambda _reason: self.stopping.set()
-        self.model = "+".join(d.spec.name for d in detectors)
-        self.model_sha256 = "+".join(d.spec.sha256 for d in detectors)
+        self.on_core_failed = on_core_failed or (lambda _reason: self.stopping.set())
+        self.reloader = reloader
         self.heartbeat = Heartbeat(
             client,
             worker_name,
             self.status,
             ttl=settings.heartbeat_ttl,
             interval=settings.heartbeat_interval,
-            after_beat=self.dispatcher.ensure_jobs,
+            after_beat=after_beat or self.dispatcher.ensure_jobs,
             healthy=lambda: not self.stuck() and self.core.failed is None,
             protocol=settings.protocol_fields(),
         )
         # Publishes, claims and decodes the next frame while one is inferred (pipeline).
         self.helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="is21-ahead")
-        self.reloader: ModelReloader | None = None
         self.schema_cache = (
             SchemaCache(client, settings.state_dir / "schema.json") if settings.state_dir else None
         )
@@ -79,60 +90,139 @@ class Engine:
         self.detector_failing: str | None = None
         self._bad_schema_version: str | None = None
 
+    @property
+    def model(self) -> str:
+        return "+".join(d.spec.name for d in self.detectors)
+
+    @property
+    def model_sha256(self) -> str:
+        return "+".join(d.spec.sha256 for d in self.detectors)
+
     def serve(self, job_id: str) -> dict[str, Any]:
         """One dispatch job: serve frames until its budget is spent or the worker stops."""
-        return Pipeline(self, job_id).run()
+        return Pipeline(self, job_id, self.settings.job_budget, self.helper).run()
 
-    def detect(self, claim: Claim, held_ms: float = 0.0, inputs: Inputs | None = None) -> Result:
+    # What a dispatch job asks of the worker (pipeline.Frames).
+
+    def claim(self, job_id: str, likely: str | None) -> Next:
+        return self.scripts.claim_ahead(job_id, likely, self.reservation.lease_ms)
+
+    def idle(self, timeout: float) -> str | None:
+        """Wait up to ``timeout`` for a camera to become ready; the one whose frame woke
+        this job, if one did. Reloaded models go into service meanwhile."""
+        woke: Any = self.client.blpop([keys.WAKE], timeout=timeout)
+        self.swap_models()
+        return woke[1].decode() if woke else None
+
+    def prepare(self, claim: Claim) -> None:
+        """Between frames: the models a reload finished, the schema the frame names."""
+        self.swap_models()
+        self.follow_schema(claim.schema_version)
+
+    def decode(self, claim: Claim) -> Inputs | None:
+        return decode_ahead(claim, self.detectors, self.settings.max_pixels)
+
+    def detect(self, claim: Claim, held_ms: float = 0.0, inputs: Inputs | None = None) -> Served:
         """The frame through every detector, timed for the heartbeat's stuck check."""
         self._busy_since = time.monotonic()
         try:
-            result = run_frame(self, claim, held_ms, inputs)
+            served = run_frame(self, claim, held_ms, inputs)
         finally:
             self._busy_since = None
-        if (result.error or "").startswith(DETECTOR_FAILED):
+        error = served.result.error
+        if served.fault is Fault.DETECTOR or served.fault is Fault.RUNTIME:
             self._failures_in_a_row += 1
             if self._failures_in_a_row >= FAILING_AFTER:
-                self.detector_failing = result.error
+                self.detector_failing = error
         else:
             self._failures_in_a_row, self.detector_failing = 0, None
-        failed = result.error if (result.error or "").startswith(RUNTIME_FAILED) else None
-        if self.core.record(failed) and self.core.failed is not None:
+        runtime_error = error if served.fault is Fault.RUNTIME else None
+        if self.core.record(runtime_error) and self.core.failed is not None:
             log.error("%s: stopping to be restarted", self.core.failed)
             self.on_core_failed(self.core.failed)
-        return result
+        return served
 
-    def publish(self, job_id: str, result: Result, release: str | None = None) -> None:
-        self.report(result, self.scripts.publish(job_id, result, release))
-
-    def publish_and_claim(self, job_id: str, result: Result | None, reserved: str | None) -> Next:
-        outcome, claimed = self.scripts.publish_and_claim(
-            job_id, result, reserved, self.reservation.lease_ms
-        )
-        if result is not None and outcome is not None:
-            self.report(result, outcome)
+    def publish(
+        self,
+        job_id: str,
+        served: Served | None,
+        *,
+        claim: str | None = None,
+        release: str | None = None,
+    ) -> Next:
+        """The one way a result leaves: stored, with ``release`` given back, or stored
+        together with the claim of ``claim``'s newest frame (one round trip); what Redis
+        did with it is counted and logged (``report``)."""
+        if claim is None:
+            if served is not None:
+                self.report(served, self.scripts.publish(job_id, served.result, release))
+            elif release is not None:
+                self.scripts.release(job_id, release)
+            return Next(None, None)
+        result = served.result if served is not None else None
+        lease_ms = self.reservation.lease_ms
+        outcome, claimed = self.scripts.publish_and_claim(job_id, result, claim, lease_ms)
+        if served is not None and outcome is not None:
+            self.report(served, outcome)
         return claimed
 
-    def report(self, result: Result, outcome: tuple[Published, str | None]) -> None:
-        """What became of a result, in the log: only a stored one is logged as a result."""
-        what, why = outcome
+    def release(self, job_id: str, camera: str) -> None:
+        self.scripts.release(job_id, camera)
+
+    @property
+    def core_failed(self) -> bool:
+        return self.core.failed is not None
+
+    def frame_done(self, served: Served, wall_ms: float, overlapped_ms: float) -> None:
+        """A frame's times: ``wall_ms`` claim to claim, of which ``overlapped_ms`` (its
+        decode ahead) ran beside the frame before it."""
+        self.reservation.record(wall_ms)
+        result = served.result
+        dispatch_ms = wall_ms - (result.processing_ms - overlapped_ms)
+        self.stats.record(result.status == "ok", result.processing_ms, dispatch_ms)
+
+    def redis_refused(self) -> None:
+        self.stats.redis_errors += 1
+
+    def reconnect(self) -> bool:
+        return wait_for_redis(self.client, self.stopping)
+
+    def hand_over(self, job_id: str) -> None:
+        """The job ends: a stopping worker leaves the live set first, so the successor the
+        job reserves is sized without it."""
+        if self.stopping.is_set():
+            self.heartbeat.stop()
+        try:
+            self.dispatcher.ensure_jobs(leaving=job_id)
+        except redis.RedisError as exc:  # the heartbeat thread asks again after its beat
+            log.warning("could not hand over dispatch: %s", exc)
+
+    # The rest: the worker's own bookkeeping.
+
+    def report(self, served: Served, outcome: tuple[Published, str | None]) -> None:
+        """What became of a result: counted, and only a stored one logged as a result."""
+        result, (what, why) = served.result, outcome
         if what is Published.STORED:
-            log_result(result)
-        elif what is Published.STALE:
+            log_result(served)
+            return
+        context = {"camera_id": result.camera_id}
+        if what is Published.STALE:
+            self.stats.results_stale += 1
             log.warning(
                 "result of %s/%s dropped as stale: this worker's claim had lapsed and the "
                 "frame was accounted for again",
                 result.camera_id,
                 result.seq,
-                extra={"camera_id": result.camera_id},
+                extra=context,
             )
         else:
+            self.stats.results_refused += 1
             log.error(
                 "result of %s/%s not stored, the frame counted failed: Redis refused it: %s",
                 result.camera_id,
                 result.seq,
                 why,
-                extra={"camera_id": result.camera_id, "error": why},
+                extra={**context, "error": why},
             )
 
     def swap_models(self) -> None:
@@ -141,8 +231,6 @@ class Engine:
         if new is None:
             return
         old, self.detectors = self.detectors, new
-        self.model = "+".join(d.spec.name for d in new)
-        self.model_sha256 = "+".join(d.spec.sha256 for d in new)
         for det in old:
             det.backend.close()
         log.info("models reloaded: %s (%s)", self.model, self.model_sha256)

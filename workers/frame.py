@@ -8,10 +8,11 @@ as an exception out of here: the worker goes on with the next frame.
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from pydantic import ValidationError
 
@@ -28,8 +29,22 @@ from is21.workers.image import ImageError, Letterbox, Prepared, prepare
 log = logging.getLogger(__name__)
 
 _META_FIELDS = {"captured_at", "request_id"}
-DETECTOR_FAILED = "detector failed"  # an error of ours, not of the frame
-RUNTIME_FAILED = f"{DETECTOR_FAILED}: {InferenceFailed.__name__}"  # ... of the runtime
+DETECTOR_FAILED = "detector failed"  # how a result's error says it was ours
+
+
+class Fault(enum.Enum):
+    """Whose fault a failed frame was: it decides what the worker does about it."""
+
+    FRAME = "frame"  # the camera's input (a corrupt JPEG, bad metadata): logged, served on
+    DETECTOR = "detector"  # the model or its decoding raised: counted (detector_failing)
+    RUNTIME = "runtime"  # the runtime could not run (InferenceFailed): counted (a failed core)
+
+
+class Served(NamedTuple):
+    """A frame's result and, if it failed, whose fault that was."""
+
+    result: Result
+    fault: Fault | None = None
 
 
 class BadEntry(LookupError):
@@ -43,8 +58,12 @@ class Serving(Protocol):
     detectors: list[Detector]
     schema: EventSchema
     worker_name: str
-    model: str
-    model_sha256: str
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def model_sha256(self) -> str: ...
 
 
 @dataclass
@@ -99,13 +118,13 @@ def frame_meta(claim: Claim) -> FrameMeta:
 
 def run_frame(
     engine: Serving, claim: Claim, held_ms: float = 0.0, inputs: Inputs | None = None
-) -> Result:
+) -> Served:
     """Every detector on the frame; ``inputs``: the frame already decoded ahead, if it was."""
     inputs = Inputs.of(inputs, claim)
     timings = inputs.timings
     meta: FrameMeta | None = None
     detections: list[Detection] = []
-    primary, error = NO_EVENT, None
+    primary, error, fault = NO_EVENT, None, None
     events: list[str] = []
     try:
         meta = frame_meta(claim)
@@ -117,11 +136,12 @@ def run_frame(
             )
         primary, events = engine.schema.evaluate(detections, claim.camera_id)
     except (ImageError, codec.CodecError, BadEntry) as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error, fault = f"{type(exc).__name__}: {exc}", Fault.FRAME
     except Exception as exc:  # a detector fault must not take the worker down
         log.exception("detector failed on camera %s frame %s", claim.camera_id, claim.seq)
         error = f"{DETECTOR_FAILED}: {type(exc).__name__}: {exc}"
-    return Result(
+        fault = Fault.RUNTIME if isinstance(exc, InferenceFailed) else Fault.DETECTOR
+    result = Result(
         camera_id=claim.camera_id,
         frame_id=claim.frame_id,
         seq=claim.seq,
@@ -142,17 +162,18 @@ def run_frame(
         captured_at=meta.captured_at if meta else None,
         claimed_at=claim.claimed_at,
     )
+    return Served(result, fault)
 
 
-def log_result(result: Result) -> None:
+def log_result(served: Served) -> None:
     # Events at INFO; the quiet majority (no_event) at DEBUG: 30 cameras at 5 fps would
     # otherwise write 150 lines a second to the journal, and building a JSON line costs
     # ~0.17 ms of the frame.
-    if result.status == "ok":
+    result, fault = served
+    if fault is None:
         level = logging.INFO if result.is_event else logging.DEBUG
     else:  # a bad frame is the camera's (WARNING); a detector that fails is ours (ERROR)
-        failed = (result.error or "").startswith(DETECTOR_FAILED)
-        level = logging.ERROR if failed else logging.WARNING
+        level = logging.WARNING if fault is Fault.FRAME else logging.ERROR
     if not log.isEnabledFor(level):
         return
     log.log(

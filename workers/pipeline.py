@@ -5,8 +5,8 @@ While frame N is inferred, a helper thread makes the round trip that publishes N
 claims the reserved camera's newest frame N+1 and reads it, then decodes N+1: ONNX
 Runtime and RKNN release the GIL while they infer, so on the RK3588 the CPU prepares
 N+1 while the NPU runs N. A job therefore holds at most three cameras: the one inferred,
-the one claimed ahead, the one reserved. ``settle`` is the one place that decides how a
-finished frame's result goes out.
+the one claimed ahead, the one reserved. Every result leaves through ``send``, and
+``settle`` decides when.
 """
 
 from __future__ import annotations
@@ -14,24 +14,52 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
 
 from is21.protocol.connection import CONNECTION_ERRORS, refuses_writes
-from is21.schemas import keys
-from is21.schemas.results import Result
 from is21.workers.claims import Claim, Next, Retire
-from is21.workers.frame import Inputs, decode_ahead
-
-if TYPE_CHECKING:
-    from is21.workers.engine import Engine
+from is21.workers.frame import Inputs, Served
 
 log = logging.getLogger(__name__)
+
+
+class Frames(Protocol):
+    """What a dispatch job may ask of its worker (``engine.Engine``), and nothing more."""
+
+    stopping: threading.Event
+
+    def claim(self, job_id: str, likely: str | None) -> Next: ...
+
+    def idle(self, timeout: float) -> str | None: ...
+
+    def prepare(self, claim: Claim) -> None: ...
+
+    def decode(self, claim: Claim) -> Inputs | None: ...
+
+    def detect(self, claim: Claim, held_ms: float, inputs: Inputs | None) -> Served: ...
+
+    def publish(
+        self, job_id: str, served: Served | None, *, claim: str | None, release: str | None
+    ) -> Next: ...
+
+    def release(self, job_id: str, camera: str) -> None: ...
+
+    @property
+    def core_failed(self) -> bool: ...
+
+    def frame_done(self, served: Served, wall_ms: float, overlapped_ms: float) -> None: ...
+
+    def redis_refused(self) -> None: ...
+
+    def reconnect(self) -> bool: ...
+
+    def hand_over(self, job_id: str) -> None: ...
 
 
 @dataclass
@@ -40,7 +68,7 @@ class Hand:
 
     claim: Claim | Retire | None = None  # the frame to infer next (claimed and read)
     reserved: str | None = None  # the camera reserved after it, its frame not chosen yet
-    unpublished: Result | None = None  # the last result: out with the next round trip
+    unpublished: Served | None = None  # the last result: out with the next round trip
     inputs: Inputs | None = None  # the claimed frame, decoded ahead
 
 
@@ -53,13 +81,13 @@ class Ahead:
 
 
 class Pipeline:
-    def __init__(self, engine: Engine, job_id: str) -> None:
-        self.engine, self.job_id = engine, job_id
-        self.deadline = time.monotonic() + engine.settings.job_budget
+    def __init__(self, frames: Frames, job_id: str, budget: float, helper: Executor) -> None:
+        self.frames, self.job_id, self.helper = frames, job_id, helper
+        self.deadline = time.monotonic() + budget
         self.served = 0
 
     def finishing(self) -> bool:
-        return self.engine.stopping.is_set() or time.monotonic() >= self.deadline
+        return self.frames.stopping.is_set() or time.monotonic() >= self.deadline
 
     def run(self) -> dict[str, Any]:
         hand = Hand()
@@ -69,17 +97,16 @@ class Pipeline:
             try:
                 if hand.claim is None:
                     started = time.perf_counter()
-                    next_ = self.engine.scripts.claim_ahead(
-                        self.job_id, woken_by, self.engine.reservation.lease_ms
-                    )
-                    hand, woken_by = Hand(*next_), None
+                    hand, woken_by = Hand(*self.frames.claim(self.job_id, woken_by)), None
                     if hand.claim is None:
-                        woken_by = self.idle()
+                        left = max(self.deadline - time.monotonic(), 0.01)
+                        # At least every second: the job's lease stays fresh, a stop is seen.
+                        woken_by = self.frames.idle(min(1.0, left))
                     continue
                 if isinstance(hand.claim, Retire):
                     self.retire(hand)
                     return {"served": self.served, "retired": True}
-                if self.engine.core.failed is not None:
+                if self.frames.core_failed:
                     # Not one more frame on a failed core: the claimed one is left to
                     # its lease, then served by another worker, as for a dead worker's.
                     self.retire(hand)
@@ -94,7 +121,7 @@ class Pipeline:
                 # fails on this: RQ's failure bookkeeping would need the missing Redis.
                 log.warning("redis unreachable while serving: %s; waiting for it", exc)
                 hand = Hand()
-                if not wait_for_redis(self.engine.client, self.engine.stopping):
+                if not self.frames.reconnect():
                     break
             except redis.ResponseError as exc:
                 # Full with noeviction, or no replica in sync: the result could not be
@@ -105,92 +132,68 @@ class Pipeline:
                 # settled in the functions).
                 what = "refuses writes" if refuses_writes(exc) else "refused a call"
                 log.error("redis %s, frames in hand left to their leases: %s", what, exc)
-                self.engine.stats.redis_errors += 1
+                self.frames.redis_refused()
                 hand = Hand()
-                self.engine.stopping.wait(1.0)
-        self.hand_over()
+                self.frames.stopping.wait(1.0)
+        self.frames.hand_over(self.job_id)
         return {"served": self.served, "retired": False}
-
-    def idle(self) -> str | None:
-        """Sleep until a camera becomes ready, but wake at least every second to keep the
-        job's lease fresh and notice a stop; the camera whose frame woke it, if one did."""
-        left = max(self.deadline - time.monotonic(), 0.01)
-        woke: Any = self.engine.client.blpop([keys.WAKE], timeout=min(1.0, left))
-        self.engine.swap_models()
-        return woke[1].decode() if woke else None
 
     def serve_frame(self, hand: Hand, claim: Claim, started: float) -> Hand:
         """Infer the frame in hand while the helper thread settles the one before it and
         claims, reads and decodes the reserved camera's next frame; then settle this one."""
-        engine = self.engine
-        engine.swap_models()
-        engine.follow_schema(claim.schema_version)
+        self.frames.prepare(claim)
         ahead_camera = None if self.finishing() else hand.reserved
         flight: Future[Ahead | None] | None = None
         if ahead_camera is not None or hand.unpublished is not None:
-            flight = engine.helper.submit(self.ahead, hand.unpublished, ahead_camera)
+            flight = self.helper.submit(self.ahead, hand.unpublished, ahead_camera)
         inputs = Inputs.of(hand.inputs, claim)
         decoded_ahead_ms = inputs.timings.decode_ms
         held_ms = (datetime.now(UTC) - claim.claimed_at).total_seconds() * 1000
-        result = engine.detect(claim, held_ms, inputs)
+        served = self.frames.detect(claim, held_ms, inputs)
         ahead = flight.result() if flight is not None else None
         # A reservation no claim ahead took up goes back, or into the next claim.
         unused = hand.reserved if ahead_camera is None else None
-        after = self.settle(result, ahead, unused)
+        after = self.settle(served, ahead, unused)
         # Everything this frame cost the critical path besides decode and inference:
         # round trips not overlapped, encoding, logging.
         wall_ms = (time.perf_counter() - started) * 1000
-        engine.reservation.record(wall_ms)
-        engine.stats.record(
-            result.status == "ok",
-            result.processing_ms,
-            wall_ms - (result.processing_ms - decoded_ahead_ms),
-        )
+        self.frames.frame_done(served, wall_ms, decoded_ahead_ms)
         return after
 
-    def ahead(self, unpublished: Result | None, camera: str | None) -> Ahead | None:
+    def ahead(self, unpublished: Served | None, camera: str | None) -> Ahead | None:
         """The helper thread's work during an inference: publish the result before, and
         claim, read and decode ``camera``'s newest frame, in one round trip."""
+        next_ = self.send(unpublished, claim=camera)
         if camera is None:
-            if unpublished is not None:
-                self.engine.publish(self.job_id, unpublished)
             return None
-        next_ = self.engine.publish_and_claim(self.job_id, unpublished, camera)
         claim = next_.claim
-        if not isinstance(claim, Claim):
-            return Ahead(next_, None)
-        engine = self.engine
-        return Ahead(next_, decode_ahead(claim, engine.detectors, engine.settings.max_pixels))
+        return Ahead(next_, self.frames.decode(claim) if isinstance(claim, Claim) else None)
 
-    def settle(self, result: Result, ahead: Ahead | None, unused: str | None) -> Hand:
-        """How a finished frame's result goes out: with the next round trip when a frame
+    def settle(self, served: Served, ahead: Ahead | None, unused: str | None) -> Hand:
+        """When a finished frame's result goes out: with the next round trip when a frame
         was claimed ahead (or the claim said retire); with its camera's release, and the
-        unused reservation's, when the job is finishing; else published together with the
-        next claim, one round trip on the critical path."""
+        unused reservation's, when the job is finishing; else together with the next
+        claim, one round trip on the critical path."""
         if ahead is not None and ahead.next.claim is not None:
-            return Hand(*ahead.next, unpublished=result, inputs=ahead.inputs)
+            return Hand(*ahead.next, unpublished=served, inputs=ahead.inputs)
         if self.finishing():
-            self.engine.publish(self.job_id, result, release=unused)
+            self.send(served, release=unused)
             return Hand()
-        return Hand(*self.engine.publish_and_claim(self.job_id, result, unused))
+        return Hand(*self.send(served, claim=unused))
 
     def retire(self, hand: Hand) -> None:
         """The job lost its lease (or its core): publish what was inferred, give back the
         reservation."""
-        if hand.unpublished is not None:
-            self.engine.publish(self.job_id, hand.unpublished, release=hand.reserved)
-        elif hand.reserved is not None:
-            self.engine.scripts.release(self.job_id, hand.reserved)
+        self.send(hand.unpublished, release=hand.reserved)
 
-    def hand_over(self) -> None:
-        """The job ends: a stopping worker leaves the live set first, so the successor the
-        job reserves is sized without it."""
-        if self.engine.stopping.is_set():
-            self.engine.heartbeat.stop()
-        try:
-            self.engine.dispatcher.ensure_jobs(leaving=self.job_id)
-        except redis.RedisError as exc:  # the heartbeat thread asks again after its beat
-            log.warning("could not hand over dispatch: %s", exc)
+    def send(
+        self, served: Served | None, *, claim: str | None = None, release: str | None = None
+    ) -> Next:
+        """The one place a result leaves (``served``, if any), with the claim of ``claim``'s
+        newest frame or the release of ``release`` in the same round trip."""
+        if served is None and claim is None and release is None:
+            return Next(None, None)
+        return self.frames.publish(self.job_id, served, claim=claim, release=release)
 
 
 def wait_for_redis(client: redis.Redis, stopping: threading.Event) -> bool:

@@ -47,18 +47,20 @@ class WorkerStats:
     processed: int = 0
     failed: int = 0
     redis_errors: int = 0  # calls Redis refused (full, or a fleet key of the wrong type)
+    results_stale: int = 0  # results publish.lua dropped: this worker's claim had lapsed
+    results_refused: int = 0  # results Redis would not store (the frame counted failed)
     last_inference_at: str | None = None
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
-    inference_ms: Recent = field(default_factory=Recent)
+    processing_ms: Recent = field(default_factory=Recent)  # decode + inference + outputs
     dispatch_ms: Recent = field(default_factory=Recent)
 
-    def record(self, ok: bool, inference_ms: float, dispatch_ms: float) -> None:
+    def record(self, ok: bool, processing_ms: float, dispatch_ms: float) -> None:
         if ok:
             self.processed += 1
         else:
             self.failed += 1
         self.last_inference_at = datetime.now(UTC).isoformat()
-        self.inference_ms.add(inference_ms)
+        self.processing_ms.add(processing_ms)
         self.dispatch_ms.add(dispatch_ms)
 
     def as_dict(self) -> dict[str, object]:
@@ -68,8 +70,13 @@ class WorkerStats:
             "frames_processed": self.processed,
             "frames_failed": self.failed,
             "redis_errors": self.redis_errors,
-            "inference_ms_p50": self.inference_ms.percentile(50),
-            "inference_ms_p99": self.inference_ms.percentile(99),
+            "results_stale": self.results_stale,
+            "results_refused": self.results_refused,
+            "processing_ms_p50": self.processing_ms.percentile(50),
+            "processing_ms_p99": self.processing_ms.percentile(99),
+            # The same under the names they had, for one release (CHANGELOG: Deprecated).
+            "inference_ms_p50": self.processing_ms.percentile(50),
+            "inference_ms_p99": self.processing_ms.percentile(99),
             "dispatch_ms_p50": self.dispatch_ms.percentile(50),
             "dispatch_ms_p99": self.dispatch_ms.percentile(99),
             "rss_bytes": rss_bytes(),

@@ -1,8 +1,8 @@
-"""``is21 worker``: one RQ worker process that keeps its detectors loaded.
+"""The RQ worker class of the fleet: one process that keeps its detectors loaded.
 
 RQ's default ``Worker`` forks a child per job, which would reload the model for every job;
 ``SimpleWorker`` runs jobs in the process that already holds the models. The serializer is
-JSON: a job payload is data, never code.
+JSON (``start.py``): a job payload is data, never code.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -20,27 +19,16 @@ from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker, worker_registration
-from rq.exceptions import StopRequested
 from rq.job import Job
-from rq.serializers import JSONSerializer
 from rq.utils import now, utcformat
 
-from is21.protocol.connection import connect, eviction_risk
 from is21.protocol.dispatch import SERVE_FUNCTION
-from is21.protocol.functions import load_library
 from is21.schemas import keys
-from is21.schemas.settings import Settings
-from is21.workers import job
-from is21.workers.backends import InferenceFailed
-from is21.workers.backends.rknn import BackendUnavailable
-from is21.workers.core_health import EXIT_CODE, CoreFailed
-from is21.workers.detector import Detector, detectors_from_settings
+from is21.workers.core_health import EXIT_CODE
 from is21.workers.engine import Engine
 from is21.workers.heartbeat import predecessor_dead
-from is21.workers.manifest import ModelError
+from is21.workers.job import serving
 from is21.workers.orphans import fail_orphaned_jobs
-from is21.workers.reload import ModelReloader
-from is21.workers.sample_check import check_runs
 
 log = logging.getLogger(__name__)
 
@@ -51,52 +39,48 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 5.0
 
 
-def default_worker_name(npu_core: str | None) -> str:
-    """``rq info`` shows this name: it says which host and which core (or process)."""
-    host = socket.gethostname()
-    return f"{host}.npu{npu_core}" if npu_core is not None else f"{host}.pid{os.getpid()}"
-
-
 def report_failure(client: redis.Redis, name: str, error: str) -> None:
     """Leave the reason where /healthz and is21 status look (ops/problems.py), for a
     minute; best effort."""
-    now = time.time()
+    now_s = time.time()
     try:
         with client.pipeline(transaction=False) as pipe:
-            record = {"worker": name, "error": error, "at": now}
+            record = {"worker": name, "error": error, "at": now_s}
             pipe.set(keys.worker_error(name), json.dumps(record), ex=60)
-            pipe.zadd(keys.WORKER_ERRORS, {name: now})
-            pipe.zremrangebyscore(keys.WORKER_ERRORS, "-inf", now - 3600)  # stays small
+            pipe.zadd(keys.WORKER_ERRORS, {name: now_s})
+            pipe.zremrangebyscore(keys.WORKER_ERRORS, "-inf", now_s - 3600)  # stays small
             pipe.execute()
     except redis.RedisError as exc:
         log.warning("could not record the start failure in Redis: %s", exc)
 
 
 class FleetWorker(SimpleWorker):
+    """RQ's SimpleWorker with the fleet's rules, through RQ's public methods only: which
+    jobs it runs, when it announces itself, how it stops, how it takes a dead worker's
+    name. Built by ``start.build_worker``, which gives it its engine."""
+
     engine: Engine
     _dead = False
+    _announced = False
 
-    def _install_signal_handlers(self) -> None:
-        # Announce the worker only once SIGTERM would reach request_stop: a worker
-        # killed by a bare SIGTERM before this point has left nothing behind.
-        super()._install_signal_handlers()  # type: ignore[no-untyped-call]
-        if self.engine.reloader is not None:
-            reloader = self.engine.reloader
-            signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
-        self.engine.heartbeat.after_beat = self.after_beat
-        self.engine.on_core_failed = self.core_failed
-        try:
-            self.engine.heartbeat.start()
-            # A new worker raises the number of jobs dispatch wants; ask for one now
-            # rather than waiting for the next submitted frame.
-            self.engine.dispatcher.ensure_jobs()
-        except StopRequested:
-            # SIGTERM from here on reaches RQ's handler, which raises this when the worker
-            # is idle; only RQ's loop catches it, and this runs before the loop: left to
-            # propagate, the worker would exit 1 without its goodbye. The loop sees the
-            # request at its first check and stops cleanly.
-            self._stop_requested = True
-            return
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> tuple[Job, Queue] | None:
+        if not self._announced:
+            self._announced = True
+            self.announce()
+        return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+
+    def announce(self) -> None:
+        """Start the heartbeat once RQ has registered the worker (a second worker under a
+        live one's name is refused before this, and must not touch its liveness) and
+        SIGTERM reaches ``request_stop``: a worker killed by a bare SIGTERM before this
+        point has left nothing behind. A stop requested meanwhile raises StopRequested,
+        which RQ's loop, the caller, turns into a clean stop."""
+        self.engine.heartbeat.start()
+        # A new worker raises the number of jobs dispatch wants; ask for one now rather
+        # than waiting for the next submitted frame.
+        self.engine.dispatcher.ensure_jobs()
         self.log.info("worker %s ready: %s", self.name, self.engine.model)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
@@ -116,7 +100,8 @@ class FleetWorker(SimpleWorker):
                 job, queue, exc_string=f"refused by is21: {func} is not {SERVE_FUNCTION}"
             )
             return
-        super().execute_job(job, queue)
+        with serving(self.engine):
+            super().execute_job(job, queue)
 
     def after_beat(self) -> None:
         """Every heartbeat: check dispatch, that RQ still knows this worker, and that Redis
@@ -196,67 +181,3 @@ def stop_now(name: str, engine: Engine) -> None:
         handler.flush()
     sys.stderr.flush()
     os._exit(0 if engine.core.failed is None else EXIT_CODE)
-
-
-def load_checked(settings: Settings, npu_core: str | None) -> list[Detector]:
-    """The detectors, each run once on the sample picture (workers/sample_check.py): a
-    model that cannot serve is refused before the worker says it is ready, or before a
-    reload puts it in service. A runtime that cannot run at all is a failed core."""
-    detectors = detectors_from_settings(settings, npu_core=npu_core)
-    try:
-        for det in detectors:
-            check_runs(det)
-    except ModelError as exc:
-        for det in detectors:
-            det.backend.close()
-        if isinstance(exc.__cause__, InferenceFailed):
-            where = f"NPU core {npu_core}" if npu_core is not None else settings.backend
-            raise CoreFailed(f"{where} cannot run the sample picture: {exc}") from exc
-        raise
-    return detectors
-
-
-def run_worker(
-    settings: Settings,
-    *,
-    name: str | None = None,
-    queue: str | None = None,
-    burst: bool = False,
-    npu_core: str | None = None,
-) -> None:
-    """Load and verify models (raises ModelError), then serve until stopped."""
-    client = connect(settings.effective_redis_url)
-    name = name or default_worker_name(npu_core)
-    try:
-        detectors = load_checked(settings, npu_core)
-    except (ModelError, BackendUnavailable, CoreFailed) as exc:
-        report_failure(client, name, str(exc))
-        raise
-    # This worker's own functions, whatever version a worker before it left in Redis.
-    load_library(client)
-    if risk := eviction_risk(client):
-        log.warning(risk)
-    engine = Engine(client, settings, detectors, name, npu_core=npu_core)
-    engine.reloader = ModelReloader(lambda: load_checked(settings, npu_core))
-    engine.reloader.start()
-    worker = FleetWorker(
-        [queue or settings.queue], connection=client, name=name, serializer=JSONSerializer
-    )
-    worker.engine = engine
-    job.install(engine)
-    try:
-        worker.work(burst=burst, logging_level=settings.log_level.upper())
-    except redis.RedisError as exc:
-        if not engine.stopping.is_set():
-            raise
-        # Asked to stop, and stopped: only the goodbye failed. Its keys expire by themselves.
-        log.warning("worker %s stopped without a goodbye: %s", name, exc)
-    else:
-        if engine.core.failed is not None:
-            raise CoreFailed(engine.core.failed)
-    finally:
-        engine.reloader.stop()
-        engine.heartbeat.stop()
-        for det in engine.detectors:  # an NPU context is released, not left to exit
-            det.backend.close()
-        job.install(None)

@@ -26,7 +26,7 @@ class Worker(Command):
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         from is21.workers.core_health import EXIT_CODE, CoreFailed
-        from is21.workers.worker import run_worker
+        from is21.workers.start import run_worker
 
         if args.backend:
             settings = settings.model_copy(update={"backend": args.backend})

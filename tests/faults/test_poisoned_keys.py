@@ -9,6 +9,7 @@ latency figures as a negative duration.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from is21.schemas import keys
 from is21.schemas.results import Result
 from is21.schemas.settings import Settings
 from is21.workers.claims import Claim, ClaimScripts, Published
+from is21.workers.engine import Engine
 from tests.conftest import Fleet
 from tests.helpers import JPEG, counters, play_a_worker, results_of, wait_until
 from tests.samples import photo
@@ -189,3 +191,25 @@ def test_an_error_reply_quotes_at_most_80_characters_of_the_clients_input(
     with pytest.raises(redis.ResponseError) as refused:
         client.fcall("is21_register", 1, key)
     assert len(str(refused.value)) < 300 and "(100012 bytes)" in str(refused.value)
+
+
+def test_a_result_dropped_as_stale_is_counted_and_not_logged_as_published(
+    client: redis.Redis, producer: FrameProducer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The engine used to discard publish.lua's "stale, dropped" answer and log the
+    result as published (issue 29): now the heartbeat counts it and the log says so."""
+    job = play_a_worker(client)
+    engine = Engine(client, producer.settings, [], "stale-test")
+    producer.submit("cam2", photo(JPEG))
+    claim = engine.scripts.claim(job)
+    assert isinstance(claim, Claim)
+    served = engine.detect(claim)
+    client.zadd(keys.LEASES, {"cam2": 1})  # the lease ran out meanwhile
+    producer.submit("cam2", photo(JPEG))
+    assert isinstance(engine.scripts.claim(job), Claim)  # the camera taken again
+    with caplog.at_level(logging.DEBUG, logger="is21.workers"):
+        engine.publish(job, served)
+    assert engine.status()["results_stale"] == 1 and engine.status()["results_refused"] == 0
+    said = [r.getMessage() for r in caplog.records]
+    assert any("dropped as stale" in m for m in said), said
+    assert not any(m.startswith("frame cam2/") for m in said), said

@@ -34,8 +34,9 @@ def test_malformed_metadata_in_a_stream_gives_an_error_result(
     engine = Engine(client, settings, [], "test-worker")
     claim = engine.scripts.claim(job_id)
     assert isinstance(claim, Claim)
-    result = engine.detect(claim)
+    served = engine.detect(claim)
+    result = served.result
     assert result.status == "error" and "CodecError" in (result.error or ""), result.error
-    engine.publish(job_id, result)
+    engine.publish(job_id, served)
     (published,) = results_of(client, "evil")
     assert published.status == "error" and published.seq == claim.seq

@@ -476,8 +476,9 @@ def test_a_frame_trimmed_before_it_is_read_gets_an_error_result(
     engine = Engine(client, settings, [], "test-worker")
     claim = engine.scripts.claim(job_id)
     assert isinstance(claim, Claim)
-    result = engine.detect(claim)
-    engine.publish(job_id, result)
+    served = engine.detect(claim)
+    result = served.result
+    engine.publish(job_id, served)
     assert result.status == "error" and "trimmed" in (result.error or "")
     assert producer.wait(ticket, timeout=1).status == "error"
     assert settled(client, ["gone"])

@@ -70,10 +70,12 @@ def test_metrics_parse_and_count(
     assert samples[("is21_frame_latency_ms_count", ())] == 2
     assert samples[("is21_workers_stuck", ())] == 0
     assert samples[("is21_frames_total", (("camera_id", "m1"), ("outcome", "submitted")))] == 2
+    assert samples[("is21_processing_duration_ms_count", ())] == 2
+    assert samples[("is21_processing_duration_ms_sum", ())] > 0
+    # The old name, for one release: the same figures.
     assert samples[("is21_inference_duration_ms_count", ())] == 2
-    assert samples[("is21_inference_duration_ms_sum", ())] > 0
     assert samples[("is21_workers_alive", ())] == 2
-    assert families["is21_inference_duration_ms"].type == "histogram"
+    assert families["is21_processing_duration_ms"].type == "histogram"
     assert any(
         s.name == "is21_schema_version" and s.value == 1
         for s in families["is21_schema_version"].samples

@@ -118,8 +118,9 @@ def test_a_foreign_clients_mistakes_get_clear_errors_and_error_results(
         assert client.fcall("is21_register", 1, keys.frames(cam))[0] == 1  # nothing new
         claim = engine.scripts.claim(job)
         assert isinstance(claim, Claim) and claim.camera_id == cam
-        result = engine.detect(claim)
-        engine.publish(job, result)
+        served = engine.detect(claim)
+        result = served.result
+        engine.publish(job, served)
         if error is None:
             assert result.status == "ok" and result.captured_at is None, result.error
         else:
