@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     backend: str = Field(default="onnx", description="onnx (any host) or rknn (RK3588 NPU)")
     # One worker per core is the fleet's parallelism; onnxruntime's own default (a thread
     # per core in every worker) made two workers on two cores 38 % slower than one thread
-    # each (docs/performance-log.md).
+    # each (CHANGELOG.md, Measured).
     intra_op_threads: int = Field(
         default=1, ge=0, description="onnxruntime threads per worker; 0 = one per core"
     )

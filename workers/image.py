@@ -88,7 +88,7 @@ def decode_scaled(
     least the target (1/4 for 1080p into 416); a small bilinear resize finishes. It moves
     boxes less than swapping the plain path's resize filter does
     (tests/detection/test_reduced_decode.py); decoding at 1/2 instead is closer to the
-    plain path but costs 43 % more (docs/performance-log.md).
+    plain path but costs 43 % more (CHANGELOG.md, Measured).
     """
     small: npt.NDArray[np.uint8]
     if img.mode in ("RGB", "L"):
