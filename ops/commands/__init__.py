@@ -31,6 +31,7 @@ COMMANDS: dict[str, CommandInfo] = {
         "ops.health", "Health", "HTTP /healthz, /metrics, /v1/capabilities, /v1/schema"
     ),
     "status": CommandInfo("ops.status", "Status", "workers, queue, cameras and recent events"),
+    "results": CommandInfo("ops.results", "Results", "a camera's recent results and errors"),
     "retention": CommandInfo(
         "ops.retention", "Retention", "trim frames, results and events by age"
     ),
