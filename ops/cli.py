@@ -18,6 +18,7 @@ def top_parser() -> argparse.ArgumentParser:
         epilog=f"commands:\n{listing}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--debug", action="store_true", help="let tracebacks through")
     parser.add_argument("command", choices=COMMANDS, metavar="COMMAND", help="one of those below")
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
@@ -32,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     command.add_arguments(parser)
+    parser.add_argument("--debug", action="store_true", help="let tracebacks through")
     args = parser.parse_args(top.args)
+    args.debug = args.debug or top.debug
     from pydantic import ValidationError
 
     from is21.schemas.settings import Settings, describe

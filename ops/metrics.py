@@ -26,6 +26,7 @@ from is21.ops.fleet_state import (
     read_progress,
     read_state,
 )
+from is21.ops.problems import missing_workers, read_seen
 from is21.schemas import keys
 from is21.schemas.events import DEFAULT_SCHEMA
 from is21.schemas.settings import Settings
@@ -122,6 +123,28 @@ class FleetCollector(Collector):
         yield GaugeMetricFamily(
             "is21_workers_alive", "Workers with a fresh heartbeat", value=len(state.workers)
         )
+        seen, now = read_seen(self.client)
+        missing = missing_workers(seen, state.workers, now, self.settings.forget_workers_after)
+        yield GaugeMetricFamily(
+            "is21_workers_expected",
+            "Workers the fleet expects: alive, or vanished without a goodbye (not forgotten)",
+            value=len(state.workers) + len(missing),
+        )
+        gone = GaugeMetricFamily(
+            "is21_worker_missing",
+            "1 for each expected worker whose heartbeat is not fresh",
+            labels=["worker"],
+        )
+        since = GaugeMetricFamily(
+            "is21_worker_missing_seconds",
+            "Seconds since a missing worker's last heartbeat",
+            labels=["worker"],
+        )
+        for p in missing:
+            gone.add_metric([str(p["worker"])], 1)
+            since.add_metric([str(p["worker"])], float(p["last_seen_s"]))
+        yield gone
+        yield since
         yield GaugeMetricFamily(
             "is21_workers_stuck",
             "Live workers stuck in one detection past IS21_INFER_TIMEOUT",
@@ -133,7 +156,7 @@ class FleetCollector(Collector):
             labels=["worker", "kind", "quantile"],
         )
         for w in state.workers:
-            for kind in ("inference", "dispatch"):
+            for kind in ("processing", "inference", "dispatch"):  # inference: deprecated
                 for q in ("50", "99"):
                     ms = w.get(f"{kind}_ms_p{q}")
                     if isinstance(ms, int | float):

@@ -39,6 +39,52 @@ def read_worker_errors(client: redis.Redis) -> list[Problem]:
     return errors
 
 
+def missing_workers(
+    seen: dict[str, float], workers: list[dict[str, Any]], now_ms: float, forget_after_s: float
+) -> list[Problem]:
+    """Workers the fleet expects (seen, not retired by a goodbye, not forgotten) whose
+    heartbeat is not fresh: killed, out of memory, a board down."""
+    alive = {str(w.get("worker")) for w in workers}
+    problems = []
+    for name, last_ms in sorted(seen.items()):
+        age_s = max(0.0, (now_ms - last_ms) / 1000)
+        if name in alive or age_s > forget_after_s:
+            continue
+        when = datetime.fromtimestamp(last_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        problems.append(
+            {
+                "worker": name,
+                "error": f"missing: no heartbeat for {ago(age_s)} (last seen {when})",
+                "missing": True,
+                "last_seen_s": round(age_s, 1),
+            }
+        )
+    return problems
+
+
+def ago(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3 h 5 min``, ``2 d 4 h``: for a person."""
+    s = int(seconds)
+    if s < 120:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} d {s % 86400 // 3600} h"
+
+
+def read_seen(client: redis.Redis) -> tuple[dict[str, float], float]:
+    """The workers the fleet expects, with the ms of each one's last beat, and Redis's
+    clock now: one round trip."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.zrange(keys.SEEN, 0, -1, withscores=True)
+        pipe.time()
+        seen, (sec, usec) = pipe.execute()
+    names = {n.decode("utf-8", "replace"): float(ms) for n, ms in seen}
+    return names, float(sec) * 1000 + float(usec) / 1000
+
+
 def worker_problems(workers: list[dict[str, Any]], errors: list[Problem]) -> list[Problem]:
     """Workers that failed to start, refused a model on reload, hang in detection, or whose
     runtime (an NPU core) failed: from their heartbeats and start errors, no reads."""
@@ -115,7 +161,12 @@ def camera_problems(client: redis.Redis) -> list[Problem]:
 def read_problems(
     client: redis.Redis, settings: Settings, workers: list[dict[str, Any]] | None = None
 ) -> list[Problem]:
-    """Everything wrong, workers first; ``workers``: the live heartbeats if already read."""
+    """Everything wrong: live workers' problems and start errors first (the likeliest
+    cause of the rest), then missing workers, then the fleet's; ``workers``: the live
+    heartbeats if already read."""
     if workers is None:
         workers = live_workers(client)
-    return worker_problems(workers, read_worker_errors(client)) + fleet_problems(client, settings)
+    seen, now = read_seen(client)
+    missing = missing_workers(seen, workers, now, settings.forget_workers_after)
+    errors = read_worker_errors(client)
+    return worker_problems(workers, errors) + missing + fleet_problems(client, settings)

@@ -9,10 +9,18 @@ that scrapes ``is21 health``, so they cover every producer and every worker.
 from __future__ import annotations
 
 import json
+import re
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
+
+DURATION = re.compile(r"([0-9]+(ms|[smhdwy]))+")  # PromQL's: 30d, 1h30m, 500ms
+
+
+class SloError(RuntimeError):
+    """Prometheus could not be asked, or did not answer as Prometheus does."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,7 @@ def measure(prometheus: str, window: str) -> list[dict[str, Any]]:
     for objective in OBJECTIVES:
         query = objective.query.format(w=window)
         url = f"{prometheus.rstrip('/')}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            result = json.loads(resp.read())["data"]["result"]
+        result = query_prometheus(prometheus, url)
         value = float(result[0]["value"][1]) if result else None
         rows.append(
             {
@@ -74,6 +81,23 @@ def measure(prometheus: str, window: str) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def query_prometheus(prometheus: str, url: str) -> list[Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            result: list[Any] = json.loads(resp.read())["data"]["result"]
+            return result
+    except urllib.error.HTTPError as exc:  # Prometheus says why in its JSON body
+        try:
+            why = json.loads(exc.read())["error"]
+        except (ValueError, KeyError, TypeError):
+            why = f"HTTP {exc.code}"
+        raise SloError(f"Prometheus at {prometheus} refused the query: {why}") from exc
+    except urllib.error.URLError as exc:
+        raise SloError(f"cannot reach Prometheus at {prometheus}: {exc.reason}") from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SloError(f"{prometheus} did not answer as Prometheus's API does: {exc}") from exc
 
 
 def render(rows: list[dict[str, Any]], window: str) -> str:

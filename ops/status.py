@@ -94,10 +94,16 @@ def snapshot(
     """The state now, with rates computed against ``before`` (``seconds`` earlier)."""
     state = read_state(client, settings.queue)
     rate = Rates(seconds)
+    problems = read_problems(client, settings, state.workers)
+    missing = [
+        {"worker": p["worker"], "missing": True, "heartbeat_age_s": p["last_seen_s"]}
+        for p in problems
+        if p.get("missing")
+    ]
     return {
-        "problems": read_problems(client, settings, state.workers),
+        "problems": problems,
         "bad_entries": state.bad_entries,
-        "workers": worker_rows(state, before, rate),
+        "workers": worker_rows(state, before, rate) + missing,
         "queue_depth": state.queue_depth,
         "ready": state.ready,
         "dispatch_jobs": state.jobs,
@@ -118,7 +124,8 @@ def render(snap: dict[str, Any]) -> str:
         return "-" if x is None else str(x)
 
     out = [
-        f"workers: {len(snap['workers'])}   queue: {snap['queue_depth']}   "
+        f"workers: {sum(not w.get('missing') for w in snap['workers'])} alive of "
+        f"{len(snap['workers'])} expected   queue: {snap['queue_depth']}   "
         f"ready cameras: {snap['ready']}   dispatch jobs: {snap['dispatch_jobs']}   "
         f"schema: {v(snap['schema_version'])}",
         "fallbacks (no_event answered by producers): "
@@ -130,6 +137,9 @@ def render(snap: dict[str, Any]) -> str:
         f"{'beat age':>8}  last inference"
     )
     for w in snap["workers"]:
+        if w.get("missing"):
+            out.append(f"{v(w['worker']):<24} MISSING: no heartbeat for {w['heartbeat_age_s']} s")
+            continue
         out.append(
             f"{v(w['worker']):<24} {v(w['npu_core']):>4} {v(w['backend']):<8} "
             f"{v(w['fps']):>6} {v(w['processing_ms_p50']):>9} "

@@ -16,6 +16,7 @@ import redis
 from pydantic import ValidationError
 
 from is21.schemas import keys
+from is21.schemas.codec import explain
 from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
 
 MAX_SCHEMA_BYTES = 64 * 1024
@@ -33,7 +34,7 @@ def parse_schema(data: bytes | str) -> EventSchema:
     try:
         schema = EventSchema.model_validate_json(data)
     except ValidationError as exc:
-        raise SchemaError(f"invalid event schema: {exc}") from exc
+        raise SchemaError(f"invalid event schema: {explain(exc)}") from exc
     if not schema.events:
         raise SchemaError(
             "the schema has no events, so every frame would be no_event: refused. To "

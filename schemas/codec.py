@@ -21,6 +21,17 @@ class CodecError(ValueError):
     """A payload read from Redis is not a valid message of the expected type."""
 
 
+def explain(exc: ValidationError) -> str:
+    """pydantic's refusal in one line: each field and why, without its links to
+    errors.pydantic.dev or an echo of the input (which may be a 100 KB string)."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
 def packb(obj: Any) -> bytes:
     data: bytes = msgpack.packb(obj, use_bin_type=True)
     return data
@@ -46,4 +57,4 @@ def decode(data: bytes, model: type[M]) -> M:
     try:
         return model.model_validate(obj)
     except ValidationError as exc:
-        raise CodecError(f"invalid {model.__name__}: {exc.error_count()} errors: {exc}") from exc
+        raise CodecError(f"invalid {model.__name__}: {explain(exc)}") from exc

@@ -14,6 +14,10 @@ LEASES = PREFIX + "leases"  # zset camera -> ms when the worker's claim on it ex
 JOBS = PREFIX + "jobs"  # zset RQ job id -> ms when its dispatch lease expires
 WORKERS = PREFIX + "workers"  # zset worker name -> ms when its heartbeat expires
 ANSWERING = PREFIX + "answering"  # the same, of the live workers not stuck in a detection
+# zset worker name -> ms of its last beat: the workers the fleet expects. A worker leaves
+# it by saying goodbye (a stop asked for) or by `is21 workers forget`; one that vanished
+# (SIGKILL, OOM, power) stays, and is missing while its heartbeat is not fresh.
+SEEN = PREFIX + "workers:seen"
 WAKE = PREFIX + "wake"  # list of wake-up tokens for idle jobs
 CAMERAS = PREFIX + "cameras"  # set of every camera id ever submitted
 EVENTS = PREFIX + "events"  # stream of results whose primary_event is not no_event

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     )
     heartbeat_ttl: float = Field(default=10.0, gt=0)
     heartbeat_interval: float = Field(default=2.0, gt=0)
+    # How long a worker that vanished without a goodbye stays expected (a missing worker
+    # in /healthz and an alert) before the fleet forgets it; `is21 workers forget` sooner.
+    forget_workers_after: float = Field(default=86400.0, gt=0)
 
     backend: str = Field(default="onnx", description="onnx (any host) or rknn (RK3588 NPU)")
     # One worker per core is the fleet's parallelism; onnxruntime's own default (a thread

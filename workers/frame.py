@@ -113,7 +113,7 @@ def frame_meta(claim: Claim) -> FrameMeta:
             **{k: v for k, v in stored.items() if k in _META_FIELDS},
         )
     except ValidationError as exc:
-        raise codec.CodecError(f"invalid frame metadata: {exc}") from exc
+        raise codec.CodecError(f"invalid frame metadata: {codec.explain(exc)}") from exc
 
 
 def run_frame(

@@ -96,6 +96,7 @@ class Heartbeat:
             self.client.delete(keys.heartbeat(self.name))
             self.client.zrem(keys.WORKERS, self.name)
             self.client.zrem(keys.ANSWERING, self.name)
+            self.client.zrem(keys.SEEN, self.name)  # a stop asked for: not missing
         except redis.RedisError as exc:
             log.warning("heartbeat cleanup failed: %s", exc)
 

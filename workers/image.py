@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import simplejpeg
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 Image.MAX_IMAGE_PIXELS = None  # the fleet enforces its own limit before decoding
 
@@ -53,6 +53,8 @@ def open_jpeg(data: bytes, max_pixels: int) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError as exc:  # its message names an internal BytesIO object
+        raise ImageError(f"not an image Pillow knows ({len(data)} bytes)") from exc
     except Exception as exc:  # Pillow raises many types for garbage input
         raise ImageError(f"not a decodable image: {exc}") from exc
     if img.format != "JPEG":

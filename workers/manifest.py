@@ -16,6 +16,8 @@ from typing import Annotated
 import tomli_w
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
+from is21.schemas.codec import explain
+
 REPO_MANIFEST = Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
 
 
@@ -108,7 +110,7 @@ def load_manifest(path: Path) -> Manifest:
     try:
         return Manifest.model_validate(data)
     except ValidationError as exc:
-        raise ModelError(f"model manifest {path} is invalid: {exc}") from exc
+        raise ModelError(f"model manifest {path} is invalid: {explain(exc)}") from exc
 
 
 def sha256_of(path: Path) -> str:

@@ -28,7 +28,7 @@ from is21.workers.core_health import EXIT_CODE
 from is21.workers.engine import Engine
 from is21.workers.heartbeat import predecessor_dead
 from is21.workers.job import serving
-from is21.workers.orphans import fail_orphaned_jobs
+from is21.workers.orphans import fail_orphaned_jobs, retire_dead_workers
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 # goodbye (the heartbeat's, RQ's registry) would wait out timeouts and retries for
 # minutes, and systemd would SIGKILL it at TimeoutStopSec (20 s) anyway.
 STOP_GRACE = 5.0
+
+
+class NameInUse(RuntimeError):
+    """A live worker already runs under this name: two processes given one name or core."""
 
 
 def report_failure(client: redis.Redis, name: str, error: str) -> None:
@@ -104,14 +108,16 @@ class FleetWorker(SimpleWorker):
             super().execute_job(job, queue)
 
     def after_beat(self) -> None:
-        """Every heartbeat: check dispatch, that RQ still knows this worker, and that Redis
-        still holds the schema in force."""
+        """Every heartbeat: check dispatch, that RQ still knows this worker (and no longer
+        the dead), and that Redis still holds the schema in force."""
         self.engine.dispatcher.ensure_jobs()
         self.ensure_registered()
         if self.engine.schema_cache is not None:
             self.engine.schema_cache.sync()
+        grace = 2 * self.engine.heartbeat.ttl_ms / 1000
         for queue in self.queue_names():
             fail_orphaned_jobs(self.connection, queue)
+            retire_dead_workers(self.connection, queue, grace)
 
     def ensure_registered(self) -> None:
         """After Redis restarts without its data, RQ's own heartbeat only refreshes keys
@@ -146,7 +152,13 @@ class FleetWorker(SimpleWorker):
                 self.name,
             )
             self.connection.hset(self.key, "death", utcformat(now()))
-        super().register_birth()  # type: ignore[no-untyped-call]
+        try:
+            super().register_birth()  # type: ignore[no-untyped-call]
+        except ValueError as exc:  # RQ's "There exists an active worker named ..."
+            raise NameInUse(
+                f"a live worker is already named {self.name}: two workers were given the "
+                "same --name or --npu-core on this host"
+            ) from exc
 
     def register_death(self) -> None:
         self._dead = True  # from now on the heartbeat thread must not register it again

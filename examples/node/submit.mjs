@@ -16,19 +16,53 @@ import { createClient, RESP_TYPES } from 'redis';
 const PROTOCOL = 1; // the protocol version this client speaks (docs/protocol.md)
 const WAIT_MS = 20000; // how long a frame's result may take before we call it no_event
 
-const { values: opts } = parseArgs({
-  options: {
-    images: { type: 'string' },
-    cameras: { type: 'string', default: '4' },
-    url: { type: 'string', default: process.env.IS21_REDIS_URL ?? 'redis://127.0.0.1:6379/0' },
-  },
-});
+const USAGE =
+  'usage: node submit.mjs --images DIR [--cameras 4] [--url redis://HOST:6379/0 | unix:///PATH]';
+
+// One line on stderr and an exit code, never a stack trace: 2 for wrong input, 1 for a
+// Redis out of reach.
+function fail(code, message) {
+  console.error(`submit.mjs: ${message}`);
+  if (code === 2) console.error(USAGE);
+  process.exit(code);
+}
+
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      images: { type: 'string' },
+      cameras: { type: 'string', default: '4' },
+      url: { type: 'string', default: process.env.IS21_REDIS_URL ?? 'redis://127.0.0.1:6379/0' },
+    },
+  }));
+} catch (err) {
+  fail(2, err.message);
+}
+if (!opts.images) fail(2, '--images DIR is required: a folder of JPEG files');
+if (!/^[1-9][0-9]*$/.test(opts.cameras)) fail(2, `--cameras must be at least 1, not ${opts.cameras}`);
+let files;
+try {
+  files = readdirSync(opts.images).filter((f) => /\.jpe?g$/i.test(f)).sort();
+} catch (err) {
+  fail(2, `--images ${opts.images}: ${err.code === 'ENOENT' ? 'no such folder' : err.message}`);
+}
 
 function clientOptions(url) {
   // node-redis takes redis:// and rediss:// URLs; a unix socket is a path of its own.
   // RESP2, whose replies docs/protocol.md shows (RESP3 turns an XREAD reply into a map).
-  if (url.startsWith('unix://')) return { RESP: 2, socket: { path: new URL(url).pathname } };
-  return { RESP: 2, url };
+  // A Redis that cannot be reached at the start is an error after 3 tries, not a loop.
+  const reconnectStrategy = (retries, cause) =>
+    retries >= 3 ? new Error(`cannot reach Redis at ${url}: ${cause.message}`) : 200 * (retries + 1);
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    fail(2, `--url is not a URL: ${url}`);
+  }
+  if (parsed.protocol === 'unix:') return { RESP: 2, socket: { path: parsed.pathname, reconnectStrategy } };
+  if (!['redis:', 'rediss:'].includes(parsed.protocol)) fail(2, `--url must be redis://, rediss:// or unix://, not ${url}`);
+  return { RESP: 2, url, socket: { reconnectStrategy } };
 }
 
 // Entry ids order frames in time: compare them as (milliseconds, sequence).
@@ -51,8 +85,16 @@ function fieldsOf(flat) {
 const redis = createClient(clientOptions(opts.url)).withTypeMapping({
   [RESP_TYPES.BLOB_STRING]: Buffer, // the result's msgpack payload is binary
 });
-redis.on('error', (err) => console.error(`redis: ${err.message}`));
-await redis.connect();
+let connected = false;
+redis.on('error', (err) => {
+  if (connected) console.error(`redis: ${err.message}`); // it reconnects by itself
+});
+try {
+  await redis.connect();
+  connected = true;
+} catch (err) {
+  fail(1, err.message);
+}
 
 // The liveness check: no live worker (or a newer protocol) means no_event, not waiting.
 async function fleetCanAnswer() {
@@ -115,7 +157,6 @@ async function waitFor(ticket) {
   return null;
 }
 
-const files = readdirSync(opts.images).filter((f) => /\.jpe?g$/i.test(f)).sort();
 const cameras = Number(opts.cameras);
 for (const [i, file] of files.entries()) {
   const camera = `node-cam-${i % cameras}`;

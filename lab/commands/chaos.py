@@ -6,7 +6,7 @@ import argparse
 import signal
 from pathlib import Path
 
-from is21.ops.commands.base import Command
+from is21.ops.commands.base import Command, rate
 from is21.schemas.settings import Settings
 from is21.workers.manifest import ModelError
 
@@ -16,8 +16,8 @@ class Chaos(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--images", default="../shared/samples/coco")
-        parser.add_argument("--minutes", type=float, default=3.0)
-        parser.add_argument("--interval", type=float, default=20.0, help="seconds between faults")
+        parser.add_argument("--minutes", type=rate, default=3.0)
+        parser.add_argument("--interval", type=rate, default=20.0, help="seconds between faults")
         parser.add_argument("--seed", type=int, default=0)
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from is21.ops.commands.base import Command
+from is21.ops.commands.base import Command, count, rate
 from is21.ops.embedded_redis import RedisUnavailable
 from is21.schemas.settings import Settings
 from is21.workers.manifest import ModelError
@@ -16,15 +16,15 @@ class Soak(Command):
     failures = ((ModelError, 2), (RedisUnavailable, 1), (FileNotFoundError, 1))
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--hours", type=float, default=1.0)
-        parser.add_argument("--interval", type=float, default=60.0, help="seconds between samples")
+        parser.add_argument("--hours", type=rate, default=1.0)
+        parser.add_argument("--interval", type=rate, default=60.0, help="seconds between samples")
         parser.add_argument(
             "--warmup", type=float, default=60.0, help="seconds left out of the slope"
         )
         parser.add_argument("--images", default="../shared/samples/coco")
-        parser.add_argument("--cameras", type=int, default=30)
-        parser.add_argument("--fps", type=float, default=1.0, help="frames per second per camera")
-        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--cameras", type=count, default=30)
+        parser.add_argument("--fps", type=rate, default=1.0, help="frames per second per camera")
+        parser.add_argument("--workers", type=count, default=2)
         parser.add_argument("--csv", default="soak.csv")
         parser.add_argument("--json", action="store_true")
 

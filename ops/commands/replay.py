@@ -6,18 +6,18 @@ import argparse
 import json
 from pathlib import Path
 
-from is21.ops.commands.base import Command
+from is21.ops.commands.base import Command, count, rate
 from is21.schemas.settings import Settings
 
 
 class Replay(Command):
-    failures = ((FileNotFoundError, 1),)
+    failures = ((FileNotFoundError, 2),)
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("dir")
-        parser.add_argument("--cameras", type=int, default=4)
-        parser.add_argument("--fps", type=float, default=1.0)
-        parser.add_argument("--seconds", type=float, default=10.0)
+        parser.add_argument("--cameras", type=count, default=4)
+        parser.add_argument("--fps", type=rate, default=1.0)
+        parser.add_argument("--seconds", type=rate, default=10.0)
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         from is21.producer import FrameProducer
@@ -27,6 +27,12 @@ class Replay(Command):
         photos = load_photos(Path(args.dir))
         report = replay(producer, photos, cameras=args.cameras, fps=args.fps, seconds=args.seconds)
         total = sum(report.submitted.values())
+        fallbacks = sum(1 for t in report.tickets if t.fallback is not None)
         fps = round(total / max(report.seconds, 1e-9), 2)
-        print(json.dumps({"submitted": total, "seconds": round(report.seconds, 2), "fps": fps}))
+        summary = {"submitted": total, "fallbacks": fallbacks, "seconds": round(report.seconds, 2)}
+        print(json.dumps({**summary, "fps": fps}))
+        if total and fallbacks == total:  # nothing reached the fleet: say why, exit 1
+            why = next(t.fallback.error for t in report.tickets if t.fallback is not None)
+            self.report(f"every frame fell back to no_event: {why}")
+            return 1
         return 0

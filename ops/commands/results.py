@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from is21.ops.commands.base import Command
+from is21.ops.commands.base import Command, count
 from is21.ops.results import NoSuchCamera
 from is21.schemas.settings import Settings
 
@@ -14,7 +14,7 @@ class Results(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("camera", help="the camera id, as submitted")
-        parser.add_argument("-n", "--count", type=int, default=20, help="how many (default 20)")
+        parser.add_argument("-n", "--count", type=count, default=20, help="how many (default 20)")
         parser.add_argument("--errors", action="store_true", help="only failed frames")
         parser.add_argument(
             "--follow", action="store_true", help="then print new ones as they come"

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from is21.ops.commands.base import Command
+from is21.protocol.schema_store import SchemaError
 from is21.schemas.settings import Settings
 
 
 class Schema(Command):
-    failures = ((FileNotFoundError, 1),)
+    failures = ((SchemaError, 2),)  # a file that is not a schema, or rules to version anew
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -21,16 +21,12 @@ class Schema(Command):
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         from is21.producer import FrameProducer
-        from is21.protocol.schema_store import SchemaError, read_schema_file
+        from is21.protocol.schema_store import read_schema_file
 
         producer = FrameProducer.from_settings(settings)
         if args.action == "show":
             print(producer.current_schema().model_dump_json(indent=2))
             return 0
-        try:
-            schema = producer.push_schema(read_schema_file(Path(args.file)))
-        except SchemaError as exc:
-            print(f"is21: {exc}", file=sys.stderr)
-            return 1
+        schema = producer.push_schema(read_schema_file(Path(args.file)))
         print(f"event schema {schema.version} stored; workers use it from their next frame")
         return 0

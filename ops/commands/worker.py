@@ -9,11 +9,12 @@ from is21.ops.commands.base import Command
 from is21.schemas.settings import Settings
 from is21.workers.backends.rknn import BackendUnavailable
 from is21.workers.manifest import ModelError
+from is21.workers.worker import NameInUse
 
 
 class Worker(Command):
     service = True
-    failures = ((ModelError, 2), (BackendUnavailable, 2))
+    failures = ((ModelError, 2), (BackendUnavailable, 2), (NameInUse, 1))
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--name", help="name shown in rq info (default HOST.npuK or HOST.pidP)")

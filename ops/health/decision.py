@@ -2,7 +2,11 @@
 is22 may meet can be tested without Redis, workers or HTTP.
 
 is22 treats anything but 200 as "the fleet cannot answer": it sends ``no_event`` rather
-than wait. So 200 means a live worker with a working model would serve a frame now.
+than wait. So 200 means a live worker with a working model would serve a frame now; a
+missing worker among live ones is a problem to list, not a reason to stop asking.
+
+The body has the same keys in every state (``null`` where a value is unknown), as
+docs/protocol.md describes it.
 """
 
 from __future__ import annotations
@@ -20,46 +24,70 @@ class Snapshot:
     workers: list[dict[str, Any]] = field(default_factory=list)  # live heartbeats
     schema_version: str | None = None
     problems: list[dict[str, Any]] = field(default_factory=list)  # ops/problems.py
-    uptime_s: float = 0.0
+    uptime_s: float = 0.0  # of this endpoint, not of the fleet
     unreachable: str | None = None
     bad_schema: str | None = None
 
 
+def one_line(problem: dict[str, Any]) -> str:
+    """``worker: what is wrong``, unless the text already names what it is about."""
+    who, error = str(problem.get("worker", "")), str(problem.get("error", ""))
+    return error if not who or error.startswith(who) else f"{who}: {error}"
+
+
 def decide(snap: Snapshot) -> tuple[int, Body]:
     """The status code and body; the first reason found is the one given."""
+    body = shape(snap)
     if snap.unreachable is not None:
-        return 503, {"status": "down", "redis": "unreachable", "reason": snap.unreachable}
+        return 503, {**body, "status": "down", "reason": snap.unreachable}
     if snap.bad_schema is not None:
-        return 503, {"status": "degraded", "reason": f"stored schema is bad: {snap.bad_schema}"}
-    loaded = [w for w in snap.workers if w.get("model_loaded")]
-    body: Body = {
-        "uptime_sec": round(snap.uptime_s, 1),
-        "schema_version": snap.schema_version,
-        "workers": len(snap.workers),
-        "model_loaded": bool(loaded),
-    }
-    if snap.problems:
-        body["problems"] = snap.problems
-    reason = unhealthy(snap, loaded)
+        return 503, {
+            **body,
+            "status": "degraded",
+            "reason": f"stored schema is bad: {snap.bad_schema}",
+        }
+    reason = unhealthy(snap, body["workers_serving"])
     if reason is not None:
-        status = "down" if not snap.workers else "degraded"
-        return 503, {"status": status, "reason": reason, **body}
+        return 503, {**body, "status": "down" if not snap.workers else "degraded", "reason": reason}
+    return 200, {**body, "status": "ok", "workers": body["workers_serving"]}
+
+
+def shape(snap: Snapshot) -> Body:
+    """Every key, with what the snapshot knows."""
+    known = snap.unreachable is None
+    loaded = [w for w in snap.workers if w.get("model_loaded")]
+    missing = sum(1 for p in snap.problems if p.get("missing"))
     last = max(
         (str(w["last_inference_at"]) for w in loaded if w.get("last_inference_at")),
         default=None,
     )
-    return 200, {"status": "ok", "last_inference_at": last, **body, "workers": len(loaded)}
+    return {
+        "status": None,
+        "reason": None,
+        "redis": "ok" if known else "unreachable",
+        "schema_version": snap.schema_version,
+        "workers_alive": len(snap.workers) if known else None,
+        "workers_serving": len(loaded) if known else None,
+        "workers_expected": len(snap.workers) + missing if known else None,
+        "model_loaded": bool(loaded) if known else None,
+        "last_inference_at": last,
+        "problems": [one_line(p) for p in snap.problems],
+        "endpoint_uptime_s": round(snap.uptime_s, 1),
+        # Deprecated (CHANGELOG): the names these had; removed in the next release.
+        "workers": len(snap.workers) if known else None,
+        "uptime_sec": round(snap.uptime_s, 1),
+    }
 
 
-def unhealthy(snap: Snapshot, loaded: list[dict[str, Any]]) -> str | None:
+def unhealthy(snap: Snapshot, serving: int) -> str | None:
     """Why no frame would be served now, or None."""
     problems = snap.problems
     if not snap.workers:
-        return "no live worker" + (f": {problems[0]['error']}" if problems else "")
+        return "no live worker" + (f": {one_line(problems[0])}" if problems else "")
     stuck = [str(p["worker"]) for p in problems if p.get("stuck")]
     if stuck:
         return f"worker stuck in detection: {', '.join(stuck)}"
-    if not loaded:
+    if not serving:
         return "no live worker has a model loaded"
     blind = [str(p["error"]) for p in problems if p.get("blind")]
     return blind[0] if blind else None

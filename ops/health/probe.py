@@ -25,5 +25,5 @@ def read_snapshot(client: redis.Redis, settings: Settings, started: float) -> Sn
             return Snapshot(workers=workers, uptime_s=uptime, bad_schema=str(exc))
         problems = read_problems(client, settings, workers)
     except redis.RedisError as exc:
-        return Snapshot(uptime_s=uptime, unreachable=str(exc))
+        return Snapshot(uptime_s=uptime, unreachable=str(exc) or type(exc).__name__)
     return Snapshot(workers, version, problems, uptime)

@@ -162,7 +162,10 @@ def serve_health(settings: Settings, host: str | None = None, port: int | None =
     probes = connect(url, timeout=1.0, retries=0, max_connections=64)
     routes = connect(url, timeout=2.0, retries=0, max_connections=16)
     app = HealthApp(probes, bound, routes_client=routes)
-    server = HealthServer((bound.host, bound.port), make_handler(app))
+    try:
+        server = HealthServer((bound.host, bound.port), make_handler(app))
+    except OSError as exc:  # one line for the operator (commands/base.py), not errno's
+        raise OSError(f"cannot listen on {bound.host}:{bound.port}: {exc.strerror}") from exc
     log.info("health endpoint on http://%s:%s", bound.host, server.server_address[1])
     try:
         server.serve_forever()

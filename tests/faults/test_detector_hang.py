@@ -230,7 +230,7 @@ def test_a_hung_detector_is_reported_and_the_watchdog_starves(
         wait_until(firing, timeout=60 + 30, what="the stuck and fallback alerts firing")
         status, body = health.json("/healthz")
         assert status == 503 and body["status"] == "degraded", body
-        assert "hang0" in body["reason"] and body["problems"][0]["stuck"]
+        assert "hang0" in body["reason"] and "stuck" in body["problems"][0]
         pings(0.6)  # drain a ping sent just before the timeout passed
         assert pings(2) == 0  # stuck: systemd would now restart it
         assert fleet.procs[0].poll() is None

@@ -31,6 +31,7 @@ def test_submit_and_wait(fleet: Fleet) -> None:
         "r-1",
         "--wait",
         "20",
+        "--json",
         str(SAMPLES / "COCO_val2014_000000181013.jpg"),
     )
     assert out.returncode == 0, out.stderr
@@ -44,7 +45,7 @@ def test_submit_and_wait(fleet: Fleet) -> None:
 
 def test_submit_refuses_a_bad_camera_id(fleet: Fleet) -> None:
     out = is21(fleet, "submit", "--camera", "a:b", str(SAMPLES / "COCO_val2014_000000181013.jpg"))
-    assert out.returncode == 1 and "camera id must match" in out.stderr
+    assert out.returncode == 2 and "camera id must match" in out.stderr
 
 
 def test_replay(fleet: Fleet, client: redis.Redis) -> None:

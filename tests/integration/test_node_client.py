@@ -42,3 +42,35 @@ def test_the_node_client_sees_what_is21_detect_sees(fleet: Fleet) -> None:
     expected = detect_events(fleet.env)
     assert {s["file"]: (s["primary_event"], s["events"]) for s in seen} == expected
     assert any(s["detections"] for s in seen)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        ((), 2, "--images DIR is required"),
+        (("--images", str(SAMPLES), "--bogus"), 2, "Unknown option '--bogus'"),
+        (("--images", str(SAMPLES), "--cameras", "0"), 2, "--cameras must be at least 1"),
+        (("--images", "/nonexistent/photos"), 2, "no such folder"),
+        (("--images", str(SAMPLES), "--url", "not a url"), 2, "--url is not a URL"),
+        # Nothing listens there: three tries, then one line, not a reconnect loop.
+        (
+            ("--images", str(SAMPLES), "--url", "unix:///nonexistent/redis.sock"),
+            1,
+            "cannot reach Redis at unix:///nonexistent/redis.sock",
+        ),
+    ],
+)
+def test_the_node_client_says_what_is_wrong_in_one_line(
+    args: tuple[str, ...], code: int, says: str
+) -> None:
+    node = shutil.which("node")
+    assert node is not None
+    run = subprocess.run(
+        [node, "submit.mjs", *args],
+        cwd=NODE_CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert run.returncode == code and says in run.stderr, run.stderr
+    assert "    at " not in run.stderr and "Error:" not in run.stderr  # no stack trace

@@ -46,7 +46,7 @@ def test_schema_show_and_push_round_trip(fleet: Fleet, tmp_path: Path) -> None:
     )
     (tmp_path / "bad.json").write_text('{"version": "2026-12-01.2", "events": {}}')
     bad = is21("push", str(tmp_path / "bad.json"))
-    assert bad.returncode == 1 and "invalid event schema" in bad.stderr
+    assert bad.returncode == 2 and "invalid event schema" in bad.stderr
 
 
 def test_per_camera_override_applied_by_workers(fleet: Fleet, producer: FrameProducer) -> None:
@@ -86,7 +86,7 @@ def test_rules_pushed_under_the_version_in_force_are_refused(
     schema["events"]["human"]["min_score"] = 0.9
     (tmp_path / "edited.json").write_text(json.dumps(schema))
     pushed = schema_cli(redis_server.url, "push", str(tmp_path / "edited.json"))
-    assert pushed.returncode == 1 and "in force with other rules" in pushed.stderr
+    assert pushed.returncode == 2 and "in force with other rules" in pushed.stderr
     assert client.hget(keys.SCHEMA, "json") is None
     # The same rules, unchanged, are no change; a new version goes through.
     (tmp_path / "same.json").write_text(schema_cli(redis_server.url, "show").stdout)
@@ -112,6 +112,6 @@ def test_schema_push_of_what_is_not_a_file_says_so(
         source, source
     )
     pushed = schema_cli(redis_server.url, "push", path)
-    assert pushed.returncode == 1, pushed.stderr
+    assert pushed.returncode == 2, pushed.stderr
     assert pushed.stderr.startswith("is21: ") and "Traceback" not in pushed.stderr
     assert client.hget(keys.SCHEMA, "json") is None
