@@ -21,6 +21,7 @@ from is21.schemas.frames import camera_ids
 log = logging.getLogger(__name__)
 
 COUNTER_FIELDS = ("submitted", "processed", "failed", "skipped", "expired")
+RECENT = 21  # results read per camera: enough for a rate, a few KB
 
 
 def live_workers(client: redis.Redis) -> list[dict[str, Any]]:
@@ -93,6 +94,18 @@ class CameraState:
     lag_ms: float  # age of its oldest frame still waiting; 0 when none waits
     last_primary_event: str | None = None
     last_result_ms: float | None = None
+    last_frame_ms: float | None = None  # when its newest frame was stored (its id)
+    # When its last results were published, newest first (up to RECENT): the rate out.
+    recent_results_ms: list[float] = field(default_factory=list)
+
+    def fps_out(self, now_ms: float, window_ms: float = 10_000) -> float:
+        """Results a second over the last ``window_ms``: when the recent ones span less
+        than the window (a fast camera), over their own span."""
+        recent = [t for t in self.recent_results_ms if now_ms - t <= window_ms]
+        if len(recent) == len(self.recent_results_ms) == RECENT:
+            span = recent[0] - recent[-1]
+            return (len(recent) - 1) * 1000 / span if span > 0 else 0.0
+        return len(recent) * 1000 / window_ms
 
 
 @dataclass
@@ -162,7 +175,7 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
     pipe.hgetall(keys.LATENCY_HISTOGRAM)
     for cam in cams:
         pipe.hgetall(keys.camera(cam))
-        pipe.xrevrange(keys.results(cam), count=1)
+        pipe.xrevrange(keys.results(cam), count=RECENT)
     replies = pipe.execute(raise_on_error=False)
     depth, ready, jobs = (0 if isinstance(r, Exception) else int(r) for r in replies[:3])
     counters = read.numbers(keys.COUNTERS, read.hash(keys.COUNTERS, replies[3]))
@@ -192,19 +205,23 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
 def camera_state(read: _Reader, cam: str, now: float, raw: object, last: Any) -> CameraState:
     """One camera from its hash and its newest result entry."""
     key = keys.camera(cam)
-    fields = read.numbers(key, read.hash(key, raw), (*COUNTER_FIELDS, "pending_since"))
+    hashed = read.hash(key, raw)
+    fields = read.numbers(key, hashed, (*COUNTER_FIELDS, "pending_since"))
     since = fields.get("pending_since")
+    last_id = hashed.get(b"last_id", b"").split(b"-")[0]
     camera = CameraState(
         camera_id=cam,
         counters={f: int(fields.get(f, 0)) for f in COUNTER_FIELDS},
         lag_ms=max(0.0, now - since) if since is not None else 0.0,
+        last_frame_ms=float(last_id) if last_id.isdigit() else None,
     )
     if isinstance(last, Exception):
         read.reject(keys.results(cam), last)
     elif last:
-        entry_id, entry = last[0]
+        _entry_id, entry = last[0]
         camera.last_primary_event = (
             entry.get(b"primary_event", b"").decode("utf-8", "replace") or None
         )
-        camera.last_result_ms = float(entry_id.split(b"-")[0])
+        camera.recent_results_ms = [float(i.split(b"-")[0]) for i, _fields in last]
+        camera.last_result_ms = camera.recent_results_ms[0]
     return camera

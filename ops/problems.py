@@ -22,6 +22,12 @@ from is21.schemas.settings import Settings
 Problem = dict[str, Any]
 
 
+def one_line(problem: Problem) -> str:
+    """``worker: what is wrong``, unless the text already names what it is about."""
+    who, error = str(problem.get("worker", "")), str(problem.get("error", ""))
+    return error if not who or error.startswith(who) else f"{who}: {error}"
+
+
 def read_worker_errors(client: redis.Redis) -> list[Problem]:
     """Why workers could not start, as they left it (workers/worker.py, report_failure)."""
     names: Any = client.zrange(keys.WORKER_ERRORS, 0, -1)

@@ -1,8 +1,15 @@
-"""``is21 status``: what the fleet is doing, for an operator at a terminal or a script."""
+"""``is21 status``: what the fleet is doing, for an operator at a terminal or a script.
+
+The facts (``snapshot``) are one JSON object for ``--json``; ``status_view.py`` lays the
+same facts out to fit a terminal (80x24 at least). Rates use Redis's clock: cameras' from
+their counters over the refresh interval and their recent results' ids, workers' from
+their own heartbeat (a reader sampling two heartbeats reads 0 or double).
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from datetime import UTC, datetime
@@ -10,77 +17,116 @@ from typing import Any
 
 import redis
 
-from is21.ops.fleet_state import FleetState, read_state
-from is21.ops.problems import read_problems
+from is21.ops.fleet_state import CameraState, FleetState, read_state
+from is21.ops.problems import ago, one_line, read_problems
+from is21.ops.status_view import render
+from is21.protocol.schema_store import SchemaError, load_schema
 from is21.schemas import keys
 from is21.schemas.settings import Settings
 
-
-class Rates:
-    """Per-second rates of counters against a reading ``seconds`` earlier."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    def __call__(self, now: int, then: int | None) -> float | None:
-        if then is None or self.seconds <= 0:
-            return None
-        return round((now - then) / self.seconds, 2)
+SILENT_S = 10.0  # a camera without a frame for longer is named in the banner
+FORGOTTEN_S = 86_400.0  # ... unless it has been silent for a day: retired, not broken
 
 
-def worker_rows(state: FleetState, before: FleetState | None, rate: Rates) -> list[dict[str, Any]]:
-    prev = {w.get("worker"): w for w in before.workers} if before else {}
+def when(ms: float | None) -> str | None:
+    """ISO 8601 in UTC to the second, ``Z``: what a person reads in a table."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def done(w: dict[str, Any]) -> int:
-        return int(w.get("frames_processed", 0)) + int(w.get("frames_failed", 0))
 
+def age_s(now_ms: float, ms: float | None) -> float | None:
+    return None if ms is None else round(max(0.0, now_ms - ms) / 1000, 1)
+
+
+def worker_rows(state: FleetState, problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for w in state.workers:
-        p = prev.get(w.get("worker"))
         beat = w.get("beat_at")
         rows.append(
             {
                 "worker": w.get("worker"),
+                "alive": True,
                 "npu_core": w.get("npu_core"),
                 "backend": w.get("backend"),
-                "models": [m.get("name") for m in w.get("models", []) if isinstance(m, dict)],
-                "fps": rate(done(w), done(p) if p else None),
-                "last_inference_at": w.get("last_inference_at"),
+                "fps": w.get("fps"),
+                "processing_ms_p50": w.get("processing_ms_p50"),
                 "heartbeat_age_s": round(state.now_ms / 1000 - beat, 1)
                 if isinstance(beat, int | float)
                 else None,
-                "processing_ms_p50": w.get("processing_ms_p50"),
+                "last_inference_at": w.get("last_inference_at"),
+                "stuck": bool(w.get("stuck")),
             }
         )
+    rows += [
+        {
+            "worker": p["worker"],
+            "alive": False,
+            "missing": True,
+            "heartbeat_age_s": p["last_seen_s"],
+        }
+        for p in problems
+        if p.get("missing")
+    ]
     return rows
 
 
-def camera_rows(state: FleetState, before: FleetState | None, rate: Rates) -> list[dict[str, Any]]:
-    prev = {c.camera_id: c for c in before.cameras} if before else {}
-    rows = []
-    for c in state.cameras:
-        pc = prev.get(c.camera_id)
-        done = c.counters["processed"] + c.counters["failed"]
-        rows.append(
-            {
-                "camera_id": c.camera_id,
-                "fps_in": rate(c.counters["submitted"], pc.counters["submitted"] if pc else None),
-                "fps_processed": rate(
-                    done, pc.counters["processed"] + pc.counters["failed"] if pc else None
-                ),
-                **c.counters,
-                "lag_s": round(c.lag_ms / 1000, 2),
-                "last_primary_event": c.last_primary_event,
-            }
+def camera_row(
+    c: CameraState, before: CameraState | None, now: float, seconds: float
+) -> dict[str, Any]:
+    fps_in = None
+    if before is not None and seconds > 0:
+        fps_in = round((c.counters["submitted"] - before.counters["submitted"]) / seconds, 2)
+    return {
+        "camera_id": c.camera_id,
+        "fps_in": fps_in,
+        "fps_out": round(c.fps_out(now), 2),
+        "last_frame_age_s": age_s(now, c.last_frame_ms),
+        "last_result_age_s": age_s(now, c.last_result_ms),
+        "lag_s": round(c.lag_ms / 1000, 2),
+        **c.counters,
+        "last_primary_event": c.last_primary_event,
+    }
+
+
+def banner(
+    problems: list[dict[str, Any]],
+    cameras: list[dict[str, Any]],
+    fallbacks_recent: int,
+    seconds: float,
+) -> list[str]:
+    """One line for each thing an operator must look at, the worst kinds first."""
+    lines = [one_line(p) for p in problems]
+    if fallbacks_recent:
+        lines.insert(
+            0, f"{fallbacks_recent} frames answered no_event by producers in {seconds:.0f} s"
         )
-    return rows
+    silent = [
+        c
+        for c in cameras
+        if c["last_frame_age_s"] is not None and SILENT_S < c["last_frame_age_s"] < FORGOTTEN_S
+    ]
+    for c in sorted(silent, key=lambda c: c["last_frame_age_s"])[:3]:
+        lines.append(f"camera {c['camera_id']}: no frame for {ago(c['last_frame_age_s'])}")
+    if len(silent) > 3:
+        lines.append(f"{len(silent) - 3} more cameras without a frame for over {SILENT_S:.0f} s")
+    return lines
+
+
+def schema_in_force(client: redis.Redis) -> str:
+    """The version /healthz names: the stored schema's, or the default's when none was
+    pushed."""
+    try:
+        return load_schema(client).version
+    except SchemaError as exc:
+        return f"bad: {exc}"
 
 
 def recent_events(client: redis.Redis, count: int = 5) -> list[dict[str, Any]]:
     raw: Any = client.xrevrange(keys.EVENTS, count=count)
     return [
         {
-            "at": datetime.fromtimestamp(int(i.split(b"-")[0]) / 1000, UTC).isoformat(),
+            "at": when(float(i.split(b"-")[0])),
             "camera_id": f.get(b"camera_id", b"").decode("utf-8", "replace"),
             "primary_event": f.get(b"primary_event", b"").decode("utf-8", "replace"),
         }
@@ -88,90 +134,53 @@ def recent_events(client: redis.Redis, count: int = 5) -> list[dict[str, Any]]:
     ]
 
 
+def fallback_counts(state: FleetState) -> dict[str, int]:
+    return {
+        name.removeprefix("fallback:"): value
+        for name, value in state.counters.items()
+        if name.startswith("fallback:")
+    }
+
+
 def snapshot(
     client: redis.Redis, settings: Settings, before: FleetState | None, seconds: float
 ) -> dict[str, Any]:
-    """The state now, with rates computed against ``before`` (``seconds`` earlier)."""
+    """The facts now; rates against ``before`` (``seconds`` earlier)."""
     state = read_state(client, settings.queue)
-    rate = Rates(seconds)
     problems = read_problems(client, settings, state.workers)
-    missing = [
-        {"worker": p["worker"], "missing": True, "heartbeat_age_s": p["last_seen_s"]}
-        for p in problems
-        if p.get("missing")
-    ]
+    prev = {c.camera_id: c for c in before.cameras} if before else {}
+    cameras = [camera_row(c, prev.get(c.camera_id), state.now_ms, seconds) for c in state.cameras]
+    recent = state.counters.get("fallback", 0) - (
+        before.counters.get("fallback", 0) if before else 0
+    )
+    workers = worker_rows(state, problems)
     return {
+        "at": when(state.now_ms),
+        "schema_version": schema_in_force(client),
+        "banner": banner(problems, cameras, max(recent, 0), seconds),
         "problems": problems,
         "bad_entries": state.bad_entries,
-        "workers": worker_rows(state, before, rate) + missing,
+        "workers_alive": sum(1 for w in workers if w["alive"]),
+        "workers_expected": len(workers),
+        "workers": workers,
         "queue_depth": state.queue_depth,
         "ready": state.ready,
         "dispatch_jobs": state.jobs,
-        "schema_version": state.schema_version,
-        "fallbacks": {
-            name.removeprefix("fallback:"): value
-            for name, value in state.counters.items()
-            if name.startswith("fallback:")
-        },
-        "cameras": camera_rows(state, before, rate),
+        "fallbacks": fallback_counts(state),
+        "cameras": cameras,
         "recent_events": recent_events(client),
         "_state": state,
     }
 
 
-def render(snap: dict[str, Any]) -> str:
-    def v(x: Any) -> str:
-        return "-" if x is None else str(x)
-
-    out = [
-        f"workers: {sum(not w.get('missing') for w in snap['workers'])} alive of "
-        f"{len(snap['workers'])} expected   queue: {snap['queue_depth']}   "
-        f"ready cameras: {snap['ready']}   dispatch jobs: {snap['dispatch_jobs']}   "
-        f"schema: {v(snap['schema_version'])}",
-        "fallbacks (no_event answered by producers): "
-        + (", ".join(f"{k} {n}" for k, n in sorted(snap["fallbacks"].items())) or "none"),
-        "",
-    ]
-    out.append(
-        f"{'worker':<24} {'core':>4} {'backend':<8} {'fps':>6} {'proc p50':>9} "
-        f"{'beat age':>8}  last inference"
-    )
-    for w in snap["workers"]:
-        if w.get("missing"):
-            out.append(f"{v(w['worker']):<24} MISSING: no heartbeat for {w['heartbeat_age_s']} s")
-            continue
-        out.append(
-            f"{v(w['worker']):<24} {v(w['npu_core']):>4} {v(w['backend']):<8} "
-            f"{v(w['fps']):>6} {v(w['processing_ms_p50']):>9} "
-            f"{v(w['heartbeat_age_s']):>8}  {v(w['last_inference_at'])}"
-        )
-    out += [
-        "",
-        f"{'camera':<20} {'fps in':>6} {'fps out':>7} {'submitted':>9} {'processed':>9} "
-        f"{'failed':>6} {'skipped':>7} {'expired':>7} {'lag s':>6}  last event",
-    ]
-    for c in snap["cameras"]:
-        out.append(
-            f"{c['camera_id']:<20} {v(c['fps_in']):>6} {v(c['fps_processed']):>7} "
-            f"{c['submitted']:>9} {c['processed']:>9} {c['failed']:>6} "
-            f"{c['skipped']:>7} {c['expired']:>7} {c['lag_s']:>6}  "
-            f"{v(c['last_primary_event'])}"
-        )
-    if snap["problems"]:
-        out += ["", "problems:"]
-        out += [f"  {p.get('worker')}: {p.get('error')}" for p in snap["problems"]]
-    if snap["bad_entries"]:
-        out += ["", "bad fleet entries (left out of the numbers):"]
-        out += [f"  {bad}" for bad in snap["bad_entries"]]
-    out += ["", "recent events:"]
-    out += [
-        f"  {e['at']}  {e['camera_id']:<20} {e['primary_event']}" for e in snap["recent_events"]
-    ] or ["  (none)"]
-    return "\n".join(out)
-
-
 def run_status(
-    client: redis.Redis, settings: Settings, *, once: bool, as_json: bool, interval: float = 1.0
+    client: redis.Redis,
+    settings: Settings,
+    *,
+    once: bool,
+    as_json: bool,
+    every_camera: bool = False,
+    interval: float = 2.0,
 ) -> None:
     live = sys.stdout.isatty() and not once and not as_json
     before = read_state(client, settings.queue)
@@ -182,7 +191,10 @@ def run_status(
         if as_json:
             print(json.dumps(snap))
         else:
-            print(("\x1b[2J\x1b[H" if live else "") + render(snap), flush=True)
+            size = shutil.get_terminal_size((80, 24))
+            rows = None if every_camera else size.lines - 1
+            text = render(snap, width=size.columns, rows=rows, interval=interval)
+            print(("\x1b[2J\x1b[H" if live else "") + text, flush=True)
         if not live:
             return
         time.sleep(interval)

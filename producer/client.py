@@ -19,6 +19,7 @@ from is21.producer.events import DEFAULT_REDELIVERY, EventReader, Redelivery, cr
 from is21.producer.fallbacks import FallbackCounts
 from is21.producer.ledger import Ledger
 from is21.producer.liveness import Liveness
+from is21.producer.outage import Outage, RideOut
 from is21.producer.reader import ResultsReader
 from is21.producer.ticket import Ticket, answers, fallback_result
 from is21.producer.validation import validate_frame
@@ -246,38 +247,25 @@ class FrameProducer:
         since: str = "$",
         block: float = 1.0,
         refresh: float = 5.0,
+        ride_out: RideOut | None = None,
     ) -> Iterator[Result]:
         """Yield results as they are published, for the given cameras or all of them.
 
         With no camera ids the set of cameras is re-read every ``refresh`` seconds, so a
         camera that starts streaming later is picked up without a restart, and read from
-        its first result: its stream did not exist when the iterator started. Raises
-        ``FleetUnreachable`` when Redis cannot be read.
+        its first result: its stream did not exist when the iterator started. A failover
+        or a restart is ridden out from where it was read (``ride_out``, by default
+        ``IS21_READER_GIVE_UP`` seconds); past that, ``FleetUnreachable``.
         """
         cameras = list(camera_ids) if camera_ids is not None else None
-        reader = ResultsReader(self.client)
-        start, next_refresh = since, 0.0
-        while True:
-            try:
-                if not reader.after or (cameras is None and time.monotonic() >= next_refresh):
-                    next_refresh = time.monotonic() + refresh
-                    reader.follow(cameras if cameras is not None else self.cameras(), start)
-                    # '$' is pinned once, at the start; every camera found later is new.
-                    start = since if since != "$" else "0-0"
-                if not reader.after:
-                    time.sleep(block)
-                    continue
-                block_ms = int(min(block, self.settings.redis_timeout / 2) * 1000)
-                batches = reader.read(max(1, block_ms))
-            except PoolExhausted:
-                continue
-            except redis.RedisError as exc:
-                raise FleetUnreachable(f"cannot read results: {exc}") from exc
-            finally:
-                self.junk_results += reader.junk
-                reader.junk = 0
-            for _cam, results in batches:
-                yield from results
+        block_ms = max(1, int(min(block, self.settings.redis_timeout / 2) * 1000))
+        outage = Outage(ride_out or RideOut(self.settings.reader_give_up), "results")
+        return ResultsReader(self.client).stream(
+            cameras, self.cameras, since, block_ms, refresh, outage, self._junk
+        )
+
+    def _junk(self, count: int) -> None:
+        self.junk_results += count
 
     def events(
         self,
@@ -288,13 +276,17 @@ class FrameProducer:
         block: float = 1.0,
         count: int = 10,
         redelivery: Redelivery = DEFAULT_REDELIVERY,
+        ride_out: RideOut | None = None,
     ) -> Iterator[Result]:
         """Every event of every camera through a consumer group on is21:events, at least
         once: a restarted consumer gets its unacknowledged events again, a dead one's are
         taken over (producer/events.py). ``since``: where a new group starts ('$': from
-        now, '0': every event kept); ``count``: events taken per read."""
+        now, '0': every event kept); ``count``: events taken per read; a failover or a
+        restart is ridden out as for ``results``."""
         create_group(self.client, group, since)  # now: events from this call on are its
         block_ms = max(1, int(min(block, self.settings.redis_timeout / 2) * 1000))
-        return iter(
-            EventReader(self.client, group, consumer, block_ms, count, self._decode, redelivery)
+        reader = EventReader(
+            self.client, group, consumer, block_ms, count, self._decode, redelivery
         )
+        reader.outage = Outage(ride_out or RideOut(self.settings.reader_give_up), "events")
+        return iter(reader)

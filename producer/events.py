@@ -19,8 +19,10 @@ from typing import Any
 import redis
 
 from is21.producer.errors import FleetUnreachable
+from is21.producer.outage import Outage, RideOut
 from is21.protocol.connection import PoolExhausted
 from is21.schemas import keys
+from is21.schemas.frames import entry_order
 from is21.schemas.results import Result
 
 log = logging.getLogger(__name__)
@@ -57,34 +59,55 @@ class EventReader:
     count: int
     decode: Decode
     redelivery: Redelivery
+    outage: Outage | None = None  # None: the first error raises FleetUnreachable
+    last_id: bytes | None = None  # the newest event this consumer read: where a lost group resumes
 
     def __iter__(self) -> Iterator[Result]:
         """This consumer's own unacknowledged events first, from id 0, then the events
         others left too long, then new ones; each acknowledged when the next is asked for.
-        Raises ``FleetUnreachable`` when Redis cannot be read."""
-        backlog = True
+        Redis going away is ridden out (``outage``): an event yielded whose
+        acknowledgement did not get through is acknowledged once Redis is back, before
+        this consumer's pending events are read again, so it is not yielded twice."""
+        outage = self.outage or Outage(RideOut(0.0), "events")
+        backlog, unacked, lost = True, list[bytes](), False
         while True:
             try:
+                if lost:
+                    self.recreate_group()
+                    lost = False
+                if unacked:
+                    self.client.xack(keys.EVENTS, self.group, *unacked)
+                    unacked.clear()
                 if backlog:
                     entries = self.read("0", None)
                     backlog = bool(entries)
                 else:
                     entries = self.take_over() or self.read(">", self.block_ms)
+                outage.over()
             except PoolExhausted:
                 continue
             except redis.ResponseError as exc:
                 if "NOGROUP" not in str(exc):
-                    raise FleetUnreachable(f"cannot read events: {exc}") from exc
-                self.recreate_group()
-                backlog = True
+                    outage.failed(exc)
+                    continue
+                lost, backlog = True, True
                 continue
             except redis.RedisError as exc:
-                raise FleetUnreachable(f"cannot read events: {exc}") from exc
+                outage.failed(exc)  # waits, or raises FleetUnreachable
+                backlog = True
+                continue
             for entry_id, fields in entries:
+                if self.last_id is None or entry_order(entry_id) > entry_order(self.last_id):
+                    self.last_id = entry_id
                 # An event trimmed while pending comes back without its fields.
                 if fields and (result := self.decode(entry_id, fields)) is not None:
                     yield result
-                self.client.xack(keys.EVENTS, self.group, entry_id)
+                try:
+                    self.client.xack(keys.EVENTS, self.group, entry_id)
+                except redis.RedisError:
+                    unacked.append(entry_id)  # acknowledged once Redis answers again
+                    backlog = True
+                    break
 
     def read(self, start: str, block_ms: int | None) -> list[Any]:
         streams: Any = {keys.EVENTS: start}
@@ -168,15 +191,23 @@ class EventReader:
         return True
 
     def recreate_group(self) -> None:
-        """The group was deleted while this consumer read it (an operator, a FLUSHALL):
-        say so and create it again, from new events on."""
+        """The group is gone while this consumer read it (Redis restarted empty, an
+        operator, a FLUSHALL): say so and create it again after the newest event this
+        consumer read, so that events published since are delivered and none twice; from
+        new events on if it read none."""
+        start = self.last_id.decode() if self.last_id is not None else "$"
         log.warning(
-            "consumer group %s of %s is gone (deleted while reading); created again at $: "
-            "events published meanwhile are not delivered to it",
+            "consumer group %s of %s is gone (Redis restarted empty, or it was deleted); "
+            "created again after event %s",
             self.group,
             keys.EVENTS,
+            start,
         )
-        create_group(self.client, self.group, "$")
+        try:
+            self.client.xgroup_create(keys.EVENTS, self.group, id=start, mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):  # another consumer of the group was first
+                raise
 
 
 def create_group(client: redis.Redis, group: str, since: str) -> None:

@@ -10,11 +10,14 @@ reads), or from any id given, such as '0-0' for a camera new since the reader st
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import redis
 
+from is21.producer.outage import Outage
+from is21.protocol.connection import PoolExhausted
 from is21.schemas import codec, keys
 from is21.schemas.results import Result
 
@@ -72,3 +75,40 @@ class ResultsReader:
             self.junk += 1
             log.warning("skipped results entry %s, not a result: %s", entry_id.decode(), exc)
             return None
+
+    def stream(
+        self,
+        cameras: list[str] | None,
+        every_camera: Callable[[], list[str]],
+        since: str,
+        block_ms: int,
+        refresh: float,
+        outage: Outage,
+        junk: Callable[[int], None],
+    ) -> Iterator[Result]:
+        """``FrameProducer.results``: these cameras' results, or every camera's (re-read
+        every ``refresh`` seconds), as they come; Redis going away is ridden out from the
+        positions read (``outage``); entries that are not results go to ``junk``."""
+        start, next_refresh = since, 0.0
+        while True:
+            try:
+                if not self.after or (cameras is None and time.monotonic() >= next_refresh):
+                    next_refresh = time.monotonic() + refresh
+                    self.follow(cameras if cameras is not None else every_camera(), start)
+                    # '$' is pinned once, at the start; every camera found later is new.
+                    start = since if since != "$" else "0-0"
+                if not self.after:
+                    time.sleep(block_ms / 1000)
+                    continue
+                batches = self.read(block_ms)
+                outage.over()
+            except PoolExhausted:
+                continue
+            except redis.RedisError as exc:
+                outage.failed(exc)  # waits, or raises FleetUnreachable
+                continue
+            finally:
+                junk(self.junk)
+                self.junk = 0
+            for _cam, results in batches:
+                yield from results

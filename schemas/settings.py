@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         "up to half of IS21_REDIS_TIMEOUT, so size it for the cameras waiting at once",
     )
     fleet_cache: float = Field(default=1.0, ge=0, description="seconds a liveness answer lives")
+    reader_give_up: float = Field(
+        default=30.0,
+        ge=0,
+        description="seconds results() and events() ride out Redis going away (a failover, "
+        "a restart) before raising FleetUnreachable",
+    )
     redis_memory_high: float = Field(
         default=0.9,
         gt=0,

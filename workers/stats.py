@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,6 +54,15 @@ class WorkerStats:
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     processing_ms: Recent = field(default_factory=Recent)  # decode + inference + outputs
     dispatch_ms: Recent = field(default_factory=Recent)
+    # Monotonic times the last frames finished: the heartbeat's fps, measured here
+    # because a reader sampling two heartbeats 2 s apart reads 0 or double.
+    finished: deque[float] = field(default_factory=lambda: deque(maxlen=2048))
+    born: float = field(default_factory=time.monotonic)
+
+    def fps(self, window_s: float = 10.0) -> float:
+        now = time.monotonic()
+        done = sum(1 for t in self.finished if now - t <= window_s)
+        return round(done / max(min(window_s, now - self.born), 1e-3), 2)
 
     def record(self, ok: bool, processing_ms: float, dispatch_ms: float) -> None:
         if ok:
@@ -60,6 +70,7 @@ class WorkerStats:
         else:
             self.failed += 1
         self.last_inference_at = datetime.now(UTC).isoformat()
+        self.finished.append(time.monotonic())
         self.processing_ms.add(processing_ms)
         self.dispatch_ms.add(dispatch_ms)
 
@@ -70,6 +81,7 @@ class WorkerStats:
             "frames_processed": self.processed,
             "frames_failed": self.failed,
             "redis_errors": self.redis_errors,
+            "fps": self.fps(),
             "results_stale": self.results_stale,
             "results_refused": self.results_refused,
             "processing_ms_p50": self.processing_ms.percentile(50),

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from is21.ops.problems import one_line
+
 Body = dict[str, Any]
 
 
@@ -27,12 +29,6 @@ class Snapshot:
     uptime_s: float = 0.0  # of this endpoint, not of the fleet
     unreachable: str | None = None
     bad_schema: str | None = None
-
-
-def one_line(problem: dict[str, Any]) -> str:
-    """``worker: what is wrong``, unless the text already names what it is about."""
-    who, error = str(problem.get("worker", "")), str(problem.get("error", ""))
-    return error if not who or error.startswith(who) else f"{who}: {error}"
 
 
 def decide(snap: Snapshot) -> tuple[int, Body]:

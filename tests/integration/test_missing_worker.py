@@ -51,6 +51,7 @@ def test_a_killed_worker_among_three_is_named_everywhere_until_forgotten(
     env = fleet_env(producer.settings.redis_url, **FAST)
     shown = run_is21("status", "--once", env=env)
     assert shown.returncode == 0, shown.stderr
+    print(shown.stdout)  # the screenshot, in the test output
     assert "2 alive of 3 expected" in shown.stdout and "w2 " in shown.stdout
     assert "MISSING" in shown.stdout
     as_json = json.loads(run_is21("status", "--json", env=env).stdout)
