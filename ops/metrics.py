@@ -150,6 +150,18 @@ class FleetCollector(Collector):
             "Live workers stuck in one detection past IS21_INFER_TIMEOUT",
             value=sum(1 for w in state.workers if w.get("stuck")),
         )
+        stuck = GaugeMetricFamily(
+            "is21_worker_stuck", "1 while the worker is stuck in one detection", labels=["worker"]
+        )
+        fps = GaugeMetricFamily(
+            "is21_worker_fps", "Frames the worker finished a second, over 10 s", labels=["worker"]
+        )
+        for w in state.workers:
+            stuck.add_metric([str(w.get("worker"))], 1 if w.get("stuck") else 0)
+            if isinstance(w.get("fps"), int | float):
+                fps.add_metric([str(w.get("worker"))], w["fps"])
+        yield stuck
+        yield fps
         per_worker = GaugeMetricFamily(
             "is21_worker_frame_ms",
             "Recent per-frame time of each worker",

@@ -256,6 +256,10 @@ def health_factory(
         p.wait(timeout=10)
 
 
+# The runbook's address as an operator's Prometheus gives it (its external label).
+RUNBOOK_URL = "https://runbooks.example/is21/RUNBOOK.md"
+
+
 class Prometheus:
     def __init__(self, port: int) -> None:
         self.base = f"http://127.0.0.1:{port}"
@@ -269,8 +273,10 @@ class Prometheus:
         return list(self.get("/api/v1/query", query=expr)["result"])
 
     def firing(self) -> set[str]:
-        alerts = self.get("/api/v1/alerts")["alerts"]
-        return {a["labels"]["alertname"] for a in alerts if a["state"] == "firing"}
+        return {a["labels"]["alertname"] for a in self.alerts() if a["state"] == "firing"}
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return list(self.get("/api/v1/alerts")["alerts"])
 
 
 @pytest.fixture
@@ -284,7 +290,8 @@ def prometheus_factory(tmp_path: Path) -> Iterator[Callable[[Health], Prometheus
         target = health.base.removeprefix("http://")
         config = tmp_path / "prometheus.yml"
         config.write_text(
-            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+            "global: {scrape_interval: 1s, evaluation_interval: 1s,\n"
+            f"  external_labels: {{is21_runbook_url: '{RUNBOOK_URL}'}}}}\n"
             f"rule_files: ['{ROOT / 'ops' / 'prometheus' / 'alerts.yml'}']\n"
             "scrape_configs:\n"
             f"  - job_name: is21\n    static_configs: [{{targets: ['{target}']}}]\n"

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from is21.producer import FrameProducer
-from tests.conftest import ROOT, Fleet, Health, Prometheus, run_is21
+from tests.conftest import ROOT, RUNBOOK_URL, Fleet, Health, Prometheus, run_is21
 from tests.helpers import JPEG, wait_until
 from tests.samples import photo
 
@@ -32,17 +32,20 @@ def test_dashboard_queries_have_data_and_the_no_worker_alert_fires(
     prometheus = prometheus_factory(health_factory())
     for i in range(6):
         producer.wait(producer.submit(f"prom-{i % 2}", photo(JPEG)), timeout=20)
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    queries = [t["expr"] for p in panels for t in p["targets"]]
+    # Per-worker panels while the worker lives: its series end with it.
+    per_worker = [q for q in queries if q.startswith(("is21_worker_", "is21_worker_frame"))]
+    assert len(per_worker) == 3
+    wait_until(lambda: all(prometheus.query(q) for q in per_worker), what="per-worker data")
     assert fleet.stop() == [0]  # the last worker goes
     stopped = time.monotonic()
     wait_until(  # once its cached answer (1 s) lapses the producer falls back, counted
         lambda: producer.submit("prom-0", photo(JPEG)).fallback is not None, what="a fallback"
     )
 
-    panels = json.loads(DASHBOARD.read_text())["panels"]
-    queries = [t["expr"] for p in panels for t in p["targets"]]
-
     def no_data() -> list[str]:
-        return [q for q in queries if not prometheus.query(q)]
+        return [q for q in queries if q not in per_worker and not prometheus.query(q)]
 
     wait_until(lambda: not no_data(), timeout=30, what="data for every panel")
     # is21 slo over the same data: once the fallback counter grows between two scrapes
@@ -63,3 +66,6 @@ def test_dashboard_queries_have_data_and_the_no_worker_alert_fires(
     )
     # for: 30s, plus a scrape (1 s) and an evaluation (1 s), plus slack for this VM.
     assert time.monotonic() - stopped < 30 + 2 + 6
+    # Its runbook link starts from the base the Prometheus names (one external label).
+    (alert,) = [a for a in prometheus.alerts() if a["labels"]["alertname"] == "Is21NoLiveWorker"]
+    assert alert["annotations"]["runbook_url"] == f"{RUNBOOK_URL}#p1-healthz-is-503"

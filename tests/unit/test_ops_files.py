@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -101,16 +102,37 @@ def slug(heading: str) -> str:
     return text.replace(" ", "-")
 
 
+# One configurable base for every runbook link: an external label of the Prometheus
+# that evaluates the rules, else the path in this repository.
+RUNBOOK_BASE = (
+    "{{ with $externalLabels.is21_runbook_url }}{{ . }}{{ else }}ops/RUNBOOK.md{{ end }}#"
+)
+
+
+def alerts() -> list[dict[str, Any]]:
+    rules = yaml.safe_load((ROOT / "ops" / "prometheus" / "alerts.yml").read_text())
+    return [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+
+
 def test_every_alert_links_to_a_runbook_section_that_exists() -> None:
     runbook = (ROOT / "ops" / "RUNBOOK.md").read_text()
     anchors = {slug(line.lstrip("#")) for line in runbook.splitlines() if line.startswith("#")}
-    rules = yaml.safe_load((ROOT / "ops" / "prometheus" / "alerts.yml").read_text())
-    links = [
-        r["annotations"]["runbook"] for g in rules["groups"] for r in g["rules"] if "alert" in r
-    ]
-    assert links and all(link.startswith("ops/RUNBOOK.md#") for link in links)
-    missing = [link for link in links if link.split("#", 1)[1] not in anchors]
+    links = [r["annotations"]["runbook_url"] for r in alerts()]
+    assert links and all(link.startswith(RUNBOOK_BASE) for link in links)
+    missing = [link for link in links if link.removeprefix(RUNBOOK_BASE) not in anchors]
     assert missing == [], sorted(anchors)
+
+
+def test_an_alert_that_keeps_a_label_says_it() -> None:
+    """An alert per worker or camera names it in its summary: a page that says "a worker"
+    sends the operator looking."""
+    kept = 0
+    for rule in alerts():
+        for label in re.findall(r"by \((\w+)\)", rule["expr"]):
+            if label != "le":
+                kept += 1
+                assert f"$labels.{label}" in rule["annotations"]["summary"], rule["alert"]
+    assert kept >= 7
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
