@@ -46,21 +46,28 @@ def slope_mb_per_hour(times_s: list[float], values: list[float]) -> float:
     return num / den * 3600 if den else 0.0
 
 
+# Below this, a slope is noise: fewer samples after the warm-up, or a shorter span.
+MIN_SAMPLES, MIN_SPAN_S = 3, 60.0
+
+
 @dataclass
 class SoakReport:
     samples: list[dict[str, float]]
     warmup_s: float
-    slopes: dict[str, float]
-    growth_after_warmup_mb: dict[str, float]
+    slopes: dict[str, float] | None  # None: too short to state one (``why``)
+    growth_after_warmup_mb: dict[str, float] | None
+    why: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        def rounded(values: dict[str, float] | None) -> dict[str, float] | None:
+            return None if values is None else {k: round(v, 2) for k, v in values.items()}
+
         return {
             "samples": len(self.samples),
             "warmup_s": self.warmup_s,
-            "slope_mb_per_hour": {k: round(v, 2) for k, v in self.slopes.items()},
-            "growth_after_warmup_mb": {
-                k: round(v, 2) for k, v in self.growth_after_warmup_mb.items()
-            },
+            "slope_mb_per_hour": rounded(self.slopes),
+            "growth_after_warmup_mb": rounded(self.growth_after_warmup_mb),
+            "no_slope_because": self.why,
         }
 
 
@@ -133,9 +140,18 @@ def sample(
 
 
 def summarize(samples: list[dict[str, float]], warmup: float) -> SoakReport:
-    """The memory slopes after ``warmup`` seconds."""
-    after = [s for s in samples if s["elapsed_s"] >= warmup] or samples[-1:]
+    """The memory slopes after ``warmup`` seconds, or none: a run that ends in its warm-up
+    (or just after) has no slope to state, rather than a slope of 0."""
+    after = [s for s in samples if s["elapsed_s"] >= warmup]
     times = [s["elapsed_s"] for s in after]
+    span = times[-1] - times[0] if times else 0.0
+    if len(after) < MIN_SAMPLES or span < MIN_SPAN_S:
+        why = (
+            f"{len(after)} samples over {span:.0f} s after the {warmup:.0f} s warm-up; a slope "
+            f"needs at least {MIN_SAMPLES} over {MIN_SPAN_S:.0f} s (a longer --hours, a "
+            "shorter --interval)"
+        )
+        return SoakReport(samples, warmup, None, None, why)
     slopes, growth = {}, {}
     for key in ("worker_rss_mb", "redis_used_mb", "redis_rss_mb"):
         values = [s[key] for s in after]

@@ -21,7 +21,9 @@ def run_demo(settings: Settings, *, images: Path, cameras: int, workers: int) ->
     with local_fleet(settings, workers=workers, prefix="demo") as fleet:
         producer = fleet.producer
         where = f"its own redis-server at {fleet.url}" if fleet.own_redis else fleet.url
-        print(f"{workers} workers up on {where} (logs in {fleet.log_dir})")
+        # Their logs go with the run (a worker that fails to start has its log's tail
+        # printed), so no folder is named that will not be there afterwards.
+        print(f"{workers} workers up on {where}")
 
         names = [f"demo-cam{i:02d}" for i in range(cameras)]
         rows = []

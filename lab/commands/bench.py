@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from is21.ops.commands.base import Command, count, rate
+from is21.ops.commands.base import SAMPLES, Command, count, rate
 from is21.ops.embedded_redis import RedisUnavailable
 from is21.schemas.settings import Settings
 from is21.workers.manifest import ModelError
@@ -16,14 +16,14 @@ class Bench(Command):
     failures = ((ModelError, 2), (RedisUnavailable, 1), (FileNotFoundError, 1))
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--images", default="../shared/samples/coco")
-        parser.add_argument("--workers", type=count, default=2)
+        parser.add_argument("--images", type=Path, default=SAMPLES, help="a folder of JPEGs")
+        parser.add_argument("--workers", type=count, default=2, help="workers started")
         parser.add_argument("--cameras", default="1,8,30", help="comma-separated camera counts")
         parser.add_argument("--seconds", type=rate, default=8.0, help="measured seconds per phase")
         parser.add_argument(
             "--repeats", type=count, default=3, help="interleaved repeats (medians)"
         )
-        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--json", action="store_true", help="the table as JSON")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         from is21.lab.bench import format_table, run_bench

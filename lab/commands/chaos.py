@@ -6,7 +6,7 @@ import argparse
 import signal
 from pathlib import Path
 
-from is21.ops.commands.base import Command, rate
+from is21.ops.commands.base import SAMPLES, Command, rate
 from is21.schemas.settings import Settings
 from is21.workers.manifest import ModelError
 
@@ -15,10 +15,10 @@ class Chaos(Command):
     failures = ((ModelError, 2), (FileNotFoundError, 1))
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--images", default="../shared/samples/coco")
-        parser.add_argument("--minutes", type=rate, default=3.0)
+        parser.add_argument("--images", type=Path, default=SAMPLES, help="a folder of JPEGs")
+        parser.add_argument("--minutes", type=rate, default=3.0, help="how long it runs")
         parser.add_argument("--interval", type=rate, default=20.0, help="seconds between faults")
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--seed", type=int, default=0, help="the faults' order and targets")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         """Needs root (network namespaces); the hosts, Redis and workers are its own, and

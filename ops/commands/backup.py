@@ -13,7 +13,7 @@ class Backup(Command):
     failures = ((ModelError, 2), (FileNotFoundError, 1))
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("dir")
+        parser.add_argument("dir", help="the backup folder")
         parser.add_argument("--include", nargs="*", default=[], help="operator files to keep too")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
@@ -25,4 +25,4 @@ class Backup(Command):
 
 class Restore(Backup):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("dir")
+        parser.add_argument("dir", help="the backup folder")

@@ -15,12 +15,17 @@ import logging
 import os
 import sys
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from is21.schemas.settings import Settings
 
 log = logging.getLogger("is21.ops.cli")
+
+# The photos `--images` defaults to: ../shared/samples/coco beside the checkout, found from
+# this file rather than the current directory (`is21 demo` works from any folder).
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "coco"
 
 
 class Command(ABC):

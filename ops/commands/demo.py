@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from is21.ops.commands.base import Command, count
+from is21.ops.commands.base import SAMPLES, Command, count
 from is21.ops.embedded_redis import RedisUnavailable
 from is21.schemas.settings import Settings
 from is21.workers.backends.rknn import BackendUnavailable
@@ -21,9 +21,9 @@ class Demo(Command):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--images", default="../shared/samples/coco")
-        parser.add_argument("--cameras", type=count, default=4)
-        parser.add_argument("--workers", type=count, default=2)
+        parser.add_argument("--images", type=Path, default=SAMPLES, help="a folder of JPEGs")
+        parser.add_argument("--cameras", type=count, default=4, help="cameras replayed")
+        parser.add_argument("--workers", type=count, default=2, help="workers started")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         from is21.ops.demo import run_demo

@@ -14,7 +14,7 @@ class Detect(Command):
     failures = ((ModelError, 2), (BackendUnavailable, 2), (FileNotFoundError, 1))
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("images", nargs="+")
+        parser.add_argument("images", nargs="+", help="JPEG files")
         parser.add_argument("--json", action="store_true", help="one JSON object per image")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:

@@ -21,11 +21,11 @@ class Models(Command):
         q = sub.add_parser("verify", help="check every file's sha256, load and run it")
         q.add_argument("--sample", help=SAMPLE_HELP)
         q = sub.add_parser("install", help="install FILE as the new weights of NAME")
-        q.add_argument("file")
-        q.add_argument("--name", required=True)
+        q.add_argument("file", help="the model file (.onnx or .rknn)")
+        q.add_argument("--name", required=True, help="the detector it replaces or adds")
         q.add_argument("--sample", help=SAMPLE_HELP)
         q = sub.add_parser("rollback", help="restore the file NAME had before")
-        q.add_argument("name")
+        q.add_argument("name", help="the detector to roll back")
         add_npu_commands(sub)
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
@@ -50,7 +50,7 @@ def add_npu_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     q.add_argument("reference", help="the float ONNX model")
     q.add_argument("--candidate", required=True, help="the ONNX model to convert (often the same)")
     q.add_argument("--images", required=True, help="the photos to compare on")
-    q.add_argument("--json", action="store_true")
+    q.add_argument("--json", action="store_true", help="the figures as JSON")
     q.add_argument("--min-iou", type=float, default=0.9, help="median IoU of matched boxes")
     q.add_argument("--max-drift", type=float, default=0.05, help="median |score change|")
     npu_options(q, "the photos the conversion calibrates on")

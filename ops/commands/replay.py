@@ -14,10 +14,10 @@ class Replay(Command):
     failures = ((FileNotFoundError, 2),)
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("dir")
-        parser.add_argument("--cameras", type=count, default=4)
-        parser.add_argument("--fps", type=rate, default=1.0)
-        parser.add_argument("--seconds", type=rate, default=10.0)
+        parser.add_argument("dir", help="a folder of JPEGs")
+        parser.add_argument("--cameras", type=count, default=4, help="cameras replayed")
+        parser.add_argument("--fps", type=rate, default=1.0, help="frames a second per camera")
+        parser.add_argument("--seconds", type=rate, default=10.0, help="how long")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         from is21.producer import FrameProducer

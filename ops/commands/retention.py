@@ -13,7 +13,7 @@ from is21.schemas.settings import Settings
 class Retention(Command):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="report, remove nothing")
-        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--json", action="store_true", help="what was trimmed, as JSON")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         from is21.ops.retention import run_retention

@@ -17,7 +17,7 @@ class Schema(Command):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("show", help="print the schema in force, as push takes it")
         push = sub.add_parser("push", help="validate and store a schema JSON file")
-        push.add_argument("file")
+        push.add_argument("file", help="a schema JSON file (is21 schema show gives one)")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         from is21.producer import FrameProducer

@@ -32,7 +32,7 @@ class Slo(Command):
             "--prometheus", type=http_url, default="http://127.0.0.1:9090", help="its base URL"
         )
         parser.add_argument("--window", type=duration, default="30d", help="a PromQL duration")
-        parser.add_argument("--json", action="store_true")
+        parser.add_argument("--json", action="store_true", help="the rows as JSON")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         from is21.ops.slo import measure, render

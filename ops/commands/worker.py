@@ -6,10 +6,18 @@ import argparse
 import logging
 
 from is21.ops.commands.base import Command
+from is21.schemas.frames import is_camera_id
 from is21.schemas.settings import Settings
 from is21.workers.backends.rknn import BackendUnavailable
 from is21.workers.manifest import ModelError
 from is21.workers.worker import NameInUse
+
+
+def worker_name(text: str) -> str:
+    """Names live in Redis keys, rq info and the journal: the camera ids' alphabet."""
+    if not is_camera_id(text):
+        raise argparse.ArgumentTypeError(f"{text[:80]!r}: a worker name is 1-64 of [A-Za-z0-9_.-]")
+    return text
 
 
 class Worker(Command):
@@ -17,7 +25,9 @@ class Worker(Command):
     failures = ((ModelError, 2), (BackendUnavailable, 2), (NameInUse, 1))
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--name", help="name shown in rq info (default HOST.npuK or HOST.pidP)")
+        parser.add_argument(
+            "--name", type=worker_name, help="shown in rq info (default HOST.npuK or HOST.pidP)"
+        )
         parser.add_argument("--npu-core", help="NPU core 0/1/2, auto or all (systemd instance %%i)")
         parser.add_argument(
             "--backend", choices=["onnx", "rknn"], help="default IS21_BACKEND or onnx"

@@ -19,12 +19,13 @@ def test_three_minute_soak_memory_is_flat_after_warmup(tmp_path: Path) -> None:
     out = run_is21(
         *("soak", "--hours", "0.05", "--interval", "10", "--warmup", "60"),
         *("--cameras", "8", "--fps", "2", "--images", str(SAMPLES)),
-        *("--csv", str(out_csv), "--json"),
+        *("--out", str(tmp_path), "--json"),
         env={"IS21_MODEL_DIR": str(MODEL_DIR), "IS21_INTRA_OP_THREADS": "1"},
         timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(out.stdout)
+    assert report["csv"] == str(out_csv) and report["no_slope_because"] is None
     rows = list(csv.DictReader(out_csv.open()))
     assert len(rows) == report["samples"] >= 15
     assert all(float(r["results_per_s"]) > 5 for r in rows[1:]), rows

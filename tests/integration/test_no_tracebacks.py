@@ -48,6 +48,7 @@ def test_an_unknown_option_is_a_usage_error(command: str) -> None:
         (("chaos", "--minutes", "-3"), "must be above 0"),
         (("schema", "push", "README.md"), "invalid event schema: Invalid JSON"),
         (("schema",), "required: action"),
+        (("worker", "--name", "a:b"), "a worker name is 1-64 of [A-Za-z0-9_.-]"),
     ],
 )
 def test_wrong_input_is_one_line_and_exit_2(args: tuple[str, ...], says: str) -> None:
