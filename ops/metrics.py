@@ -120,6 +120,7 @@ class FleetCollector(Collector):
         yield GaugeMetricFamily("is21_dispatch_jobs", "Live dispatch jobs", value=state.jobs)
 
     def workers(self, state: FleetState) -> Iterator[Metric]:
+        """How many workers: alive, expected, missing (by name), stuck."""
         yield GaugeMetricFamily(
             "is21_workers_alive", "Workers with a fresh heartbeat", value=len(state.workers)
         )
@@ -150,38 +151,37 @@ class FleetCollector(Collector):
             "Live workers stuck in one detection past IS21_INFER_TIMEOUT",
             value=sum(1 for w in state.workers if w.get("stuck")),
         )
+        yield from self.each_worker(state)
+
+    def each_worker(self, state: FleetState) -> Iterator[Metric]:
+        """What each live worker says of itself in its heartbeat."""
         stuck = GaugeMetricFamily(
             "is21_worker_stuck", "1 while the worker is stuck in one detection", labels=["worker"]
         )
         fps = GaugeMetricFamily(
             "is21_worker_fps", "Frames the worker finished a second, over 10 s", labels=["worker"]
         )
-        for w in state.workers:
-            stuck.add_metric([str(w.get("worker"))], 1 if w.get("stuck") else 0)
-            if isinstance(w.get("fps"), int | float):
-                fps.add_metric([str(w.get("worker"))], w["fps"])
-        yield stuck
-        yield fps
-        per_worker = GaugeMetricFamily(
+        frame = GaugeMetricFamily(
             "is21_worker_frame_ms",
             "Recent per-frame time of each worker",
             labels=["worker", "kind", "quantile"],
         )
-        for w in state.workers:
-            for kind in ("processing", "inference", "dispatch"):  # inference: deprecated
-                for q in ("50", "99"):
-                    ms = w.get(f"{kind}_ms_p{q}")
-                    if isinstance(ms, int | float):
-                        per_worker.add_metric([str(w.get("worker")), kind, f"0.{q}"], ms)
-        yield per_worker
-
         rss = GaugeMetricFamily(
             "is21_worker_rss_bytes", "Resident memory of each worker", labels=["worker"]
         )
         for w in state.workers:
+            name = str(w.get("worker"))
+            stuck.add_metric([name], 1 if w.get("stuck") else 0)
+            if isinstance(w.get("fps"), int | float):
+                fps.add_metric([name], w["fps"])
+            for kind in ("processing", "inference", "dispatch"):  # inference: deprecated
+                for q, quantile in (("50", "0.5"), ("99", "0.99")):  # as summaries name them
+                    ms = w.get(f"{kind}_ms_p{q}")
+                    if isinstance(ms, int | float):
+                        frame.add_metric([name, kind, quantile], ms)
             if isinstance(w.get("rss_bytes"), int):
-                rss.add_metric([str(w.get("worker"))], w["rss_bytes"])
-        yield rss
+                rss.add_metric([name], w["rss_bytes"])
+        yield from (stuck, fps, frame, rss)
 
     def redis(self, state: FleetState) -> Iterator[Metric]:
         """Redis itself, and what the fleet keeps in it."""

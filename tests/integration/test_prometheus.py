@@ -37,7 +37,11 @@ def test_dashboard_queries_have_data_and_the_no_worker_alert_fires(
     # Per-worker panels while the worker lives: its series end with it.
     per_worker = [q for q in queries if q.startswith(("is21_worker_", "is21_worker_frame"))]
     assert len(per_worker) == 3
-    wait_until(lambda: all(prometheus.query(q) for q in per_worker), what="per-worker data")
+    wait_until(
+        lambda: all(prometheus.query(q) for q in per_worker),
+        timeout=20,
+        what=f"data for {per_worker}",
+    )
     assert fleet.stop() == [0]  # the last worker goes
     stopped = time.monotonic()
     wait_until(  # once its cached answer (1 s) lapses the producer falls back, counted
