@@ -156,8 +156,6 @@ class Engine:
         if claim is None:
             if served is not None:
                 self.report(served, self.scripts.publish(job_id, served.result, release))
-            elif release is not None:
-                self.scripts.release(job_id, release)
             return Next(None, None)
         result = served.result if served is not None else None
         lease_ms = self.reservation.lease_ms

@@ -191,7 +191,9 @@ class Pipeline:
     ) -> Next:
         """The one place a result leaves (``served``, if any), with the claim of ``claim``'s
         newest frame or the release of ``release`` in the same round trip."""
-        if served is None and claim is None and release is None:
+        if served is None and claim is None:
+            if release is not None:
+                self.frames.release(self.job_id, release)
             return Next(None, None)
         return self.frames.publish(self.job_id, served, claim=claim, release=release)
 
