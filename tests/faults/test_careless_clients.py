@@ -21,6 +21,7 @@ import redis
 
 from is21.ops.embedded_redis import EmbeddedRedis
 from is21.producer import FleetUnreachable, FrameProducer, InvalidCapturedAt, WaitTimeout
+from is21.producer.outage import RideOut
 from is21.protocol.connection import connect
 from is21.schemas import codec, keys
 from is21.schemas.results import Result
@@ -49,7 +50,7 @@ def test_results_of_every_camera_reads_each_stream_once_and_a_new_camera_from_it
     scripts = ClaimScripts(client, producer.settings)
     serve_by_hand(producer, scripts, job, "early")  # before the iterator: not yielded
     spy = XreadSpy(client, monkeypatch)
-    seen = consume(producer.results(block=0.05, refresh=0.3))
+    seen = consume(producer.results(block=0.05, refresh=0.3, ride_out=RideOut(0)))
     wait_until(lambda: spy.calls, what="the iterator's first read")
     # A camera that did not exist when the iterator started: every result of it counts,
     # including those published before the iterator's next look at the camera set.

@@ -25,7 +25,7 @@ Box = tuple[float, float, float, float]
 class TrackState(enum.Enum):
     PENDING = "pending"  # seen, not yet enough hits or score to be believed
     ACTIVE = "active"  # confirmed, and it has moved since it was first seen
-    STATIONARY = "stationary"  # confirmed, and it has not moved for ``stationary_after``
+    STATIONARY = "stationary"  # confirmed, seen without moving for ``stationary_after``
     ENDED = "ended"  # no detection for ``end_after`` seconds
 
 
@@ -69,7 +69,8 @@ class Track:
             return TrackState.ENDED
         if not self.confirmed:
             return TrackState.PENDING
-        if now - self.last_moved >= rules.stationary_after:
+        # Still while it was last seen: a track out of sight keeps what it was doing.
+        if self.last_seen - self.last_moved >= rules.stationary_after:
             return TrackState.STATIONARY
         return TrackState.ACTIVE
 
