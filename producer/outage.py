@@ -68,15 +68,19 @@ class Outage:
         now = time.monotonic()
         if not passing(exc):
             raise FleetUnreachable(f"cannot read {self.what}: {exc}") from exc
-        if self.since is None:
-            self.since = now
-            log.warning("redis went away while reading %s (%s); riding it out", self.what, exc)
-        if now - self.since >= self.policy.give_up_after:
+        first = self.since is None
+        self.since = now if self.since is None else self.since
+        bound = self.policy.give_up_after
+        if now - self.since >= bound:
             raise FleetUnreachable(
-                f"cannot read {self.what} for {now - self.since:.0f} s: {exc}"
+                f"cannot read {self.what}: Redis away for {now - self.since:.1f} s, past the "
+                f"{bound:g} s bound (IS21_READER_GIVE_UP): {exc}"
             ) from exc
+        if first:
+            log.warning("redis went away while reading %s (%s); riding it out", self.what, exc)
         self.failures += 1
-        time.sleep(self.policy.backoff.compute(self.failures))
+        # Never sleep past the bound: the last try comes when it is reached.
+        time.sleep(min(self.policy.backoff.compute(self.failures), self.since + bound - now))
 
     def over(self) -> None:
         if self.since is not None:
