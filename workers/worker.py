@@ -160,6 +160,20 @@ class FleetWorker(SimpleWorker):
                 "same --name or --npu-core on this host"
             ) from exc
 
+    def unsubscribe(self) -> None:
+        """Leave RQ's command channel without waiting for its listener thread. RQ stops
+        that thread after unsubscribing, and redis-py 8.2's ``stop()`` waits for it; the
+        thread may just have read the unsubscribe and gone to wait up to 60 s (RQ's
+        ``sleep_time``) for a subscription that will not come, so a stop took 5 s, cut
+        by STOP_GRACE, without its goodbye. The thread is a daemon, and the worker exits."""
+        if self.pubsub_thread is None:
+            return
+        self.log.info("worker %s: unsubscribing from %s", self.name, self.pubsub_channel_name)
+        try:
+            self.pubsub.unsubscribe()
+        except redis.RedisError as exc:
+            log.warning("could not unsubscribe from RQ's command channel: %s", exc)
+
     def register_death(self) -> None:
         self._dead = True  # from now on the heartbeat thread must not register it again
         super().register_death()  # type: ignore[no-untyped-call]
