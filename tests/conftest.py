@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import redis
 
+from is21.lab.sentinel_cluster import SentinelCluster
 from is21.ops.embedded_redis import EmbeddedRedis
 from is21.producer import FrameProducer
 from is21.protocol.connection import connect, server_ms
@@ -59,6 +60,15 @@ def own_redis() -> Iterator[EmbeddedRedis]:
     """A redis-server of the test's own, which it may pause, kill or restart."""
     with EmbeddedRedis() as server:
         yield server
+
+
+@pytest.fixture
+def cluster() -> Iterator[SentinelCluster]:
+    deployment = SentinelCluster().start()
+    try:
+        yield deployment
+    finally:
+        deployment.stop()
 
 
 @pytest.fixture

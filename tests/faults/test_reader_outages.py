@@ -107,15 +107,6 @@ def test_a_reader_gives_up_past_its_bound(own_redis: EmbeddedRedis) -> None:
     assert 2.0 <= time.monotonic() - stopped < 5
 
 
-@pytest.fixture
-def cluster() -> Iterator[SentinelCluster]:
-    deployment = SentinelCluster().start()
-    try:
-        yield deployment
-    finally:
-        deployment.stop()
-
-
 def test_readers_ride_out_a_sentinel_failover(cluster: SentinelCluster) -> None:
     """The master SIGKILLed while both readers read; the sentinels promote the replica;
     the readers go on from where they were, on the new master."""

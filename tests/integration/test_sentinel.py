@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,15 +27,6 @@ from tests.helpers import JPEG, play_a_worker, wait_until
 from tests.samples import photo
 
 pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
-
-
-@pytest.fixture
-def cluster() -> Iterator[SentinelCluster]:
-    deployment = SentinelCluster().start()
-    try:
-        yield deployment
-    finally:
-        deployment.stop()
 
 
 def test_the_url_names_sentinels_master_user_and_tls_options() -> None:
