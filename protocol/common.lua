@@ -61,3 +61,43 @@ local function try_xadd(key, ...)
   if type(id) == 'table' and id.err then return nil, key .. ': ' .. id.err end
   return id, nil
 end
+
+-- A camera's incident messages (workers/incidents), written by is21_publish with the
+-- frame's result and by is21_sweep for a camera gone silent: XADD each to the incidents
+-- stream, keep the open ones' records, count them on the camera's hash. From args[at]:
+-- n, then n times type, id, kind, data (msgpack), record (msgpack; '' for an end).
+-- Returns the index after them.
+local function send_incidents(cam, ckey, stream, open, args, at, maxlen, protocol)
+  local n = tonumber(args[at]) or 0
+  for i = 0, n - 1 do
+    local b = at + 1 + i * 5
+    local what, id, kind = args[b], args[b + 1], args[b + 2]
+    local _, refused = try_xadd(stream, 'MAXLEN', '~', maxlen, '*', 'type', what, 'id', id,
+      'camera_id', cam, 'kind', kind, 'protocol', protocol, 'data', args[b + 3])
+    if refused then set_aside(cam, refused) end
+    if what == 'end' then
+      redis.call('HDEL', open, id)
+      redis.call('HINCRBY', ckey, 'incidents_ended:' .. kind, 1)
+    else
+      redis.call('HSET', open, id, args[b + 4])
+      if what == 'new' then redis.call('HINCRBY', ckey, 'incidents_started:' .. kind, 1) end
+    end
+  end
+  return at + 1 + n * 5
+end
+
+-- When the sweep is to end the camera's open incidents if no frame comes ('' when none
+-- is open): a sorted set, so that the sweep finds the cameras due without SCAN.
+local function set_due(due, cam, ms)
+  if ms == '' then redis.call('ZREM', due, cam) else redis.call('ZADD', due, ms, cam) end
+end
+
+-- The camera's tracking state key if it holds a string (or nothing), else nil with the
+-- camera set aside: a broken key stops the camera's incidents, not its results.
+local function tracks_key(cam)
+  local key = PREFIX .. 'tracks:' .. cam
+  local kind = redis.call('TYPE', key)['ok']
+  if kind == 'none' or kind == 'string' then return key end
+  set_aside(cam, key .. ' is a ' .. kind .. ', not a string')
+  return nil
+end

@@ -30,6 +30,7 @@ FUNCTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "is21_release": ("release.lua", ()),
     "is21_beat": ("beat.lua", ()),
     "is21_ensure_jobs": ("ensure_jobs.lua", ()),
+    "is21_sweep": ("sweep.lua", ()),
 }
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from is21.schemas import codec
 from is21.schemas.frames import is_camera_id
 from is21.schemas.results import NO_EVENT, Detection
 
@@ -19,11 +20,43 @@ class EventRule(BaseModel):
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
+class Tracking(BaseModel):
+    """How detections become tracks and tracks incidents (workers/track, workers/incidents).
+
+    Frigate's defaults where they apply (a track believed on a median score of 0.7 over
+    its last 10 detections, single detections under 0.5 ignored); times in seconds of
+    Redis's clock, never in frames, because cameras run at 0.2 to 5 fps and frames are
+    skipped under load. The cutoff is Frigate's 30 s since its PR #19850: with 120 s,
+    passing cars kept alerts alive."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_score: float = Field(default=0.5, ge=0.0, le=1.0, description="tracked at all")
+    confirm_score: float = Field(default=0.7, ge=0.0, le=1.0, description="median to confirm")
+    confirm_hits: int = Field(default=2, ge=1, le=10, description="detections to confirm")
+    max_distance: float = Field(default=2.5, gt=0, description="match gate, box sizes per s")
+    moved: float = Field(default=0.5, ge=0, description="box sizes from its anchor: it moved")
+    stationary_after: float = Field(default=10.0, gt=0, description="s still: stationary")
+    end_after: float = Field(default=15.0, gt=0, description="s unseen: the track ends")
+    cutoff: float = Field(default=30.0, gt=0, description="s with no moving object: the end")
+    update_every: float = Field(default=60.0, gt=0, description="s between quiet updates")
+
+    @model_validator(mode="after")
+    def _moved_within_gate(self) -> Tracking:
+        if self.moved > self.max_distance:
+            raise ValueError("tracking.moved must not exceed tracking.max_distance")
+        return self
+
+
 class CameraOverride(BaseModel):
-    """One camera's own rules: a camera facing a pasture may report no animals."""
+    """One camera's own rules: a camera facing a pasture may report no animals; one facing
+    a busy street may need a shorter cutoff."""
 
     events: list[str] | None = Field(default=None, description="events it reports; None = all")
     min_scores: dict[str, float] = Field(default_factory=dict)
+    tracking: dict[str, float] = Field(
+        default_factory=dict, description="fields of the schema's tracking, for this camera"
+    )
 
 
 class EventSchema(BaseModel):
@@ -31,11 +64,15 @@ class EventSchema(BaseModel):
     events: dict[str, EventRule]
     priority: list[str] = Field(description="first qualifying event becomes primary_event")
     cameras: dict[str, CameraOverride] = Field(default_factory=dict)
+    tracking: Tracking = Field(default_factory=Tracking)
 
     @model_validator(mode="after")
     def _names_are_consistent(self) -> EventSchema:
         if NO_EVENT in self.events:
             raise ValueError(f"{NO_EVENT!r} is what no qualifying detection means; not an event")
+        bad = [name for name in self.events if not is_camera_id(name)]
+        if bad:  # an event names incidents, their keys and URLs (is21:snapshot:{id})
+            raise ValueError(f"event names are 1-64 of A-Z a-z 0-9 _ . -, not {bad[0]!r:.80}")
         if sorted(self.priority) != sorted(self.events):
             raise ValueError("priority must list every event exactly once")
         for cam, override in self.cameras.items():
@@ -47,7 +84,32 @@ class EventSchema(BaseModel):
                 raise ValueError(f"camera {cam}: unknown events {unknown}")
             if any(not 0.0 <= v <= 1.0 for v in override.min_scores.values()):
                 raise ValueError(f"camera {cam}: min_scores must be within 0..1")
+            try:
+                Tracking.model_validate({**self.tracking.model_dump(), **override.tracking})
+            except ValidationError as exc:
+                raise ValueError(f"camera {cam}: tracking: {codec.explain(exc)}") from exc
         return self
+
+    def tracking_for(self, camera_id: str) -> Tracking:
+        """The schema's tracking with the camera's own fields over it."""
+        override = self.cameras.get(camera_id)
+        if override is None or not override.tracking:
+            return self.tracking
+        return Tracking.model_validate({**self.tracking.model_dump(), **override.tracking})
+
+    def kinds(self, camera_id: str) -> dict[str, tuple[str, float]]:
+        """Which labels raise which event on this camera, and the score they need: what
+        the tracker follows (a label of two events belongs to the one of higher priority)."""
+        override = self.cameras.get(camera_id)
+        kinds: dict[str, tuple[str, float]] = {}
+        for name in self.priority:
+            if override and override.events is not None and name not in override.events:
+                continue
+            rule = self.events[name]
+            floor = override.min_scores.get(name, rule.min_score) if override else rule.min_score
+            for label in rule.labels:
+                kinds.setdefault(label, (name, floor))
+        return kinds
 
     def evaluate(
         self, detections: Iterable[Detection], camera_id: str | None = None

@@ -36,6 +36,15 @@ CAMERA_PROBLEMS = PREFIX + "camera_problems"
 # Workers that left a worker_error key, scored by when: found without SCANning the keyspace.
 WORKER_ERRORS = PREFIX + "worker_errors"
 
+# Incidents (issue 31, docs/protocol.md): new / update / end messages, read through a
+# consumer group as is21:events is; the open ones (id -> msgpack record and since) for
+# status and metrics; camera -> ms when the sweep ends its incidents if no frame comes;
+# snapshot key -> ms stored, so that retention caps the best frames without SCAN.
+INCIDENTS = PREFIX + "incidents"
+INCIDENTS_OPEN = PREFIX + "incidents:open"
+INCIDENTS_DUE = PREFIX + "incidents:due"
+SNAPSHOTS = PREFIX + "snapshots"
+
 # Upper bounds (ms) of the fleet-wide histograms; the last is +Inf.
 PROCESSING_BUCKETS_MS = (5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500)
 LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000)
@@ -68,3 +77,13 @@ def heartbeat(worker: str) -> str:
 def worker_error(worker: str) -> str:
     """Why a worker could not start (it exits; systemd retries): shown by health/status."""
     return f"{PREFIX}worker_error:{worker}"
+
+
+def tracks(camera_id: str) -> str:
+    """A camera's tracks and open incidents (msgpack), written with its results."""
+    return f"{PREFIX}tracks:{camera_id}"
+
+
+def snapshot(incident_id: str) -> str:
+    """An incident's best frame, a JPEG with a TTL."""
+    return f"{PREFIX}snapshot:{incident_id}"

@@ -46,6 +46,8 @@ class Result(BaseModel):
         description="claim to detection start: a frame claimed ahead waits for the one before",
     )
     skipped: int = Field(default=0, description="older frames of the camera superseded by this one")
+    width: int | None = Field(default=None, description="the frame's size, in pixels: boxes")
+    height: int | None = None
     model: str = ""
     model_sha256: str = ""
     schema_version: str = ""

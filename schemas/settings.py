@@ -85,9 +85,26 @@ class Settings(BaseSettings):
         description="results kept per camera stream (about; the camera server reads them "
         "as they come, and retention by age alone would let Redis grow with the frame rate)",
     )
+    incidents_maxlen: int = Field(
+        default=10000, ge=1, description="incident messages kept in is21:incidents (about)"
+    )
+    snapshot_ttl: float = Field(
+        default=86400.0,
+        gt=0,
+        description="seconds an incident's best frame (a JPEG) stays in Redis; the camera "
+        "server copies it when the incident ends",
+    )
+    snapshots_max: int = Field(
+        default=500,
+        ge=1,
+        description="best frames kept at most (retention drops the oldest): ~100 KB each",
+    )
     retain_frames: float = Field(default=120.0, gt=0, description="seconds of frames kept")
     retain_results: float = Field(default=14 * 86400.0, gt=0, description="seconds of results")
     retain_events: float = Field(default=30 * 86400.0, gt=0, description="seconds of events")
+    retain_incidents: float = Field(
+        default=30 * 86400.0, gt=0, description="seconds of incident messages"
+    )
 
     infer_timeout: float = Field(
         default=30.0,

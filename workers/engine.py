@@ -155,11 +155,13 @@ class Engine:
         did with it is counted and logged (``report``)."""
         if claim is None:
             if served is not None:
-                self.report(served, self.scripts.publish(job_id, served.result, release))
+                published = self.scripts.publish(job_id, served.result, release, served.followed)
+                self.report(served, published)
             return Next(None, None)
         result = served.result if served is not None else None
+        followed = served.followed if served is not None else None
         lease_ms = self.reservation.lease_ms
-        outcome, claimed = self.scripts.publish_and_claim(job_id, result, claim, lease_ms)
+        outcome, claimed = self.scripts.publish_and_claim(job_id, result, claim, lease_ms, followed)
         if served is not None and outcome is not None:
             self.report(served, outcome)
         return claimed

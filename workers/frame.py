@@ -25,6 +25,7 @@ from is21.workers.backends import InferenceFailed
 from is21.workers.claims import Claim
 from is21.workers.detector import Detector, Timings
 from is21.workers.image import ImageError, Letterbox, Prepared, prepare
+from is21.workers.incidents.follow import Followed, follow
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,12 @@ class Fault(enum.Enum):
 
 
 class Served(NamedTuple):
-    """A frame's result and, if it failed, whose fault that was."""
+    """A frame's result, whose fault it was if it failed, and what it did to the camera's
+    tracks and incidents (written with the result)."""
 
     result: Result
     fault: Fault | None = None
+    followed: Followed | None = None
 
 
 class BadEntry(LookupError):
@@ -141,6 +144,7 @@ def run_frame(
         log.exception("detector failed on camera %s frame %s", claim.camera_id, claim.seq)
         error = f"{DETECTOR_FAILED}: {type(exc).__name__}: {exc}"
         fault = Fault.RUNTIME if isinstance(exc, InferenceFailed) else Fault.DETECTOR
+    size = next(((p.orig_width, p.orig_height) for p in inputs.prepared.values()), None)
     result = Result(
         camera_id=claim.camera_id,
         frame_id=claim.frame_id,
@@ -154,6 +158,8 @@ def run_frame(
         queue_ms=claim.queue_ms,
         held_ms=round(held_ms, 2),
         skipped=claim.skipped,
+        width=size[0] if size else None,
+        height=size[1] if size else None,
         model=engine.model,
         model_sha256=engine.model_sha256,
         schema_version=engine.schema.version,
@@ -162,14 +168,27 @@ def run_frame(
         captured_at=meta.captured_at if meta else None,
         claimed_at=claim.claimed_at,
     )
-    return Served(result, fault)
+    return Served(result, fault, follow_frame(engine, claim, result))
+
+
+def follow_frame(engine: Serving, claim: Claim, result: Result) -> Followed | None:
+    """The camera's tracks and incidents after the frame; a fault of ours here costs the
+    camera this frame's tracking (the state stays as it was), never its result."""
+    try:
+        followed = follow(claim.tracking, result, engine.schema)
+    except Exception:
+        log.exception("tracking failed on camera %s frame %s", claim.camera_id, claim.seq)
+        return None
+    if followed is not None and followed.best_of:
+        followed.jpeg = claim.jpeg
+    return followed
 
 
 def log_result(served: Served) -> None:
     # Events at INFO; the quiet majority (no_event) at DEBUG: 30 cameras at 5 fps would
     # otherwise write 150 lines a second to the journal, and building a JSON line costs
     # ~0.17 ms of the frame.
-    result, fault = served
+    result, fault = served.result, served.fault
     if fault is None:
         level = logging.INFO if result.is_event else logging.DEBUG
     else:  # a bad frame is the camera's (WARNING); a detector that fails is ours (ERROR)

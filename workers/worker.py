@@ -27,6 +27,7 @@ from is21.schemas import keys
 from is21.workers.core_health import EXIT_CODE
 from is21.workers.engine import Engine
 from is21.workers.heartbeat import predecessor_dead
+from is21.workers.incidents.sweep import sweep
 from is21.workers.job import serving
 from is21.workers.orphans import fail_orphaned_jobs, retire_dead_workers
 
@@ -109,8 +110,10 @@ class FleetWorker(SimpleWorker):
 
     def after_beat(self) -> None:
         """Every heartbeat: check dispatch, that RQ still knows this worker (and no longer
-        the dead), and that Redis still holds the schema in force."""
+        the dead), that Redis still holds the schema in force, and end the incidents of
+        cameras gone silent."""
         self.engine.dispatcher.ensure_jobs()
+        sweep(self.connection, self.engine.settings, self.engine.schema)
         self.ensure_registered()
         if self.engine.schema_cache is not None:
             self.engine.schema_cache.sync()

@@ -16,6 +16,7 @@ from is21.schemas import keys
 from is21.schemas.results import Result
 from is21.schemas.settings import Settings
 from is21.workers.claims import Claim, ClaimScripts, Published
+from is21.workers.incidents.follow import Followed
 from tests.helpers import JPEG, play_a_worker
 from tests.samples import photo
 
@@ -26,7 +27,17 @@ def snapshot(client: redis.Redis) -> dict[bytes, Any]:
     return {key: (client.type(key), client.dump(key)) for key in client.keys("*")}
 
 
-STRINGS = {keys.SERVED, keys.heartbeat("w")}
+STRINGS = {keys.SERVED, keys.heartbeat("w"), keys.tracks("cam")}
+INCIDENT = "cam:human:1000"
+# A frame that opens an incident and is its best: every key of the publish is written.
+FOLLOWED = Followed(
+    b"state",
+    5000,
+    [{"type": "new", "id": INCIDENT, "kind": "human"}],
+    {INCIDENT: b"record"},
+    [INCIDENT],
+    b"jpeg",
+)
 
 
 def break_key(client: redis.Redis, key: str) -> None:
@@ -57,7 +68,7 @@ def calls(scripts: ClaimScripts, claim: Claim) -> dict[str, Call]:
     """One real call of each function, as the fleet or a client makes it."""
     return {
         "is21_claim": scripts._claim_call(JOB, reserve=True),
-        "is21_publish": scripts._publish_call(JOB, result_of(claim)),
+        "is21_publish": scripts._publish_call(JOB, result_of(claim), FOLLOWED),
         "is21_release": scripts._release_call(JOB, claim.camera_id),
         "is21_beat": Call(
             "is21_beat",
@@ -66,6 +77,17 @@ def calls(scripts: ClaimScripts, claim: Claim) -> dict[str, Call]:
         ),
         "is21_ensure_jobs": Call("is21_ensure_jobs", [keys.JOBS, keys.WORKERS], ["", "j", 3000]),
         "is21_alive": Call("is21_alive", [], []),
+        "is21_sweep": Call(
+            "is21_sweep",
+            [
+                keys.tracks("cam"),
+                keys.camera("cam"),
+                keys.INCIDENTS,
+                keys.INCIDENTS_OPEN,
+                keys.INCIDENTS_DUE,
+            ],
+            ["cam", "", "state", "", 100, 1, *FOLLOWED.args()],
+        ),
     }
 
 
@@ -89,6 +111,7 @@ CASES = [
             "is21_release",
             "is21_beat",
             "is21_ensure_jobs",
+            "is21_sweep",
         )
         for key in declared(function)
         if key not in REFUSED_NOT_ERRORS

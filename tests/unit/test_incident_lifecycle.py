@@ -48,9 +48,11 @@ def test_a_walk_past_is_one_new_and_one_end_a_cutoff_after() -> None:
         cam.frame(float(t), [])
     assert cam.types() == ["new", "end"]
     new, end = cam.messages
-    assert new["kind"] == "human" and new["id"] == end["id"] == "door-human-0"
-    assert end["end"] == 19.0  # the last frame with the person
-    assert end["tracks"][0]["last_seen"] == 19.0 and len(end["tracks"]) == 1
+    assert new["kind"] == "human" and new["id"] == end["id"] == "door:human:2000"
+    assert new["before"] is None and new["after"]["start"] == 0.0  # the first sighting
+    assert end["before"] == new["after"]  # what changed, as Frigate's events tell it
+    assert end["after"]["end"] == 19.0  # the last frame with the person
+    assert end["after"]["tracks"][0]["last_seen"] == 19.0 and len(end["after"]["tracks"]) == 1
     # new once confirmed and moved half a box (2 s at a stroll); end 30 s after the last sighting
     assert cam.sent_at == [2.0, 49.0]
 
@@ -90,7 +92,19 @@ def test_a_camera_gone_silent_is_ended_by_the_sweep() -> None:
         cam.frame(float(t), [person(100 + 25 * t)])
     assert due(cam.incidents, 20.0) == []  # within the cutoff
     (end,) = due(cam.incidents, 34.0)
-    assert end["type"] == "end" and end["end"] == 4.0 and cam.incidents == {}
+    assert end["type"] == "end" and end["after"]["end"] == 4.0 and cam.incidents == {}
+
+
+def test_messages_tell_the_cameras_time_where_frames_carry_it() -> None:
+    incidents: dict[str, Incident] = {}
+    tracker, tracks, next_id, out = CentroidTracker(), list[Track](), 1, []
+    for t in range(4):  # the camera's clock runs 3600.5 s ahead of Redis's
+        tracks, next_id = tracker.update(tracks, [person(100 + 25 * t)], float(t), next_id)
+        frame = Frame("door", f"{t}000-0", float(t), tracks, SIZE, offset=3600.5)
+        out += step(incidents, frame, KINDS)
+    (new,) = out
+    assert new["after"]["start"] == 3600.5 and new["after"]["tracks"][0]["last_seen"] == 3602.5
+    assert new["id"] == "door:human:2000"  # Redis's clock: the one that orders the frames
 
 
 def test_the_best_frame_is_not_cut_off_by_the_edge() -> None:

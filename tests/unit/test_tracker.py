@@ -4,7 +4,7 @@ skipped, a walking person moving more than a box width between two frames."""
 from __future__ import annotations
 
 from is21.schemas.results import Detection
-from is21.workers.track import Track, TrackRules, TrackState, decode_tracks, encode_tracks
+from is21.workers.track import Track, TrackRules, TrackState
 from is21.workers.track.centroid import CentroidTracker, distance
 
 PERSON_W, PERSON_H = 50.0, 120.0  # a pedestrian at a surveillance camera's distance
@@ -80,10 +80,3 @@ def test_a_track_ends_after_its_seconds_without_a_detection_and_a_new_one_starts
     assert tracks[0].state(15.1, rules) is TrackState.ENDED
     tracks, next_id = tracker.update(tracks, [person(100)], 16.0, next_id)
     assert [t.id for t in tracks] == [2] and next_id == 3
-
-
-def test_tracks_survive_the_round_trip_through_redis_and_junk_starts_afresh() -> None:
-    tracks = run([(float(t), [person(100 + 60 * t)]) for t in range(3)])
-    assert decode_tracks(encode_tracks(tracks, 7)) == (tracks, 7)
-    assert decode_tracks(b"\xc1 not msgpack") == ([], 1)
-    assert decode_tracks(None) == ([], 1)

@@ -11,9 +11,10 @@ moving, and otherwise at most every ``update_every`` seconds.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from is21.schemas import keys
 from is21.workers.track import Box, Track, TrackRules, TrackState
 
 EDGE_PX = 2.0  # a box this close to the frame's border is cut off: not the best picture
@@ -50,17 +51,52 @@ class Incident:
     tracks: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> summary
     stationary: list[int] = field(default_factory=list)  # its tracks standing still
     best: Best | None = None
+    # Seconds from Redis's clock (the lifecycle's) to the camera's (captured_at), as of
+    # its latest frame: what the messages say, so that the camera server sees its own times.
+    offset: float = 0.0
+    sent: dict[str, Any] | None = None  # the record as last sent: the next message's before
+
+    def record(self, end: float | None = None) -> dict[str, Any]:
+        """The incident as a message tells it, in the camera's time."""
+        shift = self.offset
+        return {
+            "id": self.id,
+            "camera_id": self.camera_id,
+            "kind": self.kind,
+            "start": round(self.start + shift, 3),
+            "end": None if end is None else round(end + shift, 3),
+            "tracks": [
+                {
+                    **t,
+                    "first_seen": round(t["first_seen"] + shift, 3),
+                    "last_seen": round(t["last_seen"] + shift, 3),
+                }
+                for t in self.tracks.values()
+            ],
+            "stationary": list(self.stationary),
+            "snapshot": None if self.best is None else keys.snapshot(self.id),
+            "best": None
+            if self.best is None
+            else {
+                "frame_id": self.best.frame_id,
+                "track": self.best.track,
+                "score": self.best.score,
+                "box": list(self.best.box),
+            },
+        }
 
     def message(self, kind: str, end: float | None = None) -> dict[str, Any]:
+        """``new``, ``update`` or ``end``: the record before (as last sent) and after, as
+        Frigate's events carry them, so that a consumer sees what changed."""
+        after = self.record(end)
+        before, self.sent = self.sent, after
         return {
             "type": kind,
             "id": self.id,
             "camera_id": self.camera_id,
             "kind": self.kind,
-            "start": self.start,
-            "end": end,
-            "tracks": list(self.tracks.values()),
-            "best": asdict(self.best) if self.best else None,
+            "before": before,
+            "after": after,
         }
 
 
@@ -91,9 +127,10 @@ class Frame:
 
     camera_id: str
     frame_id: str
-    at: float  # seconds: the frame's captured_at where known, else Redis's clock
+    at: float  # seconds of Redis's clock: when the frame was stored (its stream id)
     tracks: list[Track]
     size: tuple[int, int] | None = None  # width, height: to tell a box cut off
+    offset: float = 0.0  # captured_at - at, where the frame says when it was captured
 
 
 def step(
@@ -115,6 +152,8 @@ def step(
             if t.confirmed and t.ever_moved and t.state(at, track_rules) is TrackState.ACTIVE
         ]
         incident = incidents.get(kind)
+        if incident is not None:
+            incident.offset = frame.offset
         if incident is None:
             if moving:
                 incident = opened(frame, kind, moving)
@@ -136,15 +175,18 @@ def step(
 
 
 def opened(frame: Frame, kind: str, moving: list[Track]) -> Incident:
-    first = min(t.first_seen for t in moving)
+    # The id: camera, kind and when it opened (ms); one incident of a kind is open at a
+    # time and a camera's frames come in order, so no two share it, and it is safe in a
+    # key and a URL (camera ids and event names are of a closed alphabet).
     incident = Incident(
-        id=f"{frame.camera_id}-{kind}-{int(first * 1000)}",
+        id=f"{frame.camera_id}:{kind}:{int(frame.at * 1000)}",
         camera_id=frame.camera_id,
         kind=kind,
-        start=first,
+        start=min(t.first_seen for t in moving),
         last_seen=max(t.last_seen for t in moving),
         last_sent=frame.at,
         tracks={t.id: summary(t) for t in moving},
+        offset=frame.offset,
     )
     keep_best(incident, frame, moving)
     return incident

@@ -6,17 +6,17 @@ tracker replaces ``centroid.py`` without touching it.
 
 Time is in seconds of the frames' own clock, never in frames: a camera is served at 0.2
 to 5 fps, and under load frames are skipped. A track is a plain record, so that it can
-be kept in Redis with its camera (``is21:tracks:{cam}``) and move with the camera from
-worker to worker.
+be kept in Redis with its camera (``workers/incidents/state.py``, ``is21:tracks:{cam}``)
+and move with the camera from worker to worker.
 """
 
 from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
-from is21.schemas import codec
+from is21.schemas.events import Tracking
 from is21.schemas.results import Detection
 
 Box = tuple[float, float, float, float]
@@ -42,6 +42,11 @@ class TrackRules:
     moved: float = 0.5  # ... and past this, the object moved
     stationary_after: float = 10.0  # seconds without moving: stationary
     end_after: float = 15.0  # seconds without a detection: ended
+
+    @classmethod
+    def of(cls, tracking: Tracking) -> TrackRules:
+        """The event schema's tracking (one camera's, with its overrides)."""
+        return cls(**tracking.model_dump(include={f.name for f in fields(cls)}))
 
     def __post_init__(self) -> None:
         if not (self.max_distance > 0 and 0 <= self.moved <= self.max_distance):
@@ -73,27 +78,6 @@ class Track:
         if self.last_seen - self.last_moved >= rules.stationary_after:
             return TrackState.STATIONARY
         return TrackState.ACTIVE
-
-
-def encode_tracks(tracks: list[Track], next_id: int) -> bytes:
-    """A camera's tracks as msgpack, as kept in Redis beside the camera."""
-    return codec.packb({"next_id": next_id, "tracks": [asdict(t) for t in tracks]})
-
-
-def decode_tracks(data: bytes | None) -> tuple[list[Track], int]:
-    """A camera's tracks back; none for a camera without (or with unreadable) state:
-    tracking starts again rather than failing the frame."""
-    if not data:
-        return [], 1
-    try:
-        raw = codec.unpackb(data)
-        tracks = [
-            Track(**{**t, "box": tuple(t["box"]), "anchor": tuple(t["anchor"])})
-            for t in raw["tracks"]
-        ]
-        return tracks, int(raw["next_id"])
-    except (codec.CodecError, KeyError, TypeError, ValueError):
-        return [], 1
 
 
 class Tracker(ABC):

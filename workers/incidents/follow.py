@@ -1,0 +1,105 @@
+"""One served frame through the camera's tracker and incident lifecycle: the state read
+with the claim in, the state to write with the result and the messages to send out.
+
+Time is Redis's clock when the frame was stored (its stream id), not the camera's
+``captured_at``: it orders a camera's frames, it is the clock the sweep reads for a camera
+gone silent, and no camera's or foreign client's clock can move it backwards. The fleet
+serves a camera's newest frame only, so a backlog of frames stored at once never reaches
+the tracker as frames zero seconds apart. The messages say the camera's time where the
+frame carries ``captured_at`` (``Frame.offset``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from is21.schemas import codec
+from is21.schemas.events import EventSchema
+from is21.schemas.frames import entry_order
+from is21.schemas.results import Result
+from is21.workers.incidents.lifecycle import Frame, Incident, IncidentRules, due, step
+from is21.workers.incidents.state import CameraState
+from is21.workers.track import TrackRules
+from is21.workers.track.centroid import CentroidTracker
+
+
+@dataclass
+class Followed:
+    """What the publish writes beside the frame's result (``protocol/publish.lua``)."""
+
+    state: bytes
+    due_ms: int | None  # when the sweep ends the open incidents if no frame comes
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    records: dict[str, bytes] = field(default_factory=dict)  # open incident id -> record
+    best_of: list[str] = field(default_factory=list)  # incidents whose best is this frame
+    jpeg: bytes = b""  # this frame, kept as their snapshot
+
+    def args(self) -> list[bytes | str | int]:
+        """The messages as the functions take them (common.lua ``send_incidents``)."""
+        out: list[bytes | str | int] = [len(self.messages)]
+        for m in self.messages:
+            record = b"" if m["type"] == "end" else self.records[m["id"]]
+            out += [m["type"], m["id"], m["kind"], codec.packb(m), record]
+        return out
+
+
+def stored_at(frame_id: str) -> float:
+    """Seconds of Redis's clock when the frame was stored: its stream id's milliseconds."""
+    return entry_order(frame_id)[0] / 1000
+
+
+def follow(state: bytes, result: Result, schema: EventSchema) -> Followed | None:
+    """The frame's detections through the camera's tracks and incidents; None for a frame
+    that failed: it says nothing of what is in view, and the state stays as it was."""
+    if result.status != "ok":
+        return None
+    camera = result.camera_id
+    tracking = schema.tracking_for(camera)
+    track_rules = TrackRules.of(tracking)
+    kinds = schema.kinds(camera)
+    detections = [d for d in result.detections if d.label in kinds and d.score >= kinds[d.label][1]]
+    at = stored_at(result.frame_id)
+    offset = result.captured_at.timestamp() - at if result.captured_at is not None else 0.0
+    current = CameraState.decode(state)
+    tracks, next_id = CentroidTracker(track_rules).update(
+        current.tracks, detections, at, current.next_id
+    )
+    size = (result.width, result.height) if result.width and result.height else None
+    frame = Frame(camera, result.frame_id, at, tracks, size, offset)
+    rules = IncidentRules(cutoff=tracking.cutoff, update_every=tracking.update_every)
+    bests = {kind: i.best for kind, i in current.incidents.items()}
+    messages = step(
+        current.incidents, frame, {label: k for label, (k, _) in kinds.items()}, rules, track_rules
+    )
+    best_of = [  # a best frame replaced by this one: its JPEG goes with the result
+        i.id
+        for kind, i in current.incidents.items()
+        if i.best is not None and i.best is not bests.get(kind)
+    ]
+    after = CameraState(tracks, next_id, current.incidents)
+    return outcome(after, messages, rules, best_of)
+
+
+def outcome(
+    state: CameraState, messages: list[dict[str, Any]], rules: IncidentRules, best_of: list[str]
+) -> Followed:
+    open_ = state.incidents.values()
+    due_ms = min((int((i.last_seen + rules.cutoff) * 1000) for i in open_), default=None)
+    records = {i.id: record(i) for i in open_}
+    return Followed(state.encode(), due_ms, messages, records, best_of)
+
+
+def record(incident: Incident) -> bytes:
+    """An open incident as ``is21:incidents:open`` keeps it: its last record, and since
+    when (Redis's clock) it is open, for the alert on incidents open for an hour."""
+    return codec.packb({**incident.record(), "since": incident.start})
+
+
+def sweep_state(state: bytes, now: float, cutoff: float) -> Followed:
+    """The end of every open incident past its cutoff at ``now`` (Redis's clock), for a
+    camera no frame came from, and when the rest are due."""
+    current = CameraState.decode(state)
+    rules = IncidentRules(cutoff=cutoff)
+    messages = due(current.incidents, now, rules)
+    return outcome(current, messages, rules, [])

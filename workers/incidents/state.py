@@ -1,0 +1,73 @@
+"""A camera's tracks and open incidents as kept in Redis (``is21:tracks:{cam}``).
+
+The state lives beside the camera, not in a worker: a camera moves from worker to worker
+with every claim, and a claim is exclusive and in frame order, so the worker that holds
+the camera reads its state with the claim and writes it back with the result, under the
+same holder check (``protocol/publish.lua``). A worker that dies mid-frame writes
+nothing; the frame is served again from the state before it, so no track's end is lost
+or sent twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from is21.schemas import codec
+from is21.workers.incidents.lifecycle import Best, Incident
+from is21.workers.track import Track
+
+VERSION = 1  # of this record; a record of another version starts the camera afresh
+
+
+@dataclass
+class CameraState:
+    tracks: list[Track] = field(default_factory=list)
+    next_id: int = 1
+    incidents: dict[str, Incident] = field(default_factory=dict)  # open ones, by kind
+
+    def encode(self) -> bytes:
+        return codec.packb(
+            {
+                "v": VERSION,
+                "next_id": self.next_id,
+                "tracks": [asdict(t) for t in self.tracks],
+                "incidents": [encode_incident(i) for i in self.incidents.values()],
+            }
+        )
+
+    @classmethod
+    def decode(cls, data: bytes | None) -> CameraState:
+        """The stored state; a fresh one for a camera without (or with unreadable) state:
+        tracking starts again rather than failing the frame. The sweep's and the
+        publish's compare-and-set keep a record that once decoded from being lost."""
+        if not data:
+            return cls()
+        try:
+            raw = codec.unpackb(data)
+            if raw["v"] != VERSION:
+                return cls()
+            tracks = [
+                Track(**{**t, "box": tuple(t["box"]), "anchor": tuple(t["anchor"])})
+                for t in raw["tracks"]
+            ]
+            incidents = [decode_incident(i) for i in raw["incidents"]]
+            return cls(tracks, int(raw["next_id"]), {i.kind: i for i in incidents})
+        except (codec.CodecError, KeyError, TypeError, ValueError):
+            return cls()
+
+
+def encode_incident(incident: Incident) -> dict[str, Any]:
+    record = asdict(incident)
+    record["tracks"] = list(incident.tracks.values())  # msgpack maps keep string keys only
+    return record
+
+
+def decode_incident(raw: dict[str, Any]) -> Incident:
+    best = raw.pop("best")
+    tracks = raw.pop("tracks")
+    return Incident(
+        **raw,
+        tracks={int(t["track"]): t for t in tracks},
+        best=None if best is None else Best(**{**best, "box": tuple(best["box"])}),
+    )
