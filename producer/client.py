@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,12 +14,10 @@ from is21.producer.errors import (
     FleetUnreachable,
     WaitTimeout,
 )
-from is21.producer.events import DEFAULT_REDELIVERY, EventReader, Redelivery, create_group
 from is21.producer.fallbacks import FallbackCounts
 from is21.producer.ledger import Ledger
 from is21.producer.liveness import Liveness
-from is21.producer.outage import Outage, RideOut
-from is21.producer.reader import ResultsReader
+from is21.producer.reading import Reading
 from is21.producer.ticket import Ticket, answers, fallback_result
 from is21.producer.validation import validate_frame
 from is21.protocol.connection import CONNECTION_ERRORS, PoolExhausted, connect
@@ -34,7 +31,7 @@ from is21.schemas.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class FrameProducer:
+class FrameProducer(Reading):
     def __init__(
         self, client: redis.Redis, settings: Settings | None = None, ledger: Ledger | None = None
     ) -> None:
@@ -45,8 +42,6 @@ class FrameProducer:
         self._redis_down_until = float("-inf")
         self._down_reason = ""
         self.fallbacks = FallbackCounts()
-        # Entries in result streams that are not results (written by something else):
-        # skipped, logged and counted here rather than raised into the camera loop.
         self.junk_results = 0
 
     @classmethod
@@ -214,17 +209,6 @@ class FrameProducer:
             f"no result for camera {ticket.camera_id} frame {ticket.seq} within {timeout:.1f}s"
         )
 
-    def _decode(self, entry_id: bytes, fields: dict[bytes, bytes]) -> Result | None:
-        """A result, or None (logged and counted) for an entry that is not one."""
-        reader = ResultsReader(self.client)
-        result = reader.decode(entry_id, fields)
-        self.junk_results += reader.junk
-        return result
-
-    def latest_result(self, camera_id: str) -> Result | None:
-        entries: Any = self.client.xrevrange(keys.results(camera_id), count=1)
-        return self._decode(*entries[0]) if entries else None
-
     def push_schema(self, schema: EventSchema | dict[str, Any] | str | bytes) -> EventSchema:
         """Validate and store an event schema; workers use it from their next frame on."""
         if isinstance(schema, dict):
@@ -239,54 +223,3 @@ class FrameProducer:
     def cameras(self) -> list[str]:
         members: Any = self.client.smembers(keys.CAMERAS)
         return camera_ids(members)
-
-    def results(
-        self,
-        camera_ids: Iterable[str] | None = None,
-        *,
-        since: str = "$",
-        block: float = 1.0,
-        refresh: float = 5.0,
-        ride_out: RideOut | None = None,
-    ) -> Iterator[Result]:
-        """Yield results as they are published, for the given cameras or all of them.
-
-        With no camera ids the set of cameras is re-read every ``refresh`` seconds, so a
-        camera that starts streaming later is picked up without a restart, and read from
-        its first result: its stream did not exist when the iterator started. A failover
-        or a restart is ridden out from where it was read (``ride_out``, by default
-        ``IS21_READER_GIVE_UP`` seconds); past that, ``FleetUnreachable``.
-        """
-        cameras = list(camera_ids) if camera_ids is not None else None
-        block_ms = max(1, int(min(block, self.settings.redis_timeout / 2) * 1000))
-        outage = Outage(ride_out or RideOut(self.settings.reader_give_up), "results")
-        return ResultsReader(self.client).stream(
-            cameras, self.cameras, since, block_ms, refresh, outage, self._junk
-        )
-
-    def _junk(self, count: int) -> None:
-        self.junk_results += count
-
-    def events(
-        self,
-        group: str,
-        consumer: str,
-        *,
-        since: str = "$",
-        block: float = 1.0,
-        count: int = 10,
-        redelivery: Redelivery = DEFAULT_REDELIVERY,
-        ride_out: RideOut | None = None,
-    ) -> Iterator[Result]:
-        """Every event of every camera through a consumer group on is21:events, at least
-        once: a restarted consumer gets its unacknowledged events again, a dead one's are
-        taken over (producer/events.py). ``since``: where a new group starts ('$': from
-        now, '0': every event kept); ``count``: events taken per read; a failover or a
-        restart is ridden out as for ``results``."""
-        create_group(self.client, group, since)  # now: events from this call on are its
-        block_ms = max(1, int(min(block, self.settings.redis_timeout / 2) * 1000))
-        reader = EventReader(
-            self.client, group, consumer, block_ms, count, self._decode, redelivery
-        )
-        reader.outage = Outage(ride_out or RideOut(self.settings.reader_give_up), "events")
-        return iter(reader)

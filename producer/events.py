@@ -1,12 +1,14 @@
-"""``FrameProducer.events()``: is21:events through a consumer group, at least once.
+"""``FrameProducer.events()`` and ``incidents()``: a stream (is21:events, is21:incidents)
+through a consumer group, at least once.
 
 An event goes to one consumer of the group and stays pending on it until acknowledged
 (when the consumer asks for the next one). A consumer that dies holding a batch would
 keep those events for ever; so before each read, a consumer takes over the events that
 have waited unacknowledged on any other consumer past ``Redelivery.idle_after`` (XCLAIM,
 which counts each delivery). An event delivered ``max_deliveries`` times is one that
-kills or stalls whoever handles it: it is parked in is21:events:parked, acknowledged,
-and counted (``is21:counters`` ``events_parked``), so it cannot loop through the group.
+kills or stalls whoever handles it: it is parked in is21:events:parked (or
+is21:incidents:parked), acknowledged, and counted (``is21:counters`` ``events_parked``,
+``incidents_parked``), so it cannot loop through the group.
 """
 
 from __future__ import annotations
@@ -14,20 +16,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import redis
 
 from is21.producer.errors import FleetUnreachable
 from is21.producer.outage import Outage, RideOut
 from is21.protocol.connection import PoolExhausted
-from is21.schemas import keys
+from is21.schemas import codec, keys
 from is21.schemas.frames import entry_order
-from is21.schemas.results import Result
+from is21.schemas.incidents import IncidentMessage
 
 log = logging.getLogger(__name__)
 
-Decode = Callable[[bytes, dict[bytes, bytes]], Result | None]
+T = TypeVar("T")
+Decode = Callable[[bytes, dict[bytes, bytes]], T | None]
 
 
 @dataclass(frozen=True)
@@ -51,24 +54,29 @@ DEFAULT_REDELIVERY = Redelivery()
 
 
 @dataclass
-class EventReader:
+class EventReader(Generic[T]):
     client: redis.Redis
     group: str
     consumer: str
     block_ms: int
     count: int
-    decode: Decode
+    decode: Decode[T]
     redelivery: Redelivery
     outage: Outage | None = None  # None: the first error raises FleetUnreachable
     last_id: bytes | None = None  # the newest event this consumer read: where a lost group resumes
+    stream: str = keys.EVENTS
 
-    def __iter__(self) -> Iterator[Result]:
+    @property
+    def parked(self) -> str:
+        return self.stream + ":parked"
+
+    def __iter__(self) -> Iterator[T]:
         """This consumer's own unacknowledged events first, from id 0, then the events
         others left too long, then new ones; each acknowledged when the next is asked for.
         Redis going away is ridden out (``outage``): an event yielded whose
         acknowledgement did not get through is acknowledged once Redis is back, before
         this consumer's pending events are read again, so it is not yielded twice."""
-        outage = self.outage or Outage(RideOut(0.0), "events")
+        outage = self.outage or Outage(RideOut(0.0), self.stream)
         backlog, unacked, lost = True, list[bytes](), False
         while True:
             try:
@@ -76,7 +84,7 @@ class EventReader:
                     self.recreate_group()
                     lost = False
                 if unacked:
-                    self.client.xack(keys.EVENTS, self.group, *unacked)
+                    self.client.xack(self.stream, self.group, *unacked)
                     unacked.clear()
                 if backlog:
                     entries = self.read("0", None)
@@ -103,14 +111,14 @@ class EventReader:
                 if fields and (result := self.decode(entry_id, fields)) is not None:
                     yield result
                 try:
-                    self.client.xack(keys.EVENTS, self.group, entry_id)
+                    self.client.xack(self.stream, self.group, entry_id)
                 except redis.RedisError:
                     unacked.append(entry_id)  # acknowledged once Redis answers again
                     backlog = True
                     break
 
     def read(self, start: str, block_ms: int | None) -> list[Any]:
-        streams: Any = {keys.EVENTS: start}
+        streams: Any = {self.stream: start}
         reply: Any = self.client.xreadgroup(
             self.group, self.consumer, streams, count=self.count, block=block_ms
         )
@@ -123,7 +131,7 @@ class EventReader:
         """Events idle past the bound on other consumers, now this one's."""
         idle_ms = int(self.redelivery.idle_after * 1000)
         pending: Any = self.client.xpending_range(
-            keys.EVENTS, self.group, min="-", max="+", count=self.count, idle=idle_ms
+            self.stream, self.group, min="-", max="+", count=self.count, idle=idle_ms
         )
         ids = [
             p["message_id"]
@@ -132,7 +140,7 @@ class EventReader:
         ]
         if not ids:
             return []
-        claimed: Any = self.client.xclaim(keys.EVENTS, self.group, self.consumer, idle_ms, ids)
+        claimed: Any = self.client.xclaim(self.stream, self.group, self.consumer, idle_ms, ids)
         if claimed:
             log.warning(
                 "took over %d event(s) left unacknowledged past %.0f s by another consumer "
@@ -147,7 +155,7 @@ class EventReader:
         if not entries:
             return entries
         pending: Any = self.client.xpending_range(
-            keys.EVENTS,
+            self.stream,
             self.group,
             min=entries[0][0],
             max=entries[-1][0],
@@ -163,11 +171,11 @@ class EventReader:
         if deliveries < self.redelivery.max_deliveries:
             return False
         entry_id = pending["message_id"]
-        entries: Any = self.client.xrange(keys.EVENTS, entry_id, entry_id)
+        entries: Any = self.client.xrange(self.stream, entry_id, entry_id)
         fields = dict(entries[0][1]) if entries else {}
         with self.client.pipeline(transaction=True) as pipe:
             pipe.xadd(
-                keys.EVENTS_PARKED,
+                self.parked,
                 {
                     **fields,
                     "event_id": entry_id,
@@ -178,13 +186,13 @@ class EventReader:
                 maxlen=1000,
                 approximate=True,
             )
-            pipe.xack(keys.EVENTS, self.group, entry_id)
-            pipe.hincrby(keys.COUNTERS, "events_parked", 1)
+            pipe.xack(self.stream, self.group, entry_id)
+            pipe.hincrby(keys.COUNTERS, self.stream.removeprefix(keys.PREFIX) + "_parked", 1)
             pipe.execute()
         log.error(
-            "event %s parked in %s after %d deliveries in group %s: it never got acknowledged",
+            "entry %s parked in %s after %d deliveries in group %s: it never got acknowledged",
             entry_id.decode(),
-            keys.EVENTS_PARKED,
+            self.parked,
             deliveries,
             self.group,
         )
@@ -200,21 +208,31 @@ class EventReader:
             "consumer group %s of %s is gone (Redis restarted empty, or it was deleted); "
             "created again after event %s",
             self.group,
-            keys.EVENTS,
+            self.stream,
             start,
         )
         try:
-            self.client.xgroup_create(keys.EVENTS, self.group, id=start, mkstream=True)
+            self.client.xgroup_create(self.stream, self.group, id=start, mkstream=True)
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):  # another consumer of the group was first
                 raise
 
 
-def create_group(client: redis.Redis, group: str, since: str) -> None:
+def create_group(client: redis.Redis, group: str, since: str, stream: str = keys.EVENTS) -> None:
     try:
-        client.xgroup_create(keys.EVENTS, group, id=since, mkstream=True)
+        client.xgroup_create(stream, group, id=since, mkstream=True)
     except redis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise FleetUnreachable(f"cannot create consumer group {group}: {exc}") from exc
     except redis.RedisError as exc:
         raise FleetUnreachable(f"cannot create consumer group {group}: {exc}") from exc
+
+
+def decode_incident(entry_id: bytes, fields: dict[bytes, bytes]) -> IncidentMessage | None:
+    """An incident message, or None (logged) for an entry that is not one: the stream is
+    open to any client of the protocol, and one bad entry must not stop the reader."""
+    try:
+        return codec.decode(fields.get(b"data", b""), IncidentMessage)
+    except codec.CodecError as exc:
+        log.warning("is21:incidents entry %s is not an incident: %s", entry_id.decode(), exc)
+        return None

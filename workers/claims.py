@@ -113,9 +113,7 @@ class ClaimScripts:
             ],
         )
 
-    def _publish_call(
-        self, job_id: str, result: Result, followed: Followed | None = None
-    ) -> Call:
+    def _publish_call(self, job_id: str, result: Result, followed: Followed | None = None) -> Call:
         result.published_at = datetime.now(UTC)
         # Stored -> out: the wait to be claimed (Redis's clock), then this worker's part.
         latency_ms = max(result.queue_ms, 0.0)  # never a negative duration in a histogram

@@ -1,0 +1,118 @@
+"""Incidents, not frames (issue 31), end to end: real worker processes running the real
+model on a real photo of a person moved across a still background, on a real redis-server.
+
+The cameras' tracking rules are shortened through the event schema's per-camera
+overrides (a 2 s cutoff instead of 30), which is also what these tests prove works; the
+defaults are measured on a real clip by ``is21 bench incidents`` (docs/incidents.md).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from is21.producer import FrameProducer
+from is21.schemas import codec, keys
+from is21.schemas.events import DEFAULT_SCHEMA
+from is21.schemas.incidents import IncidentMessage
+from tests.conftest import Fleet
+from tests.helpers import wait_until
+from tests.scenes import empty, walk
+
+pytestmark = pytest.mark.integration
+
+QUICK = {"cutoff": 2.0, "end_after": 1.0, "update_every": 60.0}
+
+
+def push_quick_rules(producer: FrameProducer, *cameras: str) -> None:
+    producer.push_schema(
+        {
+            **DEFAULT_SCHEMA.model_dump(),
+            "version": "2026-12-06.1",
+            "cameras": {cam: {"tracking": QUICK} for cam in cameras},
+        }
+    )
+
+
+def play(producer: FrameProducer, camera: str, frames: list[bytes], gap: float = 0.25) -> float:
+    """Each frame served before the next is sent, ``gap`` apart; when the last was sent."""
+    sent = 0.0
+    for frame in frames:
+        sent = time.time()
+        producer.wait(producer.submit(camera, frame), timeout=30)
+        time.sleep(max(0.0, gap - (time.time() - sent)))
+    return sent
+
+
+def messages(producer: FrameProducer) -> Iterator[IncidentMessage]:
+    return producer.incidents("is22", "test", since="0", block=0.2)
+
+
+def read_all(client: redis.Redis) -> list[IncidentMessage]:
+    entries: Any = client.xrange(keys.INCIDENTS)
+    return [codec.decode(fields[b"data"], IncidentMessage) for _id, fields in entries]
+
+
+def test_a_walk_past_is_one_new_and_one_end_with_its_snapshot(
+    fleet_factory: Callable[..., Fleet], producer: FrameProducer, client: redis.Redis
+) -> None:
+    push_quick_rules(producer, "door")
+    fleet_factory(1)
+    first_person = time.time()
+    last_person = play(producer, "door", walk(6, step=100))
+    play(producer, "door", [empty()] * 12)  # 3 s of the empty promenade
+    got = read_all(client)
+    assert [m.type for m in got] == ["new", "end"], got
+    new, end = got
+    assert new.id == end.id and new.kind == "human" and new.camera_id == "door"
+    assert new.before is None and end.before == new.after
+    # new within 2 s of the first frame with a person; end within cutoff + 2 s of the last
+    assert new.after.start - first_person < 2.0
+    assert end.after.end is not None and abs(end.after.end - last_person) < 0.5
+    assert len(end.after.tracks) == 1 and end.after.tracks[0].label == "person"
+    # The best frame is kept, a JPEG with a TTL, named in the incident.
+    assert end.after.snapshot == keys.snapshot(end.id)
+    jpeg = producer.snapshot(end.id)
+    assert jpeg is not None and jpeg[:2] == b"\xff\xd8"
+    assert 0 < client.pttl(keys.snapshot(end.id)) <= 86400 * 1000
+    # Nothing left open, nothing due; counted on the camera.
+    assert client.hlen(keys.INCIDENTS_OPEN) == 0 and client.zcard(keys.INCIDENTS_DUE) == 0
+    camera: Any = client.hgetall(keys.camera("door"))
+    assert camera[b"incidents_started:human"] == b"1" == camera[b"incidents_ended:human"]
+    # Per-frame events still flow for the clients of is21:events.
+    assert client.xlen(keys.EVENTS) >= 5
+    # And a consumer group reads the incidents as the camera server would.
+    reader = messages(producer)
+    assert [next(reader).type, next(reader).type] == ["new", "end"]
+
+
+def test_a_camera_gone_silent_is_ended_by_the_sweep(
+    fleet_factory: Callable[..., Fleet], producer: FrameProducer, client: redis.Redis
+) -> None:
+    push_quick_rules(producer, "gate")
+    fleet_factory(1)
+    last_person = play(producer, "gate", walk(5, step=100))
+    (new,) = wait_until(lambda: read_all(client), 10, "the new incident")
+    assert new.type == "new" and client.hexists(keys.INCIDENTS_OPEN, new.id)
+    # No frame comes: the heartbeat's sweep (every 2 s) ends it after the cutoff.
+    got = wait_until(lambda: (m := read_all(client))[1:] and m, 15, "the sweep's end")
+    ended = time.time()
+    assert [m.type for m in got] == ["new", "end"]
+    assert ended - last_person < QUICK["cutoff"] + 2 + 2  # cutoff, a beat, slack
+    assert got[1].after.end is not None and abs(got[1].after.end - last_person) < 0.5
+    assert client.hlen(keys.INCIDENTS_OPEN) == 0 and client.zcard(keys.INCIDENTS_DUE) == 0
+
+
+def test_a_still_background_raises_no_incident(
+    fleet_factory: Callable[..., Fleet], producer: FrameProducer, client: redis.Redis
+) -> None:
+    push_quick_rules(producer, "yard")
+    fleet_factory(1)
+    play(producer, "yard", [empty()] * 8)
+    play(producer, "yard", walk(1) * 10)  # a person who never moves: a poster
+    assert read_all(client) == []
+    assert client.xlen(keys.EVENTS) == 10  # every frame of it is still an event
