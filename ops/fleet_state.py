@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from is21.ops.incidents import OpenIncident, read_open
 from is21.protocol.connection import server_ms
 from is21.schemas import keys
 from is21.schemas.frames import camera_ids
@@ -97,6 +98,9 @@ class CameraState:
     last_frame_ms: float | None = None  # when its newest frame was stored (its id)
     # When its last results were published, newest first (up to RECENT): the rate out.
     recent_results_ms: list[float] = field(default_factory=list)
+    # Incidents by kind since the camera's hash began: started ("new") and ended.
+    incidents_started: dict[str, int] = field(default_factory=dict)
+    incidents_ended: dict[str, int] = field(default_factory=dict)
 
     def fps_out(self, now_ms: float, window_ms: float = 10_000) -> float:
         """Results a second over the last ``window_ms``: when the recent ones span less
@@ -120,6 +124,7 @@ class FleetState:
     histogram: dict[str, float] = field(default_factory=dict)  # processing time
     latency: dict[str, float] = field(default_factory=dict)  # frame stored -> result out
     schema_version: str | None = None
+    incidents: list[OpenIncident] = field(default_factory=list)  # open now, oldest first
     # Fleet keys that hold what no fleet process writes (a hand edit, another tenant):
     # each is left out of the numbers and named here, instead of failing the whole read.
     bad_entries: list[str] = field(default_factory=list)
@@ -198,6 +203,7 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
         camera_state(read, cam, now, per_cam[2 * i], per_cam[2 * i + 1])
         for i, cam in enumerate(cams)
     ]
+    state.incidents = read_open(client, read.bad)
     state.bad_entries = read.bad
     return state
 
@@ -215,6 +221,14 @@ def camera_state(read: _Reader, cam: str, now: float, raw: object, last: Any) ->
         lag_ms=max(0.0, now - since) if since is not None else 0.0,
         last_frame_ms=float(last_id) if last_id.isdigit() else None,
     )
+    for name, value in hashed.items():
+        field_name = name.decode("utf-8", "replace")
+        for prefix, counts in (
+            ("incidents_started:", camera.incidents_started),
+            ("incidents_ended:", camera.incidents_ended),
+        ):
+            if field_name.startswith(prefix) and value.isdigit():
+                counts[field_name.removeprefix(prefix)] = int(value)
     if isinstance(last, Exception):
         read.reject(keys.results(cam), last)
     elif last:

@@ -41,6 +41,7 @@ class FleetCollector(Collector):
         yield from self.frames(state)
         yield from self.dispatch(state, read_progress(self.client))
         yield from self.workers(state)
+        yield from self.incidents(state)
         yield from self.redis(state)
 
     def frames(self, state: FleetState) -> Iterator[Metric]:
@@ -118,6 +119,36 @@ class FleetCollector(Collector):
             "is21_ready_cameras", "Cameras waiting for a worker", value=state.ready
         )
         yield GaugeMetricFamily("is21_dispatch_jobs", "Live dispatch jobs", value=state.jobs)
+
+    def incidents(self, state: FleetState) -> Iterator[Metric]:
+        """Incidents by camera and kind: open now and for how long, started, ended."""
+        labels = ["camera_id", "kind"]
+        open_now = GaugeMetricFamily("is21_incidents_open", "Incidents open now", labels=labels)
+        oldest = GaugeMetricFamily(
+            "is21_incident_open_seconds",
+            "How long the oldest open incident has been open (over an hour: most likely "
+            "a false positive to look at)",
+            labels=labels,
+        )
+        by_pair: dict[tuple[str, str], list[float]] = {}
+        for incident in state.incidents:
+            by_pair.setdefault((incident.camera_id, incident.kind), []).append(
+                incident.open_s(state.now_ms)
+            )
+        for (camera, kind), ages in sorted(by_pair.items()):
+            open_now.add_metric([camera, kind], len(ages))
+            oldest.add_metric([camera, kind], max(ages))
+        yield open_now
+        yield oldest
+        for name, what, attribute in (
+            ("is21_incidents_started", "Incidents started (new)", "incidents_started"),
+            ("is21_incidents_ended", "Incidents ended", "incidents_ended"),
+        ):
+            counter = CounterMetricFamily(name, what, labels=labels)
+            for cam in state.cameras:
+                for kind, count in sorted(getattr(cam, attribute).items()):
+                    counter.add_metric([cam.camera_id, kind], count)
+            yield counter
 
     def workers(self, state: FleetState) -> Iterator[Metric]:
         """How many workers: alive, expected, missing (by name), stuck."""

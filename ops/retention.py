@@ -32,7 +32,9 @@ class Trimmed:
 class RetentionReport:
     dry_run: bool
     kinds: dict[str, Trimmed] = field(
-        default_factory=lambda: {k: Trimmed() for k in ("frames", "results", "events")}
+        default_factory=lambda: {
+            k: Trimmed() for k in ("frames", "results", "events", "incidents", "snapshots")
+        }
     )
     # Keys that could not be trimmed (a wrong type, a bad member of is21:cameras): the
     # others are trimmed all the same, or one bad key would let Redis fill up.
@@ -116,8 +118,35 @@ def run_retention(client: redis.Redis, settings: Settings, *, dry_run: bool) -> 
         guarded("frames", keys.frames(cam), frames_cutoff, settings.frame_maxlen)
         guarded("results", keys.results(cam), lambda _: minid(settings.retain_results), None)
     guarded("events", keys.EVENTS, lambda _: minid(settings.retain_events), None)
+    guarded("incidents", keys.INCIDENTS, lambda _: minid(settings.retain_incidents), None)
+    try:
+        report.add("snapshots", trim_snapshots(client, settings.snapshots_max, dry_run))
+    except redis.ResponseError as exc:
+        log.warning("retention skipped %s: %s", keys.SNAPSHOTS, exc)
+        report.skipped.append(f"{keys.SNAPSHOTS}: {exc}")
     report.empty_streams = drop_empty_frame_streams(client, dry_run)
     return report
+
+
+def trim_snapshots(client: redis.Redis, keep: int, dry_run: bool) -> Trimmed:
+    """Incidents' best frames: each has a TTL, and at most ``keep`` are kept, the oldest
+    dropped first, so that a burst of incidents cannot fill Redis with JPEGs within a
+    TTL. is21:snapshots indexes them (no SCAN); those past their TTL leave the index."""
+    trimmed = Trimmed()
+    listed: Any = client.zrange(keys.SNAPSHOTS, 0, -1)
+    pipe = client.pipeline(transaction=False)
+    for key in listed:
+        pipe.memory_usage(key)
+    sizes = dict(zip(listed, pipe.execute(), strict=True))
+    gone = [k for k in listed if sizes[k] is None]
+    alive = [k for k in listed if sizes[k] is not None]
+    over = alive[: max(0, len(alive) - keep)]
+    trimmed.entries, trimmed.bytes = len(over), sum(int(sizes[k]) for k in over)
+    if not dry_run and (gone or over):
+        client.zrem(keys.SNAPSHOTS, *gone, *over)
+        if over:
+            client.delete(*over)
+    return trimmed
 
 
 def drop_empty_frame_streams(client: redis.Redis, dry_run: bool) -> int:

@@ -168,6 +168,16 @@ def snapshot(
         "dispatch_jobs": state.jobs,
         "fallbacks": fallback_counts(state),
         "cameras": cameras,
+        "incidents": [
+            {
+                "id": i.id,
+                "camera_id": i.camera_id,
+                "kind": i.kind,
+                "open_s": round(i.open_s(state.now_ms), 1),
+                "tracks": i.tracks,
+            }
+            for i in state.incidents
+        ],
         "recent_events": recent_events(client),
         "_state": state,
     }

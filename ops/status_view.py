@@ -97,11 +97,28 @@ def camera_lines(snap: dict[str, Any], room: int | None) -> list[str]:
     return out + [camera_line(c) for c in cams]
 
 
+def incident_lines(snap: dict[str, Any], room: int | None) -> list[str]:
+    """The open incidents, oldest first (an hour open is most likely a false positive)."""
+    incidents = snap["incidents"]
+    if not incidents:
+        return []
+    shown = incidents if room is None else incidents[:room]
+    out = [f"incidents open: {len(incidents)}"] + [
+        f"  {seconds(i['open_s']):>6}  {i['camera_id']:<20} {i['kind']:<8} "
+        f"{i['tracks']} track(s)  {i['id']}"
+        for i in shown
+    ]
+    if len(shown) < len(incidents):
+        out.append(f"  ... and {len(incidents) - len(shown)} more (--all lists them)")
+    return out + [""]
+
+
 def render(
     snap: dict[str, Any], *, width: int = 80, rows: int | None = 23, interval: float = 2.0
 ) -> str:
     """The text; ``rows``: lines available (None: every camera, and the recent events)."""
     top = header(snap, interval) + banner_lines(snap) + [""] + worker_lines(snap) + [""]
+    top += incident_lines(snap, None if rows is None else 3)
     room = None if rows is None else max(rows - len(top), 3)
     lines = top + camera_lines(snap, room)
     if rows is None:

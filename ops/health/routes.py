@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 import logging
 from typing import Any
 
@@ -16,6 +17,7 @@ from prometheus_client.registry import CollectorRegistry
 from is21.ops.fleet_state import live_workers
 from is21.ops.metrics import FleetCollector
 from is21.protocol.schema_store import SchemaError, load_schema, parse_schema, store_schema
+from is21.schemas import keys
 from is21.schemas.settings import Settings
 from is21.workers.manifest import ModelError, load_manifest, manifest_path
 
@@ -100,6 +102,17 @@ class Routes:
             return 503, {"error": str(exc)}
         log.info("event schema %s stored", schema.version)
         return 200, {"status": "ok", "version": schema.version}
+
+    def snapshot(self, incident_id: str) -> tuple[int, bytes, str]:
+        """An incident's best frame as the worker kept it (a JPEG, with a TTL)."""
+        try:
+            jpeg: Any = self.client.get(keys.snapshot(incident_id))
+        except redis.RedisError as exc:
+            return 503, json.dumps({"error": str(exc)}).encode(), "application/json"
+        if jpeg is None:
+            message = f"no snapshot of incident {incident_id}: none yet, or past its TTL"
+            return 404, json.dumps({"error": message}).encode(), "application/json"
+        return 200, bytes(jpeg), "image/jpeg"
 
     def metrics(self) -> tuple[int, bytes]:
         try:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 import redis
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -59,6 +60,21 @@ GETS: dict[str, Callable[[HealthApp], Reply]] = {
 }
 # Each path and the methods it answers (HEAD wherever GET).
 ROUTES: dict[str, set[str]] = {path: {"GET"} for path in GETS} | {"/v1/schema": {"GET", "PUT"}}
+# GET routes with a part of their own: an incident's best frame (its id, percent-decoded:
+# camera:kind:ms, of the closed alphabets of camera ids and event names).
+SNAPSHOT = re.compile(
+    r"/v1/incidents/([A-Za-z0-9_.-]{1,64}:[A-Za-z0-9_.-]{1,64}:[0-9]{1,16})/snapshot\.jpg"
+)
+
+
+def resolve(path: str) -> tuple[set[str], Callable[[HealthApp], Reply]] | None:
+    """The methods a path answers and how it answers GET; None if it is no route."""
+    if path in ROUTES:
+        return ROUTES[path], GETS.get(path, lambda app: (405, b"", "text/plain"))
+    if match := SNAPSHOT.fullmatch(unquote(path)):
+        incident = match.group(1)
+        return {"GET"}, lambda app: app.routes.snapshot(incident)
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -73,7 +89,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         if status == 405:
-            allowed = ROUTES.get(self.path.split("?", 1)[0], set())
+            found = resolve(self.path.split("?", 1)[0])
+            allowed = found[0] if found else set()
             head = {"HEAD"} if "GET" in allowed else set()
             self.send_header("Allow", ", ".join(sorted(allowed | head)))
         self.end_headers()
@@ -85,25 +102,26 @@ class Handler(BaseHTTPRequestHandler):
         if close:  # the framing is in doubt: what follows on the connection is not read
             self.close_connection = True
 
-    def route(self) -> str | None:
-        """The path if this method may be used on it; else answered, and None."""
+    def route(self) -> Callable[[HealthApp], Reply] | None:
+        """How GET answers the path if this method may be used on it; else answered, and
+        None."""
         if not self.path.startswith("/"):  # '*' or an absolute URI: not ours to serve
             self.error(400, f"bad request target for {self.command}")
             return None
         path = self.path.split("?", 1)[0]
-        allowed = ROUTES.get(path)
-        if allowed is None:
-            self.error(404, f"no such path: {path}")
+        found = resolve(path)
+        if found is None:
+            self.error(404, f"no such path: {path[:200]}")
             return None
-        if ("GET" if self.command == "HEAD" else self.command) not in allowed:
-            self.error(405, f"{self.command} not allowed on {path}")
+        if ("GET" if self.command == "HEAD" else self.command) not in found[0]:
+            self.error(405, f"{self.command} not allowed on {path[:200]}")
             return None
-        return path
+        return found[1]
 
     def do_GET(self) -> None:
-        path = self.route()
-        if path is not None:
-            self.send(GETS[path](self.app))
+        get = self.route()
+        if get is not None:
+            self.send(get(self.app))
 
     do_HEAD = do_GET  # monitors that probe with HEAD get GET's status and headers
 

@@ -8,6 +8,7 @@ defaults are measured on a real clip by ``is21 bench incidents`` (docs/incidents
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,11 +16,12 @@ from typing import Any
 import pytest
 import redis
 
+from is21.ops.embedded_redis import EmbeddedRedis
 from is21.producer import FrameProducer
 from is21.schemas import codec, keys
 from is21.schemas.events import DEFAULT_SCHEMA
 from is21.schemas.incidents import IncidentMessage
-from tests.conftest import Fleet
+from tests.conftest import Fleet, Health, fleet_env, run_is21
 from tests.helpers import wait_until
 from tests.scenes import empty, walk
 
@@ -116,3 +118,33 @@ def test_a_still_background_raises_no_incident(
     play(producer, "yard", walk(1) * 10)  # a person who never moves: a poster
     assert read_all(client) == []
     assert client.xlen(keys.EVENTS) == 10  # every frame of it is still an event
+
+
+def test_operators_see_an_open_incident_and_its_snapshot(
+    fleet_factory: Callable[..., Fleet],
+    producer: FrameProducer,
+    client: redis.Redis,
+    health_factory: Callable[..., Health],
+    redis_server: EmbeddedRedis,
+) -> None:
+    fleet_factory(1)
+    health = health_factory()
+    play(producer, "porch", walk(4, step=100))  # the default rules: open for 30 s
+    (new,) = wait_until(lambda: read_all(client), 10, "the new incident")
+    status = run_is21("status", "--once", "--json", env=fleet_env(redis_server.url))
+    (shown,) = json.loads(status.stdout)["incidents"]
+    assert shown["id"] == new.id and shown["kind"] == "human" and shown["tracks"] == 1
+    text = run_is21("status", "--once", env=fleet_env(redis_server.url)).stdout
+    assert "incidents open: 1" in text and new.id in text
+    _, metrics = health.request("/metrics")
+    assert b'is21_incidents_open{camera_id="porch",kind="human"} 1.0' in metrics
+    assert b'is21_incidents_started_total{camera_id="porch",kind="human"} 1.0' in metrics
+    assert b'is21_incident_open_seconds{camera_id="porch",kind="human"}' in metrics
+    status_code, jpeg = health.request(f"/v1/incidents/{new.id}/snapshot.jpg")
+    assert status_code == 200 and jpeg == producer.snapshot(new.id) and jpeg[:2] == b"\xff\xd8"
+    quoted = new.id.replace(":", "%3A")  # as a client's URL encoder may send it
+    assert health.request(f"/v1/incidents/{quoted}/snapshot.jpg") == (200, jpeg)
+    missing, body = health.request("/v1/incidents/porch:human:1/snapshot.jpg")
+    assert missing == 404 and b"past its TTL" in body
+    assert health.request("/v1/incidents/../snapshot.jpg")[0] == 404
+    assert health.request(f"/v1/incidents/{new.id}/snapshot.jpg", method="PUT")[0] == 405

@@ -66,23 +66,43 @@ def test_retention_trims_old_entries_and_keeps_new(
         client.xadd(keys.frames("c1"), {"seq": i, "jpeg": b"x" * 1000}, id=f"{old}-{i}")
         client.xadd(keys.results("c1"), {"seq": i, "data": b"r"}, id=f"{old}-{i}")
         client.xadd(keys.EVENTS, {"data": b"e"}, id=f"{old}-{i}")
+        client.xadd(keys.INCIDENTS, {"data": b"i"}, id=f"{old}-{i}")
     for i in range(3):
         client.xadd(keys.frames("c1"), {"seq": 10 + i, "jpeg": b"y" * 1000}, id=f"{new}-{i}")
         client.xadd(keys.results("c1"), {"seq": 10 + i, "data": b"r"}, id=f"{new}-{i}")
         client.xadd(keys.EVENTS, {"data": b"e"}, id=f"{new}-{i}")
+        client.xadd(keys.INCIDENTS, {"data": b"i"}, id=f"{new}-{i}")
+    # Five incidents' best frames, oldest first, one already past its TTL.
+    for i in range(5):
+        client.set(keys.snapshot(f"c1:human:{i}"), b"\xff\xd8" + b"j" * 5000, px=60_000)
+        client.zadd(keys.SNAPSHOTS, {keys.snapshot(f"c1:human:{i}"): now - 5 + i})
+    client.delete(keys.snapshot("c1:human:4"))  # its TTL ran out
     short = settings.model_copy(
-        update={"retain_frames": 60, "retain_results": 60, "retain_events": 60}
+        update={
+            "retain_frames": 60,
+            "retain_results": 60,
+            "retain_events": 60,
+            "retain_incidents": 60,
+            "snapshots_max": 2,
+        }
     )
+    streams = ("frames", "results", "events", "incidents")
 
     dry = run_retention(client, short, dry_run=True).as_dict()
-    assert [dry[k]["entries"] for k in ("frames", "results", "events")] == [5, 5, 5]
+    assert [dry[k]["entries"] for k in streams] == [5, 5, 5, 5]
     assert dry["frames"]["bytes"] > 4000
+    assert dry["snapshots"]["entries"] == 2 and dry["snapshots"]["bytes"] > 10_000
     assert client.xlen(keys.frames("c1")) == 8  # a dry run removes nothing
+    assert client.zcard(keys.SNAPSHOTS) == 5 and client.exists(keys.snapshot("c1:human:0"))
 
     done = run_retention(client, short, dry_run=False).as_dict()
-    assert [done[k]["entries"] for k in ("frames", "results", "events")] == [5, 5, 5]
+    assert [done[k]["entries"] for k in streams] == [5, 5, 5, 5]
     assert done["frames"]["bytes"] > 0
-    for key in (keys.frames("c1"), keys.results("c1"), keys.EVENTS):
+    # The two newest alive are kept; the oldest two dropped; the expired one unlisted.
+    kept: Any = client.zrange(keys.SNAPSHOTS, 0, -1)
+    assert kept == [keys.snapshot(f"c1:human:{i}").encode() for i in (2, 3)]
+    assert not client.exists(keys.snapshot("c1:human:0"), keys.snapshot("c1:human:1"))
+    for key in (keys.frames("c1"), keys.results("c1"), keys.EVENTS, keys.INCIDENTS):
         ids: Any = client.xrange(key)
         assert [i.decode() for i, _ in ids] == [f"{new}-{i}" for i in range(3)]
 
