@@ -110,7 +110,7 @@ def incident_lines(snap: dict[str, Any], room: int | None) -> list[str]:
     ]
     if len(shown) < len(incidents):
         out.append(f"  ... and {len(incidents) - len(shown)} more (--all lists them)")
-    return out + [""]
+    return [*out, ""]
 
 
 def render(
