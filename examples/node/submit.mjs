@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { decode, encode } from '@msgpack/msgpack';
-import { createClient, RESP_TYPES } from 'redis';
+import { connect, fieldsOf } from './fleet.mjs';
 
 const PROTOCOL = 1; // the protocol version this client speaks (docs/protocol.md)
 const WAIT_MS = 20000; // how long a frame's result may take before we call it no_event
@@ -48,23 +48,6 @@ try {
   fail(2, `--images ${opts.images}: ${err.code === 'ENOENT' ? 'no such folder' : err.message}`);
 }
 
-function clientOptions(url) {
-  // node-redis takes redis:// and rediss:// URLs; a unix socket is a path of its own.
-  // RESP2, whose replies docs/protocol.md shows (RESP3 turns an XREAD reply into a map).
-  // A Redis that cannot be reached at the start is an error after 3 tries, not a loop.
-  const reconnectStrategy = (retries, cause) =>
-    retries >= 3 ? new Error(`cannot reach Redis at ${url}: ${cause.message}`) : 200 * (retries + 1);
-  let parsed;
-  try {
-    parsed = new URL(url);
-  } catch {
-    fail(2, `--url is not a URL: ${url}`);
-  }
-  if (parsed.protocol === 'unix:') return { RESP: 2, socket: { path: parsed.pathname, reconnectStrategy } };
-  if (!['redis:', 'rediss:'].includes(parsed.protocol)) fail(2, `--url must be redis://, rediss:// or unix://, not ${url}`);
-  return { RESP: 2, url, socket: { reconnectStrategy } };
-}
-
 // Entry ids order frames in time: compare them as (milliseconds, sequence).
 function order(id) {
   const [ms, seq] = String(id).split('-');
@@ -75,26 +58,7 @@ function atLeast(a, b) {
   return x[0] > y[0] || (x[0] === y[0] && x[1] >= y[1]);
 }
 
-// Field/value pairs of a stream entry, as an object of Buffers.
-function fieldsOf(flat) {
-  const out = {};
-  for (let i = 0; i < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
-  return out;
-}
-
-const redis = createClient(clientOptions(opts.url)).withTypeMapping({
-  [RESP_TYPES.BLOB_STRING]: Buffer, // the result's msgpack payload is binary
-});
-let connected = false;
-redis.on('error', (err) => {
-  if (connected) console.error(`redis: ${err.message}`); // it reconnects by itself
-});
-try {
-  await redis.connect();
-  connected = true;
-} catch (err) {
-  fail(1, err.message);
-}
+const redis = await connect(opts.url, fail);
 
 // The liveness check: no live worker (or a newer protocol) means no_event, not waiting.
 async function fleetCanAnswer() {

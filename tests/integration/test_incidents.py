@@ -9,8 +9,13 @@ defaults are measured on a real clip by ``is21 bench incidents`` (docs/incidents
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,12 +26,14 @@ from is21.producer import FrameProducer
 from is21.schemas import codec, keys
 from is21.schemas.events import DEFAULT_SCHEMA
 from is21.schemas.incidents import IncidentMessage
-from tests.conftest import Fleet, Health, fleet_env, run_is21
+from tests.conftest import ROOT, Fleet, Health, fleet_env, run_is21
 from tests.helpers import wait_until
+from tests.integration.test_protocol import recipe_of
 from tests.scenes import empty, walk
 
 pytestmark = pytest.mark.integration
 
+NODE_CLIENT = ROOT / "examples" / "node"
 QUICK = {"cutoff": 2.0, "end_after": 1.0, "update_every": 60.0}
 
 
@@ -60,8 +67,13 @@ def read_all(client: redis.Redis) -> list[IncidentMessage]:
 
 
 def test_a_walk_past_is_one_new_and_one_end_with_its_snapshot(
-    fleet_factory: Callable[..., Fleet], producer: FrameProducer, client: redis.Redis
+    fleet_factory: Callable[..., Fleet],
+    producer: FrameProducer,
+    client: redis.Redis,
+    redis_server: EmbeddedRedis,
+    tmp_path: Path,
 ) -> None:
+    redis_url = redis_server.url
     push_quick_rules(producer, "door")
     fleet_factory(1)
     first_person = time.time()
@@ -87,9 +99,47 @@ def test_a_walk_past_is_one_new_and_one_end_with_its_snapshot(
     assert camera[b"incidents_started:human"] == b"1" == camera[b"incidents_ended:human"]
     # Per-frame events still flow for the clients of is21:events.
     assert client.xlen(keys.EVENTS) >= 5
-    # And a consumer group reads the incidents as the camera server would.
+    # And a consumer group reads the incidents as the camera server would: in Python,
     reader = messages(producer)
     assert [next(reader).type, next(reader).type] == ["new", "end"]
+    # in Node.js, from docs/protocol.md alone (examples/node/incidents.mjs),
+    node = shutil.which("node")
+    assert node is not None, "node is needed: run scripts/setup.sh"
+    run = subprocess.run(
+        [
+            node,
+            "incidents.mjs",
+            "--group",
+            "node",
+            "--count",
+            "2",
+            "--snapshots",
+            str(tmp_path),
+            "--url",
+            redis_url,
+        ],
+        cwd=NODE_CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [(m["type"], m["id"]) for m in lines] == [("new", new.id), ("end", new.id)]
+    assert Path(lines[1]["snapshot"]).read_bytes() == jpeg
+    # and with redis-cli, by the recipe of docs/protocol.md section 7.
+    socket = redis_url.removeprefix("unix://")
+    recipe = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", recipe_of("redis-cli-incidents")],
+        env={**os.environ, "REDIS_CLI": f"redis-cli -s {socket}", "GROUP": "cli"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert recipe.returncode == 0, recipe.stderr
+    quoted = re.findall(r'"([^"]*)"$', recipe.stdout, re.M)
+    told = [f"{t}:{new.id}:human" for t in ("new", "end")]
+    assert [":".join(quoted[i + 1 : i + 6 : 2]) for i in (0, 6)] == told, recipe.stdout
 
 
 def test_a_camera_gone_silent_is_ended_by_the_sweep(

@@ -23,17 +23,17 @@ from tests.samples import photo
 PROTOCOL_DOC = ROOT / "docs" / "protocol.md"
 
 
-def recipe() -> str:
+def recipe_of(name: str = "redis-cli") -> str:
     text = PROTOCOL_DOC.read_text()
-    found = re.search(r"<!-- recipe: redis-cli -->\n```bash\n(.*?)```", text, re.S)
-    assert found, "docs/protocol.md lost its redis-cli recipe"
+    found = re.search(rf"<!-- recipe: {name} -->\n```bash\n(.*?)```", text, re.S)
+    assert found, f"docs/protocol.md lost its {name} recipe"
     return found.group(1)
 
 
 def test_the_redis_cli_recipe_of_the_protocol_document(fleet: Fleet, client: redis.Redis) -> None:
     socket = fleet.url.removeprefix("unix://")
     run = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", recipe()],
+        ["bash", "-euo", "pipefail", "-c", recipe_of()],
         env={
             **os.environ,
             "REDIS_CLI": f"redis-cli -s {socket}",

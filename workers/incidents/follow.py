@@ -17,7 +17,7 @@ from typing import Any
 from is21.schemas import codec
 from is21.schemas.events import EventSchema
 from is21.schemas.frames import entry_order
-from is21.schemas.results import Result
+from is21.schemas.results import PROTOCOL_VERSION, Result
 from is21.workers.incidents.lifecycle import Frame, Incident, IncidentRules, due, step
 from is21.workers.incidents.state import CameraState
 from is21.workers.track import TrackRules
@@ -40,7 +40,8 @@ class Followed:
         out: list[bytes | str | int] = [len(self.messages)]
         for m in self.messages:
             record = b"" if m["type"] == "end" else self.records[m["id"]]
-            out += [m["type"], m["id"], m["kind"], codec.packb(m), record]
+            data = codec.packb({**m, "protocol": PROTOCOL_VERSION})
+            out += [m["type"], m["id"], m["kind"], data, record]
         return out
 
 
