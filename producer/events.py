@@ -23,9 +23,8 @@ import redis
 from is21.producer.errors import FleetUnreachable
 from is21.producer.outage import Outage, RideOut
 from is21.protocol.connection import PoolExhausted
-from is21.schemas import codec, keys
+from is21.schemas import keys
 from is21.schemas.frames import entry_order
-from is21.schemas.incidents import IncidentMessage
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +64,9 @@ class EventReader(Generic[T]):
     outage: Outage | None = None  # None: the first error raises FleetUnreachable
     last_id: bytes | None = None  # the newest event this consumer read: where a lost group resumes
     stream: str = keys.EVENTS
+    # What to yield when Redis lost the stream this consumer read (a restart without
+    # persistence): the incidents it knows open will never get their end otherwise.
+    forgotten: Callable[[], list[T]] | None = None
 
     @property
     def parked(self) -> str:
@@ -81,8 +83,10 @@ class EventReader(Generic[T]):
         while True:
             try:
                 if lost:
-                    self.recreate_group()
+                    gone = self.recreate_group()
                     lost = False
+                    if gone and self.forgotten is not None:
+                        yield from self.forgotten()
                 if unacked:
                     self.client.xack(self.stream, self.group, *unacked)
                     unacked.clear()
@@ -198,11 +202,15 @@ class EventReader(Generic[T]):
         )
         return True
 
-    def recreate_group(self) -> None:
+    def recreate_group(self) -> bool:
         """The group is gone while this consumer read it (Redis restarted empty, an
         operator, a FLUSHALL): say so and create it again after the newest event this
         consumer read, so that events published since are delivered and none twice; from
-        new events on if it read none."""
+        new events on if it read none. True if the stream lost what this consumer read
+        (Redis came back without it), not just the group."""
+        gone = False
+        if self.last_id is not None:
+            gone = not self.client.xrange(self.stream, self.last_id, self.last_id)
         start = self.last_id.decode() if self.last_id is not None else "$"
         log.warning(
             "consumer group %s of %s is gone (Redis restarted empty, or it was deleted); "
@@ -216,6 +224,7 @@ class EventReader(Generic[T]):
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):  # another consumer of the group was first
                 raise
+        return gone
 
 
 def create_group(client: redis.Redis, group: str, since: str, stream: str = keys.EVENTS) -> None:
@@ -226,13 +235,3 @@ def create_group(client: redis.Redis, group: str, since: str, stream: str = keys
             raise FleetUnreachable(f"cannot create consumer group {group}: {exc}") from exc
     except redis.RedisError as exc:
         raise FleetUnreachable(f"cannot create consumer group {group}: {exc}") from exc
-
-
-def decode_incident(entry_id: bytes, fields: dict[bytes, bytes]) -> IncidentMessage | None:
-    """An incident message, or None (logged) for an entry that is not one: the stream is
-    open to any client of the protocol, and one bad entry must not stop the reader."""
-    try:
-        return codec.decode(fields.get(b"data", b""), IncidentMessage)
-    except codec.CodecError as exc:
-        log.warning("is21:incidents entry %s is not an incident: %s", entry_id.decode(), exc)
-        return None

@@ -14,8 +14,8 @@ from is21.producer.events import (
     Redelivery,
     T,
     create_group,
-    decode_incident,
 )
+from is21.producer.incidents import OpenIncidents
 from is21.producer.outage import Outage, RideOut
 from is21.producer.reader import ResultsReader
 from is21.schemas import keys
@@ -109,15 +109,17 @@ class Reading:
         """Every incident message (``new``, ``update``, ``end``) of every camera through a
         consumer group on is21:incidents, at least once, as ``events`` reads events:
         what a camera server stores, one entry per incident instead of one per frame."""
+        seen = OpenIncidents()
         reader = EventReader(
             self.client,
             group,
             consumer,
             0,
             count,
-            decode_incident,
+            seen.decode,
             redelivery,
             stream=keys.INCIDENTS,
+            forgotten=seen.forgotten,
         )
         return self._read_group(reader, since, block, ride_out)
 

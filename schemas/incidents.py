@@ -58,3 +58,8 @@ class IncidentMessage(BaseModel):
     before: IncidentRecord | None = None
     after: IncidentRecord
     protocol: int = PROTOCOL_VERSION
+    reason: str | None = Field(
+        default=None,
+        description="set only on an end the reader made itself: Redis restarted without "
+        "its data and forgot the incident (producer/incidents.py)",
+    )
