@@ -26,8 +26,10 @@ class Tracking(BaseModel):
     Frigate's defaults where they apply (a track believed on a median score of 0.7 over
     its last 10 detections, single detections under 0.5 ignored); times in seconds of
     Redis's clock, never in frames, because cameras run at 0.2 to 5 fps and frames are
-    skipped under load. The cutoff is Frigate's 30 s since its PR #19850: with 120 s,
-    passing cars kept alerts alive."""
+    skipped under load. ``end_after`` is one timer for both ends: a track unseen for it
+    ends, and an incident with no moving object of its kind for it ends; 30 s is
+    Frigate's review cutoff since its PR #19850 (with 120 s, passing cars kept alerts
+    alive)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -37,8 +39,9 @@ class Tracking(BaseModel):
     max_distance: float = Field(default=2.5, gt=0, description="match gate, box sizes per s")
     moved: float = Field(default=0.5, ge=0, description="box sizes from its anchor: it moved")
     stationary_after: float = Field(default=10.0, gt=0, description="s still: stationary")
-    end_after: float = Field(default=15.0, gt=0, description="s unseen: the track ends")
-    cutoff: float = Field(default=30.0, gt=0, description="s with no moving object: the end")
+    end_after: float = Field(
+        default=30.0, gt=0, description="s unseen: the track ends; s with none moving: the incident"
+    )
     update_every: float = Field(default=60.0, gt=0, description="s between quiet updates")
 
     @model_validator(mode="after")
@@ -50,7 +53,7 @@ class Tracking(BaseModel):
 
 class CameraOverride(BaseModel):
     """One camera's own rules: a camera facing a pasture may report no animals; one facing
-    a busy street may need a shorter cutoff."""
+    a busy street may need a shorter ``end_after``."""
 
     events: list[str] | None = Field(default=None, description="events it reports; None = all")
     min_scores: dict[str, float] = Field(default_factory=dict)

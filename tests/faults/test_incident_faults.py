@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow  # ./scripts/test --quick leaves it out (README)
 
 # Long enough that a killed worker's camera, blocked for one lease (5 s), keeps its track
 # and its incident; short enough for a test.
-RULES = {"cutoff": 8.0, "end_after": 7.0}
+RULES = {"end_after": 8.0}
 
 
 def push_rules(producer: FrameProducer, cameras: list[str]) -> None:

@@ -2,7 +2,7 @@
 model on a real photo of a person moved across a still background, on a real redis-server.
 
 The cameras' tracking rules are shortened through the event schema's per-camera
-overrides (a 2 s cutoff instead of 30), which is also what these tests prove works; the
+overrides (an end_after of 2 s instead of 30), which is also what these tests prove works; the
 defaults are measured on a real clip by ``is21 bench incidents`` (docs/incidents.md).
 """
 
@@ -34,7 +34,7 @@ from tests.scenes import empty, walk
 pytestmark = pytest.mark.integration
 
 NODE_CLIENT = ROOT / "examples" / "node"
-QUICK = {"cutoff": 2.0, "end_after": 1.0, "update_every": 60.0}
+QUICK = {"end_after": 2.0, "update_every": 60.0}
 
 
 def push_quick_rules(producer: FrameProducer, *cameras: str) -> None:
@@ -84,7 +84,7 @@ def test_a_walk_past_is_one_new_and_one_end_with_its_snapshot(
     new, end = got
     assert new.id == end.id and new.kind == "human" and new.camera_id == "door"
     assert new.before is None and end.before == new.after
-    # new within 2 s of the first frame with a person; end within cutoff + 2 s of the last
+    # new within 2 s of the first frame with a person; end within end_after + 2 s of the last
     assert new.after.start - first_person < 2.0
     assert end.after.end is not None and abs(end.after.end - last_person) < 0.5
     assert len(end.after.tracks) == 1 and end.after.tracks[0].label == "person"
@@ -150,11 +150,11 @@ def test_a_camera_gone_silent_is_ended_by_the_sweep(
     last_person = play(producer, "gate", walk(5, step=100))
     (new,) = wait_until(lambda: read_all(client), 10, "the new incident")
     assert new.type == "new" and client.hexists(keys.INCIDENTS_OPEN, new.id)
-    # No frame comes: the heartbeat's sweep (every 2 s) ends it after the cutoff.
+    # No frame comes: the heartbeat's sweep (every 2 s) ends it after end_after.
     got = wait_until(lambda: (m := read_all(client))[1:] and m, 15, "the sweep's end")
     ended = time.time()
     assert [m.type for m in got] == ["new", "end"]
-    assert ended - last_person < QUICK["cutoff"] + 2 + 2  # cutoff, a beat, slack
+    assert ended - last_person < QUICK["end_after"] + 2 + 2  # end_after, a beat, slack
     assert got[1].after.end is not None and abs(got[1].after.end - last_person) < 0.5
     assert client.hlen(keys.INCIDENTS_OPEN) == 0 and client.zcard(keys.INCIDENTS_DUE) == 0
 

@@ -40,7 +40,7 @@ class Camera:
         return [m["type"] for m in self.messages]
 
 
-def test_a_walk_past_is_one_new_and_one_end_a_cutoff_after() -> None:
+def test_a_walk_past_is_one_new_and_one_end_30_s_after() -> None:
     cam = Camera()
     for t in range(20):  # 20 s in view, 20 frames that each were an "event" before
         cam.frame(float(t), [person(100 + 25 * t)])
@@ -53,7 +53,8 @@ def test_a_walk_past_is_one_new_and_one_end_a_cutoff_after() -> None:
     assert end["before"] == new["after"]  # what changed, as Frigate's events tell it
     assert end["after"]["end"] == 19.0  # the last frame with the person
     assert end["after"]["tracks"][0]["last_seen"] == 19.0 and len(end["after"]["tracks"]) == 1
-    # new once confirmed and moved half a box (2 s at a stroll); end 30 s after the last sighting
+    # new once confirmed and moved half a box (2 s at a stroll); end end_after (30 s) after
+    # the last sighting
     assert cam.sent_at == [2.0, 49.0]
 
 
@@ -90,7 +91,7 @@ def test_a_camera_gone_silent_is_ended_by_the_sweep() -> None:
     cam = Camera()
     for t in range(5):
         cam.frame(float(t), [person(100 + 25 * t)])
-    assert due(cam.incidents, 20.0) == []  # within the cutoff
+    assert due(cam.incidents, 20.0) == []  # within end_after
     (end,) = due(cam.incidents, 34.0)
     assert end["type"] == "end" and end["after"]["end"] == 4.0 and cam.incidents == {}
 

@@ -68,7 +68,7 @@ def follow(state: bytes, result: Result, schema: EventSchema) -> Followed | None
     )
     size = (result.width, result.height) if result.width and result.height else None
     frame = Frame(camera, result.frame_id, at, tracks, size, offset)
-    rules = IncidentRules(cutoff=tracking.cutoff, update_every=tracking.update_every)
+    rules = IncidentRules(update_every=tracking.update_every)
     bests = {kind: i.best for kind, i in current.incidents.items()}
     messages = step(
         current.incidents, frame, {label: k for label, (k, _) in kinds.items()}, rules, track_rules
@@ -79,14 +79,14 @@ def follow(state: bytes, result: Result, schema: EventSchema) -> Followed | None
         if i.best is not None and i.best is not bests.get(kind)
     ]
     after = CameraState(tracks, next_id, current.incidents)
-    return outcome(after, messages, rules, best_of)
+    return outcome(after, messages, track_rules.end_after, best_of)
 
 
 def outcome(
-    state: CameraState, messages: list[dict[str, Any]], rules: IncidentRules, best_of: list[str]
+    state: CameraState, messages: list[dict[str, Any]], end_after: float, best_of: list[str]
 ) -> Followed:
     open_ = state.incidents.values()
-    due_ms = min((int((i.last_seen + rules.cutoff) * 1000) for i in open_), default=None)
+    due_ms = min((int((i.last_seen + end_after) * 1000) for i in open_), default=None)
     records = {i.id: record(i) for i in open_}
     return Followed(state.encode(), due_ms, messages, records, best_of)
 
@@ -97,10 +97,9 @@ def record(incident: Incident) -> bytes:
     return codec.packb({**incident.record(), "since": incident.start})
 
 
-def sweep_state(state: bytes, now: float, cutoff: float) -> Followed:
-    """The end of every open incident past its cutoff at ``now`` (Redis's clock), for a
-    camera no frame came from, and when the rest are due."""
+def sweep_state(state: bytes, now: float, rules: TrackRules) -> Followed:
+    """The end of every open incident past ``end_after`` at ``now`` (Redis's clock), for
+    a camera no frame came from, and when the rest are due."""
     current = CameraState.decode(state)
-    rules = IncidentRules(cutoff=cutoff)
     messages = due(current.incidents, now, rules)
-    return outcome(current, messages, rules, [])
+    return outcome(current, messages, rules.end_after, [])

@@ -3,10 +3,11 @@ sequences of tracks and times without Redis, workers or frames.
 
 Frigate's lessons, from its users' complaints: an object that never moved (a parked car,
 a poster) raises no incident; one that stops moving is not announced again and does not
-keep an incident open (cars parked for hours); the end comes a cutoff after the last
-moving object of the kind (30 s: Frigate cut its 120 s to 30-40 s because passing cars
-kept alerts alive). Between, an ``update`` when a new object joins or one stops or starts
-moving, and otherwise at most every ``update_every`` seconds.
+keep an incident open (cars parked for hours); the end comes ``end_after`` after the
+last sighting of a moving object of the kind (30 s: Frigate cut its 120 s to 30-40 s
+because passing cars kept alerts alive), the same timer that ends a track. Between, an
+``update`` when a new object joins or one stops or starts moving, and otherwise at most
+every ``update_every`` seconds.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ EDGE_PX = 2.0  # a box this close to the frame's border is cut off: not the best
 
 @dataclass(frozen=True)
 class IncidentRules:
-    cutoff: float = 30.0  # seconds without a moving object of the kind: the incident ends
     update_every: float = 60.0  # an update at most this often when nothing changes
 
 
@@ -162,7 +162,7 @@ def step(
             continue
         if moving:  # the last real sighting, not this frame's time: one may be out of view
             incident.last_seen = max(incident.last_seen, *(t.last_seen for t in moving))
-        if at - incident.last_seen >= rules.cutoff:
+        if at - incident.last_seen >= track_rules.end_after:
             messages.append(incident.message("end", end=incident.last_seen))
             del incidents[kind]
             continue
@@ -223,9 +223,9 @@ def keep_best(incident: Incident, frame: Frame, moving: list[Track]) -> None:
 
 
 def due(
-    incidents: dict[str, Incident], now: float, rules: IncidentRules = IncidentRules()
+    incidents: dict[str, Incident], now: float, rules: TrackRules = TRACK_RULES
 ) -> list[dict[str, Any]]:
-    """The ``end`` of every incident whose camera went silent past the cutoff (no frame
+    """The ``end`` of every incident whose camera went silent past ``end_after`` (no frame
     comes to end it): for a sweep that runs whether frames arrive or not."""
-    ended = [k for k, i in incidents.items() if now - i.last_seen >= rules.cutoff]
+    ended = [k for k, i in incidents.items() if now - i.last_seen >= rules.end_after]
     return [(gone := incidents.pop(k)).message("end", end=gone.last_seen) for k in sorted(ended)]

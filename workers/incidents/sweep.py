@@ -16,6 +16,7 @@ from is21.schemas.events import EventSchema
 from is21.schemas.results import PROTOCOL_VERSION
 from is21.schemas.settings import Settings
 from is21.workers.incidents.follow import sweep_state
+from is21.workers.track import TrackRules
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,10 @@ def sweep(client: redis.Redis, settings: Settings, schema: EventSchema) -> int:
     for member in due:
         camera = member.decode("utf-8", "replace")
         state: Any = client.get(keys.tracks(camera))
-        cutoff = schema.tracking_for(camera).cutoff
-        # Nothing may be due after all (a longer cutoff pushed since): then the call just
-        # moves the camera's due time, under the same compare-and-set.
-        followed = sweep_state(state or b"", now, cutoff)
+        rules = TrackRules.of(schema.tracking_for(camera))
+        # Nothing may be due after all (a longer end_after pushed since): then the call
+        # just moves the camera's due time, under the same compare-and-set.
+        followed = sweep_state(state or b"", now, rules)
         call = Call(
             "is21_sweep",
             [
@@ -59,7 +60,7 @@ def sweep(client: redis.Redis, settings: Settings, schema: EventSchema) -> int:
             ended += len(followed.messages)
             for message in followed.messages:
                 log.info(
-                    "incident %s ended: camera %s silent past the cutoff",
+                    "incident %s ended: camera %s silent past end_after",
                     message["id"],
                     camera,
                     extra={"camera_id": camera, "incident": message["id"]},

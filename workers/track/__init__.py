@@ -41,7 +41,7 @@ class TrackRules:
     max_distance: float = 2.5  # bottom-centre displacement / box size, to match a track
     moved: float = 0.5  # ... and past this, the object moved
     stationary_after: float = 10.0  # seconds without moving: stationary
-    end_after: float = 15.0  # seconds without a detection: ended
+    end_after: float = 30.0  # seconds without a detection: ended (and the incident, unmoved)
 
     @classmethod
     def of(cls, tracking: Tracking) -> TrackRules:

@@ -23,6 +23,10 @@ from is21.workers.track import Box, Track, Tracker, TrackRules, TrackState
 
 RECENT = 10  # scores kept per track: the median that confirms it
 FAR = 1e9  # the cost of a pair that must not match
+# The gate grows with the seconds since a track was last seen, up to this: a camera at
+# 0.2 fps moves 5 s between frames, while a track unseen for 20 s must not take a
+# newcomer from across the frame.
+GATE_SECONDS = 5.0
 
 
 def distance(a: Box, b: Box) -> float:
@@ -51,7 +55,7 @@ class CentroidTracker(Tracker):
         if live and dets:
             cost = np.full((len(live), len(dets)), FAR)
             for i, track in enumerate(live):
-                gate = rules.max_distance * max(1.0, at - track.last_seen)
+                gate = rules.max_distance * min(max(1.0, at - track.last_seen), GATE_SECONDS)
                 for j, det in enumerate(dets):
                     if det.label == track.label and (d := distance(track.box, det.box)) <= gate:
                         cost[i, j] = d
