@@ -16,7 +16,8 @@ quietly() {  # run a step, its output to the log; on failure show the log's tail
 
 # redis-server (the fleet's Redis), systemd-analyze (the units are checked in the tests),
 # node and npm (the protocol's second client, examples/node), promtool (the alert rules'
-# unit tests; Debian's prometheus package), ip (iproute2: hosts in network namespaces).
+# unit tests; Debian's prometheus package), ip (iproute2: hosts in network namespaces),
+# opencv-doc (its examples/data/vtest.avi).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
@@ -24,6 +25,8 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)  # the multi-host tests' namespaces
+# vtest.avi, a real fixed-camera clip with pedestrians: the incident benchmark and tests.
+[ -f /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || missing+=(opencv-doc)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${missing[*]} (apt-get) ..." >&2
