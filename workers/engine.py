@@ -27,7 +27,15 @@ from is21.schemas.settings import Settings
 from is21.workers.claims import Claim, ClaimScripts, Next, Published
 from is21.workers.core_health import CoreHealth
 from is21.workers.detector import Detector
-from is21.workers.frame import Fault, Inputs, Served, decode_ahead, log_result, run_frame
+from is21.workers.frame import (
+    Fault,
+    Inputs,
+    Served,
+    decode_ahead,
+    follow_frame,
+    log_result,
+    run_frame,
+)
 from is21.workers.heartbeat import Heartbeat
 from is21.workers.pipeline import Pipeline, wait_for_redis
 from is21.workers.reload import ModelReloader
@@ -155,11 +163,12 @@ class Engine:
         did with it is counted and logged (``report``)."""
         if claim is None:
             if served is not None:
-                published = self.scripts.publish(job_id, served.result, release, served.followed)
+                followed = follow_frame(self.schema, served)
+                published = self.scripts.publish(job_id, served.result, release, followed)
                 self.report(served, published)
             return Next(None, None)
         result = served.result if served is not None else None
-        followed = served.followed if served is not None else None
+        followed = follow_frame(self.schema, served) if served is not None else None
         lease_ms = self.reservation.lease_ms
         outcome, claimed = self.scripts.publish_and_claim(job_id, result, claim, lease_ms, followed)
         if served is not None and outcome is not None:

@@ -42,12 +42,12 @@ class Fault(enum.Enum):
 
 
 class Served(NamedTuple):
-    """A frame's result, whose fault it was if it failed, and what it did to the camera's
-    tracks and incidents (written with the result)."""
+    """A frame's result, whose fault it was if it failed, and the claim it served: its
+    tracking state and JPEG, for ``follow_frame`` when the result is published."""
 
     result: Result
     fault: Fault | None = None
-    followed: Followed | None = None
+    claim: Claim | None = None
 
 
 class BadEntry(LookupError):
@@ -168,14 +168,19 @@ def run_frame(
         captured_at=meta.captured_at if meta else None,
         claimed_at=claim.claimed_at,
     )
-    return Served(result, fault, follow_frame(engine, claim, result))
+    return Served(result, fault, claim)
 
 
-def follow_frame(engine: Serving, claim: Claim, result: Result) -> Followed | None:
-    """The camera's tracks and incidents after the frame; a fault of ours here costs the
-    camera this frame's tracking (the state stays as it was), never its result."""
+def follow_frame(schema: EventSchema, served: Served) -> Followed | None:
+    """The camera's tracks and incidents after the frame, computed as its result is
+    published: in the round trip the helper thread makes while the next frame is inferred,
+    off the inference path. A fault of ours here costs the camera this frame's tracking
+    (the state stays as it was), never its result."""
+    claim, result = served.claim, served.result
+    if claim is None:
+        return None
     try:
-        followed = follow(claim.tracking, result, engine.schema)
+        followed = follow(claim.tracking, result, schema)
     except Exception:
         log.exception("tracking failed on camera %s frame %s", claim.camera_id, claim.seq)
         return None

@@ -48,6 +48,9 @@ COMMANDS: dict[str, CommandInfo] = {
     "soak": CommandInfo("lab.soak", "Soak", "the fleet for hours; memory slope in MB/hour"),
     "chaos": CommandInfo("lab.chaos", "Chaos", "faults every ~20 s across hosts; a ledger"),
     "bench": CommandInfo("lab.bench", "Bench", "detector alone vs fleet vs one job per frame"),
+    "bench-incidents": CommandInfo(
+        "lab.bench_incidents", "BenchIncidents", "tracks and incidents on a real clip: the cost"
+    ),
 }
 
 

@@ -64,6 +64,7 @@ class Track:
     first_seen: float
     last_seen: float
     last_moved: float  # when it last moved past ``TrackRules.moved``; first_seen if never
+    velocity: tuple[float, float] = (0.0, 0.0)  # of the bottom centre, pixels a second
     scores: list[float] = field(default_factory=list)  # the last 10
     top_score: float = 0.0
     confirmed: bool = False

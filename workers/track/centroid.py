@@ -1,13 +1,21 @@
 """Frigate's distance, for the fleet's frame rates: a detection belongs to the track whose
-last box's bottom centre is nearest, measured in box sizes, and only of the same label.
+bottom centre, moved on at its own pace, is nearest, measured in box sizes, and only of
+the same label.
 
 At 1 fps a walking person moves more than a box width between frames, so boxes of two
 frames do not overlap and IoU matching (trackers tuned for 15 fps and more) starts a new
 track every frame. The bottom centre (the feet) moves less than the box's centre when a
-person turns or bends. The gate grows with the time since the track was last seen, so a
-frame skipped under load, or a camera at 0.2 fps, does not cut a track in two; the
-assignment that minimises the total distance (scipy's ``linear_sum_assignment``) keeps
-two people who cross apart.
+person turns or bends, and a walker keeps their pace: each track predicts where its feet
+are now from its last velocity, so two people who cross keep their tracks. The gate grows
+with the time since the track was last seen, so a frame skipped under load, or a camera at
+0.2 fps, does not cut a track in two.
+
+Matching is a cascade, as DeepSORT's: the tracks seen in the camera's last frame take
+their detections first, and only what is left goes to tracks unseen for longer. A plaza
+leaves many of those (a person who walked out 20 s ago), and without the cascade the
+nearest of them would take a walker's detection from the walker's own track. Within a
+level, the assignment that minimises the total distance (scipy's
+``linear_sum_assignment``) decides.
 """
 
 from __future__ import annotations
@@ -23,22 +31,34 @@ from is21.workers.track import Box, Track, Tracker, TrackRules, TrackState
 
 RECENT = 10  # scores kept per track: the median that confirms it
 FAR = 1e9  # the cost of a pair that must not match
-# The gate grows with the seconds since a track was last seen, up to this: a camera at
-# 0.2 fps moves 5 s between frames, while a track unseen for 20 s must not take a
-# newcomer from across the frame.
+# The gate (and a track's prediction) grows with the seconds since it was last seen, up to
+# this: a camera at 0.2 fps moves 5 s between frames, while a track unseen for 20 s must
+# not take a newcomer from across the frame.
 GATE_SECONDS = 5.0
+SMOOTHING = 0.5  # weight of the newest step in a track's velocity
+
+
+def foot(box: Box) -> tuple[float, float]:
+    return (box[0] + box[2]) / 2, box[3]
+
+
+def size(box: Box) -> float:
+    """The square root of the box's area, at least a pixel."""
+    return max(math.sqrt(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)), 1.0)
 
 
 def distance(a: Box, b: Box) -> float:
-    """Bottom-centre displacement over the boxes' mean size (square root of the area)."""
-    ax, ay = (a[0] + a[2]) / 2, a[3]
-    bx, by = (b[0] + b[2]) / 2, b[3]
-    size = (math.sqrt(area(a)) + math.sqrt(area(b))) / 2
-    return math.hypot(ax - bx, ay - by) / max(size, 1.0)
+    """Bottom-centre displacement over the boxes' mean size."""
+    (ax, ay), (bx, by) = foot(a), foot(b)
+    return math.hypot(ax - bx, ay - by) / ((size(a) + size(b)) / 2)
 
 
-def area(box: Box) -> float:
-    return max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
+def predicted_distance(track: Track, box: Box, at: float) -> float:
+    """From where the track's feet should be now, at its last pace, to this box's."""
+    dt = min(max(at - track.last_seen, 0.0), GATE_SECONDS)
+    (tx, ty), (bx, by) = foot(track.box), foot(box)
+    px, py = tx + track.velocity[0] * dt, ty + track.velocity[1] * dt
+    return math.hypot(px - bx, py - by) / ((size(track.box) + size(box)) / 2)
 
 
 class CentroidTracker(Tracker):
@@ -50,25 +70,37 @@ class CentroidTracker(Tracker):
     ) -> tuple[list[Track], int]:
         rules = self.rules
         live = [t for t in tracks if t.state(at, rules) is not TrackState.ENDED]
-        dets = [d for d in detections if d.score >= rules.min_score]
-        taken: set[int] = set()
-        if live and dets:
-            cost = np.full((len(live), len(dets)), FAR)
-            for i, track in enumerate(live):
-                gate = rules.max_distance * min(max(1.0, at - track.last_seen), GATE_SECONDS)
-                for j, det in enumerate(dets):
-                    if det.label == track.label and (d := distance(track.box, det.box)) <= gate:
-                        cost[i, j] = d
-            rows, cols = linear_sum_assignment(cost)
-            for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
-                if cost[row, col] < FAR:
-                    self.extend(live[row], dets[col], at)
-                    taken.add(col)
-        for j, det in enumerate(dets):
-            if j not in taken:
-                live.append(self.start(next_id, det, at))
-                next_id += 1
+        free = [d for d in detections if d.score >= rules.min_score]
+        latest = max((t.last_seen for t in live), default=None)
+        for level in (
+            [t for t in live if t.last_seen == latest],
+            [t for t in live if t.last_seen != latest],
+        ):
+            free = self.match(level, free, at)
+        for det in free:
+            live.append(self.start(next_id, det, at))
+            next_id += 1
         return live, next_id
+
+    def match(self, tracks: list[Track], dets: list[Detection], at: float) -> list[Detection]:
+        """Extend ``tracks`` with the detections they match best; the detections left."""
+        if not tracks or not dets:
+            return dets
+        cost = np.full((len(tracks), len(dets)), FAR)
+        for i, track in enumerate(tracks):
+            gate = self.rules.max_distance * min(max(1.0, at - track.last_seen), GATE_SECONDS)
+            for j, det in enumerate(dets):
+                if det.label == track.label:
+                    d = predicted_distance(track, det.box, at)
+                    if d <= gate:
+                        cost[i, j] = d
+        rows, cols = linear_sum_assignment(cost)
+        taken = set()
+        for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+            if cost[row, col] < FAR:
+                self.extend(tracks[row], dets[col], at)
+                taken.add(col)
+        return [d for j, d in enumerate(dets) if j not in taken]
 
     def start(self, track_id: int, det: Detection, at: float) -> Track:
         track = Track(track_id, det.label, det.box, det.box, at, at, at)
@@ -76,6 +108,15 @@ class CentroidTracker(Tracker):
         return track
 
     def extend(self, track: Track, det: Detection, at: float) -> None:
+        dt = at - track.last_seen
+        if dt > 0:
+            (ox, oy), (nx, ny) = foot(track.box), foot(det.box)
+            step = ((nx - ox) / dt, (ny - oy) / dt)
+            w = SMOOTHING if track.velocity != (0.0, 0.0) else 1.0
+            track.velocity = (
+                w * step[0] + (1 - w) * track.velocity[0],
+                w * step[1] + (1 - w) * track.velocity[1],
+            )
         track.box, track.last_seen = det.box, at
         if distance(track.anchor, det.box) > self.rules.moved:
             track.anchor, track.last_moved, track.ever_moved = det.box, at, True
