@@ -146,7 +146,16 @@ def fragmentation(replay: Replay, detected: Detected, fps: float) -> dict[str, A
                 tracks.setdefault(who, set()).add(track)
     per_person = {who: len(ids) for who, ids in sorted(tracks.items())}
     ratio = sum(per_person.values()) / max(len(per_person), 1)
-    return {"tracks_per_pedestrian": round(ratio, 2), "per_pedestrian": per_person}
+    owners: dict[int, set[str]] = {}
+    for who, ids in tracks.items():
+        for track in ids:
+            owners.setdefault(track, set()).add(who)
+    shared = sorted("+".join(sorted(w)) for w in owners.values() if len(w) > 1)
+    return {
+        "tracks_per_pedestrian": round(ratio, 2),
+        "per_pedestrian": per_person,
+        "shared_tracks": shared,  # one track for two people: one left, one came
+    }
 
 
 def known_truth(
@@ -229,7 +238,8 @@ def format_report(report: dict[str, Any]) -> str:
     for fps, r in report["rates"].items():
         lines.append(
             f"{fps:>4} {r['events_per_min']:>11} {r['incident_messages_per_min']:>18} "
-            f"{r['incidents']:>10} {r['tracks_per_pedestrian']:>18}  {r['per_pedestrian']}"
+            f"{r['incidents']:>10} {r['tracks_per_pedestrian']:>18}  "
+            f"shared by two: {r['shared_tracks'] or 'none'}"
         )
     truth, cost_ = report["known_truth"], report["cost"]
     lines += [

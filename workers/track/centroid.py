@@ -35,7 +35,7 @@ FAR = 1e9  # the cost of a pair that must not match
 # this: a camera at 0.2 fps moves 5 s between frames, while a track unseen for 20 s must
 # not take a newcomer from across the frame.
 GATE_SECONDS = 5.0
-SMOOTHING = 0.5  # weight of the newest step in a track's velocity
+SMOOTHING = 1.0  # weight of the newest step in a track's velocity: its last step
 
 
 def foot(box: Box) -> tuple[float, float]:
