@@ -15,6 +15,8 @@ CONTEXT_FIELDS = (
     "status",
     "error",
     "worker",
+    "incident",
+    "kind",
 )
 
 

@@ -39,7 +39,10 @@ class IncidentRecord(BaseModel):
     kind: str = Field(description="the event schema's event: human, animal")
     start: float = Field(description="the first sighting of its first moving object")
     end: float | None = Field(default=None, description="its last sighting; set in `end`")
-    tracks: list[IncidentTrack] = Field(default_factory=list)
+    tracks: list[IncidentTrack] = Field(
+        default_factory=list, description="at most 16: those seen last"
+    )
+    track_count: int = Field(default=0, description="every track it has had")
     stationary: list[int] = Field(default_factory=list, description="tracks standing still")
     best: BestFrame | None = None
     snapshot: str | None = Field(

@@ -33,10 +33,12 @@ from is21.workers.frame import (
     Served,
     decode_ahead,
     follow_frame,
+    log_incidents,
     log_result,
     run_frame,
 )
 from is21.workers.heartbeat import Heartbeat
+from is21.workers.incidents.follow import Followed
 from is21.workers.pipeline import Pipeline, wait_for_redis
 from is21.workers.reload import ModelReloader
 from is21.workers.reservation import ReservationPolicy
@@ -165,14 +167,14 @@ class Engine:
             if served is not None:
                 followed = follow_frame(self.schema, served)
                 published = self.scripts.publish(job_id, served.result, release, followed)
-                self.report(served, published)
+                self.report(served, published, followed)
             return Next(None, None)
         result = served.result if served is not None else None
         followed = follow_frame(self.schema, served) if served is not None else None
         lease_ms = self.reservation.lease_ms
         outcome, claimed = self.scripts.publish_and_claim(job_id, result, claim, lease_ms, followed)
         if served is not None and outcome is not None:
-            self.report(served, outcome)
+            self.report(served, outcome, followed)
         return claimed
 
     def release(self, job_id: str, camera: str) -> None:
@@ -208,11 +210,18 @@ class Engine:
 
     # The rest: the worker's own bookkeeping.
 
-    def report(self, served: Served, outcome: tuple[Published, str | None]) -> None:
-        """What became of a result: counted, and only a stored one logged as a result."""
+    def report(
+        self,
+        served: Served,
+        outcome: tuple[Published, str | None],
+        followed: Followed | None = None,
+    ) -> None:
+        """What became of a result: counted, and only a stored one logged as a result,
+        with the incident messages that went out with it."""
         result, (what, why) = served.result, outcome
         if what is Published.STORED:
             log_result(served)
+            log_incidents(followed)
             return
         context = {"camera_id": result.camera_id}
         if what is Published.STALE:

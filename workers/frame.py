@@ -189,6 +189,17 @@ def follow_frame(schema: EventSchema, served: Served) -> Followed | None:
     return followed
 
 
+def log_incidents(followed: Followed | None) -> None:
+    """One line per incident message: a handful an hour per camera, at INFO."""
+    for m in followed.messages if followed is not None else []:
+        log.info(
+            "incident %s: %s",
+            m["id"],
+            m["type"],
+            extra={"camera_id": m["camera_id"], "incident": m["id"], "kind": m["kind"]},
+        )
+
+
 def log_result(served: Served) -> None:
     # Events at INFO; the quiet majority (no_event) at DEBUG: 30 cameras at 5 fps would
     # otherwise write 150 lines a second to the journal, and building a JSON line costs

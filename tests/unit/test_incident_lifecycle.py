@@ -3,6 +3,7 @@ made by the real tracker from synthetic sequences, at 1 fps."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from is21.schemas.results import Detection
@@ -85,6 +86,16 @@ def test_a_long_presence_sends_an_update_at_most_every_minute() -> None:
     for t in range(200):  # pacing back and forth for over three minutes
         cam.frame(float(t), [person(100 + 25 * (t % 20 if t // 20 % 2 == 0 else 20 - t % 20))])
     assert cam.types() == ["new", "update", "update", "update"]  # at 60, 120, 180 s
+
+
+def test_a_crowd_is_told_in_an_update_every_5_s_not_one_a_frame() -> None:
+    cam = Camera()
+    for t in range(30):  # someone new walks in every second, each in a lane of their own
+        cam.frame(float(t), [person(20 + 25 * (t - k), y=40 + 45 * k) for k in range(t % 10 + 1)])
+    updates = [at for at, m in zip(cam.sent_at, cam.messages, strict=True) if m["type"] == "update"]
+    assert updates and all(b - a >= 5 for a, b in itertools.pairwise(updates))
+    record = cam.messages[-1]["after"]
+    assert len(record["tracks"]) <= 16 and record["track_count"] >= len(record["tracks"])
 
 
 def test_a_camera_gone_silent_is_ended_by_the_sweep() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from is21.schemas.results import Detection
 from is21.workers.track import Track, TrackRules, TrackState
-from is21.workers.track.centroid import CentroidTracker, distance
+from is21.workers.track.centroid import MAX_TRACKS, CentroidTracker, distance
 
 PERSON_W, PERSON_H = 50.0, 120.0  # a pedestrian at a surveillance camera's distance
 
@@ -75,8 +75,26 @@ def test_a_track_ends_after_its_seconds_without_a_detection_and_a_new_one_starts
     rules = TrackRules(end_after=15)
     tracker = CentroidTracker(rules)
     tracks, next_id = tracker.update([], [person(100)], 0.0, 1)
-    tracks, next_id = tracker.update(tracks, [], 10.0, next_id)
-    assert tracks[0].state(10.0, rules) is TrackState.PENDING  # not yet over
-    assert tracks[0].state(15.1, rules) is TrackState.ENDED
-    tracks, next_id = tracker.update(tracks, [person(100)], 16.0, next_id)
+    tracks, next_id = tracker.update(tracks, [person(130)], 1.0, next_id)  # confirmed
+    tracks, next_id = tracker.update(tracks, [], 11.0, next_id)
+    assert tracks[0].state(11.0, rules) is TrackState.ACTIVE  # unseen 10 s: not yet over
+    assert tracks[0].state(16.1, rules) is TrackState.ENDED
+    tracks, next_id = tracker.update(tracks, [person(130)], 17.0, next_id)
     assert [t.id for t in tracks] == [2] and next_id == 3
+
+
+def test_clutter_never_believed_is_forgotten_within_seconds() -> None:
+    rules = TrackRules()
+    tracker = CentroidTracker(rules)
+    tracks, _next_id = tracker.update([], [person(100, score=0.6)], 0.0, 1)
+    assert tracks[0].state(5.0, rules) is TrackState.PENDING  # a camera at 0.2 fps: wait
+    assert tracks[0].state(6.5, rules) is TrackState.ENDED  # not end_after (30 s)
+
+
+def test_a_crowd_keeps_the_record_bounded() -> None:
+    tracker, tracks, next_id = CentroidTracker(), list[Track](), 1
+    for t in range(20):  # 20 newcomers a second, scattered, each seen once
+        crowd = [person(37.0 * k + t, 50.0 * (k % 9)) for k in range(20)]
+        tracks, next_id = tracker.update(tracks, crowd, t * 0.5, next_id)
+    assert len(tracks) <= MAX_TRACKS
+    assert max(t.last_seen for t in tracks) == 9.5  # the ones dropped: those unseen longest

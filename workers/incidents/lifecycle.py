@@ -19,6 +19,10 @@ from is21.schemas import keys
 from is21.workers.track import Box, Track, TrackRules, TrackState
 
 EDGE_PX = 2.0  # a box this close to the frame's border is cut off: not the best picture
+MAX_TRACKS = 16  # tracks an incident's record lists (the latest seen); track_count counts all
+# Changes closer together than this are told in one update: a crowd (or clutter) that
+# brings a new track every frame makes an update every 5 s, not one a frame.
+UPDATE_GAP = 5.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class Incident:
     tracks: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> summary
     stationary: list[int] = field(default_factory=list)  # its tracks standing still
     best: Best | None = None
+    track_count: int = 0  # every track it has had
+    dirty: bool = False  # a change not yet told (within UPDATE_GAP of the last message)
     # Seconds from Redis's clock (the lifecycle's) to the camera's (captured_at), as of
     # its latest frame: what the messages say, so that the camera server sees its own times.
     offset: float = 0.0
@@ -73,6 +79,7 @@ class Incident:
                 }
                 for t in self.tracks.values()
             ],
+            "track_count": self.track_count,
             "stationary": list(self.stationary),
             "snapshot": None if self.best is None else keys.snapshot(self.id),
             "best": None
@@ -166,10 +173,10 @@ def step(
             messages.append(incident.message("end", end=incident.last_seen))
             del incidents[kind]
             continue
-        if changed(incident, frame, mine, moving, track_rules) or (
-            at - incident.last_sent >= rules.update_every
-        ):
-            incident.last_sent = at
+        incident.dirty |= changed(incident, frame, mine, moving, track_rules)
+        since = at - incident.last_sent
+        if (incident.dirty and since >= UPDATE_GAP) or since >= rules.update_every:
+            incident.last_sent, incident.dirty = at, False
             messages.append(incident.message("update"))
     return messages
 
@@ -186,6 +193,7 @@ def opened(frame: Frame, kind: str, moving: list[Track]) -> Incident:
         last_seen=max(t.last_seen for t in moving),
         last_sent=frame.at,
         tracks={t.id: summary(t) for t in moving},
+        track_count=len(moving),
         offset=frame.offset,
     )
     keep_best(incident, frame, moving)
@@ -201,6 +209,10 @@ def changed(
     for t in mine:
         if t.id in incident.tracks or t in joined:
             incident.tracks[t.id] = summary(t)
+    incident.track_count += len(joined)
+    if len(incident.tracks) > MAX_TRACKS:  # an hour in a plaza: the latest seen are kept
+        kept = sorted(incident.tracks.values(), key=lambda s: -s["last_seen"])[:MAX_TRACKS]
+        incident.tracks = {s["track"]: s for s in kept}
     still = sorted(
         t.id
         for t in mine

@@ -22,6 +22,11 @@ from is21.schemas.results import Detection
 Box = tuple[float, float, float, float]
 
 
+# Seconds an unconfirmed track waits for its next detection: more than a camera at 0.2 fps
+# takes between frames, far less than end_after, so flickering clutter does not pile up.
+PENDING_FOR = 6.0
+
+
 class TrackState(enum.Enum):
     PENDING = "pending"  # seen, not yet enough hits or score to be believed
     ACTIVE = "active"  # confirmed, and it has moved since it was first seen
@@ -71,8 +76,9 @@ class Track:
     ever_moved: bool = False  # a track that never moved raises no incident (a parked car)
 
     def state(self, now: float, rules: TrackRules) -> TrackState:
-        if now - self.last_seen > rules.end_after:
-            return TrackState.ENDED
+        unseen = now - self.last_seen
+        if unseen > rules.end_after or (not self.confirmed and unseen > PENDING_FOR):
+            return TrackState.ENDED  # one never believed is forgotten sooner: clutter
         if not self.confirmed:
             return TrackState.PENDING
         # Still while it was last seen: a track out of sight keeps what it was doing.

@@ -35,6 +35,9 @@ FAR = 1e9  # the cost of a pair that must not match
 # this: a camera at 0.2 fps moves 5 s between frames, while a track unseen for 20 s must
 # not take a newcomer from across the frame.
 GATE_SECONDS = 5.0
+# At most this many tracks per camera (the crowd of a plaza is ~10, with those who just
+# left): the record read and written with every frame, and the matching, stay bounded.
+MAX_TRACKS = 48
 SMOOTHING = 1.0  # weight of the newest step in a track's velocity: its last step
 
 
@@ -70,6 +73,8 @@ class CentroidTracker(Tracker):
     ) -> tuple[list[Track], int]:
         rules = self.rules
         live = [t for t in tracks if t.state(at, rules) is not TrackState.ENDED]
+        if len(live) > MAX_TRACKS:  # a crowd, or flickering clutter: the longest unseen go
+            live = sorted(live, key=lambda t: -t.last_seen)[:MAX_TRACKS]
         free = [d for d in detections if d.score >= rules.min_score]
         latest = max((t.last_seen for t in live), default=None)
         for level in (
@@ -123,8 +128,13 @@ class CentroidTracker(Tracker):
         self.score(track, det.score)
 
     def score(self, track: Track, score: float) -> None:
-        track.scores = [*track.scores, score][-RECENT:]
+        """Once confirmed a track stays so: it keeps only its last score (the best frame's
+        measure), which keeps a camera's record small."""
         track.top_score = max(track.top_score, score)
+        if track.confirmed:
+            track.scores = [score]
+            return
+        track.scores = [*track.scores, score][-RECENT:]
         rules = self.rules
         if len(track.scores) >= rules.confirm_hits:
-            track.confirmed |= statistics.median(track.scores) >= rules.confirm_score
+            track.confirmed = statistics.median(track.scores) >= rules.confirm_score
