@@ -107,9 +107,9 @@ class Replay:
         started = time.perf_counter()
         followed = follow(self.state, result, self.schema)
         self.follow_ms.append((time.perf_counter() - started) * 1000)
-        assert followed is not None
-        self.state = followed.state
-        self.messages += [(at, m) for m in followed.messages]
+        if followed is not None:  # None: nothing tracked, nothing in view
+            self.state = followed.state
+            self.messages += [(at, m) for m in followed.messages]
         self.events += primary != NO_EVENT
         now = CameraState.decode(self.state).tracks
         for j, det in enumerate(detections):

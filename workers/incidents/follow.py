@@ -51,8 +51,9 @@ def stored_at(frame_id: str) -> float:
 
 
 def follow(state: bytes, result: Result, schema: EventSchema) -> Followed | None:
-    """The frame's detections through the camera's tracks and incidents; None for a frame
-    that failed: it says nothing of what is in view, and the state stays as it was."""
+    """The frame's detections through the camera's tracks and incidents; None when the
+    state stays as it was: a frame that failed (it says nothing of what is in view), or an
+    empty scene on a camera that tracks nothing (most frames of most cameras)."""
     if result.status != "ok":
         return None
     camera = result.camera_id
@@ -60,6 +61,8 @@ def follow(state: bytes, result: Result, schema: EventSchema) -> Followed | None
     track_rules = TrackRules.of(tracking)
     kinds = schema.kinds(camera)
     detections = [d for d in result.detections if d.label in kinds and d.score >= kinds[d.label][1]]
+    if not state and not detections:
+        return None  # a camera with nothing tracked and nothing in view: nothing to write
     at = stored_at(result.frame_id)
     offset = result.captured_at.timestamp() - at if result.captured_at is not None else 0.0
     current = CameraState.decode(state)

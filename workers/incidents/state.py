@@ -21,7 +21,7 @@ VERSION = 2  # of this record; a record of another version starts the camera afr
 # A track is stored as the list of its fields in this order, not as a map: the names
 # would be half of a crowded camera's record, read and written with every frame.
 TRACK_FIELDS = [f.name for f in fields(Track)]
-TUPLES = {"box", "anchor", "velocity"}
+TUPLE_AT = [i for i, name in enumerate(TRACK_FIELDS) if name in ("box", "anchor", "velocity")]
 
 
 @dataclass
@@ -61,10 +61,11 @@ class CameraState:
 
 
 def track(values: list[Any]) -> Track:
-    named: dict[str, Any] = dict(zip(TRACK_FIELDS, values, strict=True))
-    for name in TUPLES:
-        named[name] = tuple(named[name])
-    return Track(**named)
+    if len(values) != len(TRACK_FIELDS):
+        raise ValueError(f"a track of {len(values)} fields, not {len(TRACK_FIELDS)}")
+    for i in TUPLE_AT:
+        values[i] = tuple(values[i])
+    return Track(*values)
 
 
 def encode_incident(incident: Incident) -> dict[str, Any]:
