@@ -44,9 +44,8 @@ class CameraState:
 
     @classmethod
     def decode(cls, data: bytes | None) -> CameraState:
-        """The stored state; a fresh one for a camera without (or with unreadable) state:
-        tracking starts again rather than failing the frame. The sweep's and the
-        publish's compare-and-set keep a record that once decoded from being lost."""
+        """The stored state; a fresh one for a camera without state, or with a record
+        that is not this version's: tracking starts again rather than failing the frame."""
         if not data:
             return cls()
         try:
