@@ -33,6 +33,9 @@ class Tracking(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    incidents: bool = Field(
+        default=True, description="false: results and events only, nothing tracked"
+    )
     min_score: float = Field(default=0.5, ge=0.0, le=1.0, description="tracked at all")
     confirm_score: float = Field(default=0.7, ge=0.0, le=1.0, description="median to confirm")
     confirm_hits: int = Field(default=2, ge=1, le=10, description="detections to confirm")
@@ -57,7 +60,7 @@ class CameraOverride(BaseModel):
 
     events: list[str] | None = Field(default=None, description="events it reports; None = all")
     min_scores: dict[str, float] = Field(default_factory=dict)
-    tracking: dict[str, float] = Field(
+    tracking: dict[str, float | bool] = Field(
         default_factory=dict, description="fields of the schema's tracking, for this camera"
     )
 

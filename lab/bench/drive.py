@@ -30,14 +30,20 @@ class Phase:
 
     kind: Literal["flat", "light", "naive"]
     cameras: int
+    # False: the cameras' event schema says no incidents; beside the same phase with
+    # them, in the same repeats, what tracking and incidents cost the fleet.
+    incidents: bool = True
 
     @property
     def name(self) -> str:
-        return {
-            "flat": "fleet flat out",
-            "light": "fleet light 1fps",
-            "naive": "naive RQ per frame",
-        }[self.kind]
+        if not self.incidents:
+            return "flat, no incidents"
+        return PHASE_NAMES[self.kind]
+
+    @property
+    def tag(self) -> str:
+        """What its cameras' ids carry: ``bench-TAG-NN``."""
+        return "naive" if self.kind == "naive" else f"{self.cameras}{'' if self.incidents else 'u'}"
 
 
 @dataclass

@@ -95,6 +95,10 @@ def format_table(report: dict[str, Any]) -> str:
             for n, over in [r["ideal_over_bound"]]
         ),
         f"dispatch overhead per frame (workers' own p50): {report['dispatch_p50_ms']} ms",
+        f"incidents (tracking, lifecycle, their writes) at {report['incidents_cost']['cameras']} "
+        f"cameras: ratio with minus without, per repeat "
+        f"{report['incidents_cost']['ratio_with_minus_without']}, median "
+        f"{report['incidents_cost']['median']}",
         f"worker RSS: {report['worker_rss_mb']} MB   redis used_memory: "
         f"{report['redis_used_memory_mb']} MB (bound: frames kept x mean size x 1.25 = "
         f"{report['redis_memory_bound_mb']} MB)",

@@ -33,6 +33,7 @@ from is21.producer import FrameProducer
 from is21.producer.replay import load_photos
 from is21.protocol.connection import connect
 from is21.schemas import keys
+from is21.schemas.events import DEFAULT_SCHEMA
 from is21.schemas.settings import Settings
 from is21.workers.image import Letterbox
 
@@ -78,13 +79,15 @@ def run_bench(
 ) -> dict[str, Any]:
     photos = [data for _name, data in load_photos(images)]
     phases = [Phase("flat", c) for c in cameras]
-    phases += [Phase("light", 1), Phase("naive", max(cameras))]
+    untracked = Phase("flat", max(cameras), incidents=False)
+    phases += [untracked, Phase("light", 1), Phase("naive", max(cameras))]
     measured = Measured(runs={phase: [] for phase in phases})
     with ExitStack() as stack:
         fleet = stack.enter_context(
             local_fleet(settings, workers=workers, prefix="bench", private=True)
         )
         naive = stack.enter_context(naive_baseline(fleet.url, fleet.log_dir, workers))
+        switch_off_incidents(fleet.producer, untracked)
         bench = Bench(settings, images, fleet.producer, naive, photos, workers, seconds, warmup)
         for _ in range(repeats):
             bench.repeat(measured)
@@ -104,6 +107,7 @@ def run_bench(
         "repeats": repeats,
         "seconds": seconds,
         "rows": [r.__dict__ for r in rows],
+        "incidents_cost": incidents_cost(measured, untracked, workers),
         "dispatch_p50_ms": round(statistics.median(dispatch), 3) if dispatch else None,
         "worker_rss_mb": [round(b["rss_bytes"] / 2**20, 1) for b in beats if b.get("rss_bytes")],
         "redis_used_memory_mb": round(int(measured.memory.get("used_memory", 0)) / 2**20, 1),
@@ -113,6 +117,30 @@ def run_bench(
         "light_load_target_ms": round(per_image + 3, 2),
         "paced_per_image_ms": round(statistics.median(measured.paced), 2),
         "per_image_p99_ms": round(statistics.median(a.p99_ms for a in alone_runs), 2),
+    }
+
+
+def switch_off_incidents(producer: FrameProducer, phase: Phase) -> None:
+    """The event schema with no incidents for that phase's cameras, all else the default."""
+    cameras = {
+        f"bench-{phase.tag}-{i:02d}": {"tracking": {"incidents": False}}
+        for i in range(phase.cameras)
+    }
+    producer.push_schema(
+        {**DEFAULT_SCHEMA.model_dump(), "version": "2026-12-06.90", "cameras": cameras}
+    )
+
+
+def incidents_cost(measured: Measured, untracked: Phase, workers: int) -> dict[str, Any]:
+    """Each repeat's ratio with incidents minus without, at the same camera count and in
+    the same repeat (so the VM's drift between repeats cancels out), and their median."""
+    tracked = Phase("flat", untracked.cameras)
+    rows = [phase_row(p, measured.runs[p], measured.alone, workers) for p in (tracked, untracked)]
+    diffs = [round(a - b, 3) for a, b in zip(rows[0].ratios, rows[1].ratios, strict=True)]
+    return {
+        "cameras": untracked.cameras,
+        "ratio_with_minus_without": diffs,
+        "median": round(statistics.median(diffs), 3) if diffs else None,
     }
 
 
@@ -175,7 +203,7 @@ class Bench:
             if kind == "light":
                 run = drive(self.producer, self.photos, 1, self.seconds, LIGHT_WARMUP, 1.0, kind)
             else:
-                tag = "naive" if kind == "naive" else str(phase.cameras)
+                tag = phase.tag
                 queue = self.naive if kind == "naive" else None
                 run = drive(
                     self.producer,

@@ -38,13 +38,17 @@ def test_bench_smoke() -> None:
         ("detector alone", 0),
         ("fleet flat out", 1),
         ("fleet flat out", 3),
+        ("flat, no incidents", 3),
         ("fleet light 1fps", 1),
         ("naive RQ per frame", 3),
     ]
-    assert rows[4]["results_per_s"] > 0 and rows[4]["ratio"] > 0
+    assert rows[5]["results_per_s"] > 0 and rows[5]["ratio"] > 0
+    cost = report["incidents_cost"]  # the same phase without incidents, in each repeat
+    assert cost["cameras"] == 3 and len(cost["ratio_with_minus_without"]) == 1
+    assert cost["median"] == round(rows[2]["ratio"] - rows[3]["ratio"], 3)
     assert rows[0]["results_per_s"] > 0 and rows[0]["per_image_ms"] > 0
     assert len(rows[0]["runs"]) == 2  # before and after the fleet's phases
-    for r in rows[1:3]:
+    for r in rows[1:4]:
         assert r["results_per_s"] > 0 and 0 < r["ratio"] < 5 and r["ratio"] == r["ratios"][0]
         assert 0 < r["latency_p50_ms"] <= r["latency_p99_ms"]
         assert 0 <= r["frame_age_p50_ms"] <= r["frame_age_p99_ms"]
@@ -63,5 +67,5 @@ def test_bench_smoke() -> None:
     assert len(report["worker_rss_mb"]) == 1 and 20 < report["worker_rss_mb"][0] < 2000
     assert report["redis_used_memory_mb"] > 0
     assert report["paced_per_image_ms"] > 0
-    light = rows[3]
+    light = rows[4]
     assert 0 < light["added_p50_ms"] < light["latency_p50_ms"]

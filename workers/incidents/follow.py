@@ -58,6 +58,8 @@ def follow(state: bytes, result: Result, schema: EventSchema) -> Followed | None
         return None
     camera = result.camera_id
     tracking = schema.tracking_for(camera)
+    if not tracking.incidents:
+        return None  # the sweep still ends what was open when they were switched off
     track_rules = TrackRules.of(tracking)
     kinds = schema.kinds(camera)
     detections = [d for d in result.detections if d.label in kinds and d.score >= kinds[d.label][1]]
