@@ -92,7 +92,8 @@ def outcome(
 ) -> Followed:
     open_ = state.incidents.values()
     due_ms = min((int((i.last_seen + end_after) * 1000) for i in open_), default=None)
-    records = {i.id: record(i) for i in open_}
+    told = {m["id"] for m in messages}  # a record is written only with a message
+    records = {i.id: record(i) for i in open_ if i.id in told}
     return Followed(state.encode(), due_ms, messages, records, best_of)
 
 
