@@ -41,14 +41,17 @@ local function set_aside(cam, reason)
   redis.call('HSET', PREFIX .. 'camera_problems', cam, now_ms() .. ' ' .. reason)
 end
 
--- The camera's hash if it is one (or absent), else nil with the camera set aside.
-local function camera_hash(cam)
-  local ckey = PREFIX .. 'camera:' .. cam
-  local kind = redis.call('TYPE', ckey)['ok']
-  if kind == 'none' or kind == 'hash' then return ckey end
-  set_aside(cam, ckey .. ' is a ' .. kind .. ', not a hash')
+-- A camera's own key (PREFIX .. name .. cam) if it holds the type given (or nothing),
+-- else nil with the camera set aside: a broken key stops that camera, not the fleet.
+local function camera_key(cam, name, kind)
+  local key = PREFIX .. name .. cam
+  local found = redis.call('TYPE', key)['ok']
+  if found == 'none' or found == kind then return key end
+  set_aside(cam, key .. ' is a ' .. found .. ', not a ' .. kind)
   return nil
 end
+
+local function camera_hash(cam) return camera_key(cam, 'camera:', 'hash') end
 
 -- XADD to a stream that may be refused (wrong type, last possible id): the new id, or
 -- nil and why. Nothing is written when it is refused.
@@ -92,12 +95,5 @@ local function set_due(due, cam, ms)
   if ms == '' then redis.call('ZREM', due, cam) else redis.call('ZADD', due, ms, cam) end
 end
 
--- The camera's tracking state key if it holds a string (or nothing), else nil with the
--- camera set aside: a broken key stops the camera's incidents, not its results.
-local function tracks_key(cam)
-  local key = PREFIX .. 'tracks:' .. cam
-  local kind = redis.call('TYPE', key)['ok']
-  if kind == 'none' or kind == 'string' then return key end
-  set_aside(cam, key .. ' is a ' .. kind .. ', not a string')
-  return nil
-end
+-- The camera's tracking state: a broken key stops its incidents, not its results.
+local function tracks_key(cam) return camera_key(cam, 'tracks:', 'string') end

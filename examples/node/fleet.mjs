@@ -3,6 +3,16 @@
 
 import { createClient, RESP_TYPES } from 'redis';
 
+// One line on stderr and an exit code, never a stack trace: 2 for wrong input (with the
+// usage), 1 for a Redis out of reach.
+export function failer(script, usage) {
+  return (code, message) => {
+    console.error(`${script}: ${message}`);
+    if (code === 2) console.error(usage);
+    process.exit(code);
+  };
+}
+
 function clientOptions(url, fail) {
   // node-redis takes redis:// and rediss:// URLs; a unix socket is a path of its own.
   // RESP2, whose replies docs/protocol.md shows (RESP3 turns an XREAD reply into a map).

@@ -13,17 +13,13 @@ import { parseArgs } from 'node:util';
 
 import { decode } from '@msgpack/msgpack';
 
-import { connect, fieldsOf } from './fleet.mjs';
+import { connect, failer, fieldsOf } from './fleet.mjs';
 
 const PROTOCOL = 1;
 const USAGE =
   'usage: node incidents.mjs [--group is22] [--consumer one] [--count N] [--snapshots DIR] [--url URL]';
 
-function fail(code, message) {
-  console.error(`incidents.mjs: ${message}`);
-  if (code === 2) console.error(USAGE);
-  process.exit(code);
-}
+const fail = failer('incidents.mjs', USAGE);
 
 let opts;
 try {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { decode, encode } from '@msgpack/msgpack';
-import { connect, fieldsOf } from './fleet.mjs';
+import { connect, failer, fieldsOf } from './fleet.mjs';
 
 const PROTOCOL = 1; // the protocol version this client speaks (docs/protocol.md)
 const WAIT_MS = 20000; // how long a frame's result may take before we call it no_event
@@ -19,13 +19,7 @@ const WAIT_MS = 20000; // how long a frame's result may take before we call it n
 const USAGE =
   'usage: node submit.mjs --images DIR [--cameras 4] [--url redis://HOST:6379/0 | unix:///PATH]';
 
-// One line on stderr and an exit code, never a stack trace: 2 for wrong input, 1 for a
-// Redis out of reach.
-function fail(code, message) {
-  console.error(`submit.mjs: ${message}`);
-  if (code === 2) console.error(USAGE);
-  process.exit(code);
-}
+const fail = failer('submit.mjs', USAGE);
 
 let opts;
 try {
