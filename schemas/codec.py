@@ -37,11 +37,13 @@ def packb(obj: Any) -> bytes:
     return data
 
 
-def unpackb(data: bytes) -> Any:
+def unpackb(data: bytes, *, use_list: bool = True) -> Any:
+    """``use_list=False``: arrays as tuples, for records built straight into frozen
+    fields (a camera's tracks, decoded with every frame)."""
     if len(data) > MAX_PAYLOAD:
         raise CodecError(f"payload of {len(data)} bytes exceeds {MAX_PAYLOAD}")
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=True)
+        return msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=use_list)
     except (ValueError, TypeError, msgpack.UnpackException) as exc:  # ExtraData is a ValueError
         raise CodecError(f"not a msgpack message: {exc}") from exc
 

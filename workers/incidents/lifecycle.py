@@ -206,8 +206,8 @@ def changed(
     """A change worth an update: a moving object joins, or one stops or starts moving.
     The incident's record of its tracks is kept current either way."""
     joined = [t for t in moving if t.id not in incident.tracks]
-    for t in mine:
-        if t.id in incident.tracks or t in joined:
+    for t in mine:  # those in this frame: the others' summaries are as they were
+        if t in joined or (t.id in incident.tracks and t.last_seen == frame.at):
             incident.tracks[t.id] = summary(t)
     incident.track_count += len(joined)
     if len(incident.tracks) > MAX_TRACKS:  # an hour in a plaza: the latest seen are kept

@@ -21,7 +21,6 @@ VERSION = 2  # of this record; a record of another version starts the camera afr
 # A track is stored as the list of its fields in this order, not as a map: the names
 # would be half of a crowded camera's record, read and written with every frame.
 TRACK_FIELDS = [f.name for f in fields(Track)]
-TUPLE_AT = [i for i, name in enumerate(TRACK_FIELDS) if name in ("box", "anchor", "velocity")]
 
 
 @dataclass
@@ -49,7 +48,7 @@ class CameraState:
         if not data:
             return cls()
         try:
-            raw = codec.unpackb(data)
+            raw = codec.unpackb(data, use_list=False)  # a track's boxes are tuples
             if raw["v"] != VERSION:
                 return cls()
             tracks = [track(values) for values in raw["tracks"]]
@@ -59,11 +58,9 @@ class CameraState:
             return cls()
 
 
-def track(values: list[Any]) -> Track:
+def track(values: tuple[Any, ...]) -> Track:
     if len(values) != len(TRACK_FIELDS):
         raise ValueError(f"a track of {len(values)} fields, not {len(TRACK_FIELDS)}")
-    for i in TUPLE_AT:
-        values[i] = tuple(values[i])
     return Track(*values)
 
 
@@ -78,8 +75,10 @@ def encode_incident(incident: Incident) -> dict[str, Any]:
 def decode_incident(raw: dict[str, Any]) -> Incident:
     best = raw.pop("best")
     tracks = raw.pop("tracks")
+    stationary = list(raw.pop("stationary"))  # compared with a list each frame
     return Incident(
         **raw,
         tracks={int(t["track"]): t for t in tracks},
+        stationary=stationary,
         best=None if best is None else Best(**{**best, "box": tuple(best["box"])}),
     )

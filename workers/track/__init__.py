@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 from is21.schemas.events import Tracking
 from is21.schemas.results import Detection
@@ -70,7 +70,7 @@ class Track:
     last_seen: float
     last_moved: float  # when it last moved past ``TrackRules.moved``; first_seen if never
     velocity: tuple[float, float] = (0.0, 0.0)  # of the bottom centre, pixels a second
-    scores: list[float] = field(default_factory=list)  # the last 10
+    scores: tuple[float, ...] = ()  # the last 10
     top_score: float = 0.0
     confirmed: bool = False
     ever_moved: bool = False  # a track that never moved raises no incident (a parked car)

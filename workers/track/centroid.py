@@ -56,12 +56,11 @@ def distance(a: Box, b: Box) -> float:
     return math.hypot(ax - bx, ay - by) / ((size(a) + size(b)) / 2)
 
 
-def predicted_distance(track: Track, box: Box, at: float) -> float:
-    """From where the track's feet should be now, at its last pace, to this box's."""
+def predicted(track: Track, at: float) -> tuple[float, float, float]:
+    """Where the track's feet should be now, at its last pace, and its size."""
     dt = min(max(at - track.last_seen, 0.0), GATE_SECONDS)
-    (tx, ty), (bx, by) = foot(track.box), foot(box)
-    px, py = tx + track.velocity[0] * dt, ty + track.velocity[1] * dt
-    return math.hypot(px - bx, py - by) / ((size(track.box) + size(box)) / 2)
+    tx, ty = foot(track.box)
+    return tx + track.velocity[0] * dt, ty + track.velocity[1] * dt, size(track.box)
 
 
 class CentroidTracker(Tracker):
@@ -91,12 +90,16 @@ class CentroidTracker(Tracker):
         """Extend ``tracks`` with the detections they match best; the detections left."""
         if not tracks or not dets:
             return dets
+        # Each box's feet and size once, not once a pair: this runs for every frame of
+        # every camera, and a crowded camera has dozens of tracks.
+        placed = [(*foot(d.box), size(d.box)) for d in dets]
         cost = np.full((len(tracks), len(dets)), FAR)
         for i, track in enumerate(tracks):
             gate = self.rules.max_distance * min(max(1.0, at - track.last_seen), GATE_SECONDS)
-            for j, det in enumerate(dets):
-                if det.label == track.label:
-                    d = predicted_distance(track, det.box, at)
+            px, py, ts = predicted(track, at)
+            for j, (bx, by, bs) in enumerate(placed):
+                if dets[j].label == track.label:
+                    d = math.hypot(px - bx, py - by) / ((ts + bs) / 2)
                     if d <= gate:
                         cost[i, j] = d
         rows, cols = linear_sum_assignment(cost)
@@ -132,9 +135,9 @@ class CentroidTracker(Tracker):
         measure), which keeps a camera's record small."""
         track.top_score = max(track.top_score, score)
         if track.confirmed:
-            track.scores = [score]
+            track.scores = (score,)
             return
-        track.scores = [*track.scores, score][-RECENT:]
+        track.scores = (*track.scores, score)[-RECENT:]
         rules = self.rules
         if len(track.scores) >= rules.confirm_hits:
             track.confirmed = statistics.median(track.scores) >= rules.confirm_score
