@@ -18,7 +18,7 @@
 --       8 reservation lease ms ('' for the camera lease)  9 protocol version
 -- Returns false (nothing ready), 'retire' (this job's lease was lost and enough other
 -- jobs are live), or {camera, frame id, seq, skipped, queue ms, schema version,
--- reserved camera or '', the camera's tracking state or ''}; the worker then reads the frame itself with XRANGE, so the JPEG
+-- reserved camera or '', the camera's tracking state or '', its gate reference or ''}; the worker then reads the frame itself with XRANGE, so the JPEG
 -- never passes through Lua. A camera whose hash is of the wrong type is set aside
 -- (is21:camera_problems), not served, and not an error: the other cameras are.
 local wrong = expect('is21_claim', {KEYS[1], 'zset', KEYS[2], 'zset', KEYS[3], 'zset',
@@ -142,4 +142,7 @@ claimed[7] = next_cam
 -- The camera's tracks and open incidents, read under the claim: they move with the camera.
 local tkey = tracks_key(claimed[1])
 claimed[8] = tkey and redis.call('GET', tkey) or ''
+-- Its change-gate reference (workers/gate), for the same reason.
+local gkey = gate_key(claimed[1])
+claimed[9] = gkey and redis.call('GET', gkey) or ''
 return claimed

@@ -97,3 +97,5 @@ end
 
 -- The camera's tracking state: a broken key stops its incidents, not its results.
 local function tracks_key(cam) return camera_key(cam, 'tracks:', 'string') end
+-- The camera's change-gate reference: a broken key makes the detectors run every frame.
+local function gate_key(cam) return camera_key(cam, 'gate:', 'string') end

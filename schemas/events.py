@@ -7,6 +7,7 @@ schema is versioned so that every result says which rules produced it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -54,6 +55,40 @@ class Tracking(BaseModel):
         return self
 
 
+Point = tuple[float, float]
+
+
+class Gating(BaseModel):
+    """When a worker may skip the detectors on a frame that shows what the last frame
+    they ran on showed (workers/gate). The skipped frame's result repeats that frame's
+    detections, so the camera server sees the events it would have seen; the detectors
+    still run at least every ``max_skip`` seconds (a person standing still is seen
+    again), on any change outside the masks, and while an incident is open or a
+    confirmed track moves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="false: the detectors run on every frame")
+    sensitivity: float = Field(
+        default=0.5, gt=0.0, le=1.0, description="higher: smaller changes run the detectors"
+    )
+    max_skip: float = Field(
+        default=10.0, gt=0.0, le=300.0, description="s: the detectors run at least this often"
+    )
+    masks: list[list[Point]] = Field(
+        default_factory=list,
+        description="polygons whose changes are ignored (a tree, a clock overlay): "
+        "points x, y as fractions 0..1 of the frame's width and height",
+    )
+
+    @model_validator(mode="after")
+    def _masks_are_polygons(self) -> Gating:
+        for mask in self.masks:
+            if len(mask) < 3 or any(not (0 <= v <= 1) for point in mask for v in point):
+                raise ValueError("a mask is 3 or more points x, y, each within 0..1")
+        return self
+
+
 class CameraOverride(BaseModel):
     """One camera's own rules: a camera facing a pasture may report no animals; one facing
     a busy street may need a shorter ``end_after``."""
@@ -63,6 +98,9 @@ class CameraOverride(BaseModel):
     tracking: dict[str, float | bool] = Field(
         default_factory=dict, description="fields of the schema's tracking, for this camera"
     )
+    gate: dict[str, Any] = Field(
+        default_factory=dict, description="fields of the schema's gate, for this camera"
+    )
 
 
 class EventSchema(BaseModel):
@@ -71,6 +109,7 @@ class EventSchema(BaseModel):
     priority: list[str] = Field(description="first qualifying event becomes primary_event")
     cameras: dict[str, CameraOverride] = Field(default_factory=dict)
     tracking: Tracking = Field(default_factory=Tracking)
+    gate: Gating = Field(default_factory=Gating)
 
     @model_validator(mode="after")
     def _names_are_consistent(self) -> EventSchema:
@@ -94,6 +133,10 @@ class EventSchema(BaseModel):
                 Tracking.model_validate({**self.tracking.model_dump(), **override.tracking})
             except ValidationError as exc:
                 raise ValueError(f"camera {cam}: tracking: {codec.explain(exc)}") from exc
+            try:
+                Gating.model_validate({**self.gate.model_dump(), **override.gate})
+            except ValidationError as exc:
+                raise ValueError(f"camera {cam}: gate: {codec.explain(exc)}") from exc
         return self
 
     def tracking_for(self, camera_id: str) -> Tracking:
@@ -102,6 +145,13 @@ class EventSchema(BaseModel):
         if override is None or not override.tracking:
             return self.tracking
         return Tracking.model_validate({**self.tracking.model_dump(), **override.tracking})
+
+    def gate_for(self, camera_id: str) -> Gating:
+        """The schema's gate with the camera's own fields over it."""
+        override = self.cameras.get(camera_id)
+        if override is None or not override.gate:
+            return self.gate
+        return Gating.model_validate({**self.gate.model_dump(), **override.gate})
 
     def kinds(self, camera_id: str) -> dict[str, tuple[str, float]]:
         """Which labels raise which event on this camera, and the score they need: what

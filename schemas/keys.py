@@ -28,6 +28,7 @@ SCHEMA = PREFIX + "schema"  # hash: version, json of the event schema in force
 # the outputs), the time in a result's processing_ms; hist:inference_ms until 0.1 (CHANGELOG).
 PROCESSING_HISTOGRAM = PREFIX + "hist:processing_ms"
 LATENCY_HISTOGRAM = PREFIX + "hist:latency_ms"  # the same, of frame stored -> result out
+GATE_HISTOGRAM = PREFIX + "hist:gate_ms"  # the same, of the change gate's look at a frame
 PROTOCOL = PREFIX + "protocol"  # hash: version and the fleet's limits, kept by the workers
 SERVED = PREFIX + "served"  # ms (server clock) the fleet last published a result
 # hash camera -> "ms reason": a camera whose results Redis refused to store, or whose own
@@ -48,6 +49,7 @@ SNAPSHOTS = PREFIX + "snapshots"
 # Upper bounds (ms) of the fleet-wide histograms; the last is +Inf.
 PROCESSING_BUCKETS_MS = (5, 10, 20, 30, 50, 75, 100, 150, 250, 500, 1000, 2500)
 LATENCY_BUCKETS_MS = (50, 100, 250, 500, 1000, 2500, 5000, 10000)
+GATE_BUCKETS_MS = (1, 2, 5, 10, 25)
 
 
 def bucket(ms: float, bounds: tuple[int, ...] = PROCESSING_BUCKETS_MS) -> str:
@@ -82,6 +84,12 @@ def worker_error(worker: str) -> str:
 def tracks(camera_id: str) -> str:
     """A camera's tracks and open incidents (msgpack), written with its results."""
     return f"{PREFIX}tracks:{camera_id}"
+
+
+def gate(camera_id: str) -> str:
+    """A camera's change-gate reference (msgpack): the small gray picture of the last
+    frame the detectors ran on, and what they found (workers/gate)."""
+    return f"{PREFIX}gate:{camera_id}"
 
 
 def snapshot(incident_id: str) -> str:

@@ -46,6 +46,12 @@ class Result(BaseModel):
         description="claim to detection start: a frame claimed ahead waits for the one before",
     )
     skipped: int = Field(default=0, description="older frames of the camera superseded by this one")
+    gated: bool = Field(
+        default=False, description="the detectors did not run: the scene had not changed"
+    )
+    gated_from: str | None = Field(
+        default=None, description="a gated result's detections are this frame's (its id)"
+    )
     width: int | None = Field(default=None, description="the frame's size, in pixels: boxes")
     height: int | None = None
     model: str = ""

@@ -19,7 +19,9 @@ from is21.protocol.functions import Call, call_functions
 from is21.schemas import codec, keys
 from is21.schemas.results import PROTOCOL_VERSION, Result
 from is21.schemas.settings import Settings
+from is21.workers.gate import Looked
 from is21.workers.incidents.follow import Followed
+from is21.workers.publish_args import gate_args, incident_args
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Claim:
     # client of the protocol may have written it, or retention trimmed it meanwhile.
     problem: str | None = None
     tracking: bytes = b""  # the camera's tracks and open incidents, read with the claim
+    gate: bytes = b""  # its change-gate reference (workers/gate), likewise
 
 
 def entry_problem(fields: dict[bytes, bytes] | None, max_bytes: int) -> str | None:
@@ -113,7 +116,13 @@ class ClaimScripts:
             ],
         )
 
-    def _publish_call(self, job_id: str, result: Result, followed: Followed | None = None) -> Call:
+    def _publish_call(
+        self,
+        job_id: str,
+        result: Result,
+        followed: Followed | None = None,
+        looked: Looked | None = None,
+    ) -> Call:
         result.published_at = datetime.now(UTC)
         # Stored -> out: the wait to be claimed (Redis's clock), then this worker's part.
         latency_ms = max(result.queue_ms, 0.0)  # never a negative duration in a histogram
@@ -136,6 +145,7 @@ class ClaimScripts:
                 keys.INCIDENTS_OPEN,
                 keys.INCIDENTS_DUE,
                 keys.SNAPSHOTS,
+                keys.GATE_HISTOGRAM,
             ],
             [
                 result.camera_id,
@@ -153,24 +163,10 @@ class ClaimScripts:
                 PROTOCOL_VERSION,
                 keys.bucket(latency_ms, keys.LATENCY_BUCKETS_MS),
                 round(latency_ms, 2),
-                *self._incident_args(followed),
+                *gate_args(result, looked or Looked()),
+                *incident_args(followed, self.settings),
             ],
         )
-
-    def _incident_args(self, followed: Followed | None) -> list[bytes | str | int]:
-        """ARGV 16 on of is21_publish: the camera's state, its incidents, the snapshot."""
-        if followed is None:
-            return ["", "", self.settings.incidents_maxlen, 0, "", 0, 0]
-        return [
-            followed.state,
-            "" if followed.due_ms is None else followed.due_ms,
-            self.settings.incidents_maxlen,
-            int(self.settings.snapshot_ttl * 1000),
-            followed.jpeg if followed.best_of else "",
-            len(followed.best_of),
-            *followed.best_of,
-            *followed.args(),
-        ]
 
     def _release_call(self, job_id: str, camera_id: str) -> Call:
         return Call(
@@ -207,10 +203,12 @@ class ClaimScripts:
         result: Result,
         release: str | None = None,
         followed: Followed | None = None,
+        looked: Looked | None = None,
     ) -> tuple[Published, str | None]:
-        """Publish the result (with the camera's incidents) and release the camera, unless
-        this job's claim has lapsed; give back the camera reserved next, if any."""
-        calls = [self._publish_call(job_id, result, followed)]
+        """Publish the result (with the camera's incidents and gate reference) and release
+        the camera, unless this job's claim has lapsed; give back the camera reserved
+        next, if any."""
+        calls = [self._publish_call(job_id, result, followed, looked)]
         if release is not None:
             calls.append(self._release_call(job_id, release))
         reply, *_ = call_functions(self.client, calls)
@@ -223,10 +221,11 @@ class ClaimScripts:
         reserved: str | None,
         reserve_ms: int | None = None,
         followed: Followed | None = None,
+        looked: Looked | None = None,
     ) -> tuple[tuple[Published, str | None] | None, Next]:
         """One round trip: the frame's result (if any) out, the reserved camera's newest
         frame claimed and read, the camera after it reserved for ``reserve_ms``."""
-        calls = [self._publish_call(job_id, result, followed)] if result is not None else []
+        calls = [self._publish_call(job_id, result, followed, looked)] if result else []
         calls.append(self._claim_call(job_id, reserved, True, reserve_ms))
         then = None if reserved is None else read_newest(reserved)
         replies = call_functions(self.client, calls, then)
@@ -249,7 +248,7 @@ class ClaimScripts:
             return Next(None, None)
         if reply == b"retire":
             return Next(RETIRE, reserved)  # the reservation, if still ours, is to release
-        cam, frame_id, seq, skipped, age, schema_version, next_cam, tracking = reply
+        cam, frame_id, seq, skipped, age, schema_version, next_cam, tracking, gate = reply
         problem = None
         read_ahead = fetched[1] if fetched is not None and fetched[0] == cam.decode() else None
         if isinstance(read_ahead, list) and read_ahead and read_ahead[0][0] == frame_id:
@@ -275,5 +274,6 @@ class ClaimScripts:
             schema_version.decode(),
             problem,
             tracking or b"",
+            gate or b"",
         )
         return Next(claim, next_cam.decode() or None)

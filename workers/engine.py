@@ -31,9 +31,8 @@ from is21.workers.frame import (
     Fault,
     Inputs,
     Served,
+    after_frame,
     decode_ahead,
-    follow_frame,
-    log_incidents,
     log_result,
     run_frame,
 )
@@ -130,7 +129,7 @@ class Engine:
         self.follow_schema(claim.schema_version)
 
     def decode(self, claim: Claim) -> Inputs | None:
-        return decode_ahead(claim, self.detectors, self.settings.max_pixels)
+        return decode_ahead(self, claim)
 
     def detect(self, claim: Claim, held_ms: float = 0.0, inputs: Inputs | None = None) -> Served:
         """The frame through every detector, timed for the heartbeat's stuck check."""
@@ -165,14 +164,16 @@ class Engine:
         did with it is counted and logged (``report``)."""
         if claim is None:
             if served is not None:
-                followed = follow_frame(self.schema, served)
-                published = self.scripts.publish(job_id, served.result, release, followed)
+                followed, looked = after_frame(self.schema, served)
+                published = self.scripts.publish(job_id, served.result, release, followed, looked)
                 self.report(served, published, followed)
             return Next(None, None)
         result = served.result if served is not None else None
-        followed = follow_frame(self.schema, served) if served is not None else None
+        followed, looked = after_frame(self.schema, served)
         lease_ms = self.reservation.lease_ms
-        outcome, claimed = self.scripts.publish_and_claim(job_id, result, claim, lease_ms, followed)
+        outcome, claimed = self.scripts.publish_and_claim(
+            job_id, result, claim, lease_ms, followed, looked
+        )
         if served is not None and outcome is not None:
             self.report(served, outcome, followed)
         return claimed
@@ -220,8 +221,7 @@ class Engine:
         with the incident messages that went out with it."""
         result, (what, why) = served.result, outcome
         if what is Published.STORED:
-            log_result(served)
-            log_incidents(followed)
+            log_result(served, followed)
             return
         context = {"camera_id": result.camera_id}
         if what is Published.STALE:

@@ -24,12 +24,15 @@ from is21.schemas.settings import Settings
 from is21.workers.backends import InferenceFailed
 from is21.workers.claims import Claim
 from is21.workers.detector import Detector, Timings
+from is21.workers.gate import Decision, Looked, Reference, decide
+from is21.workers.gate.pixel_diff import PixelDiffGate
 from is21.workers.image import ImageError, Letterbox, Prepared, prepare
-from is21.workers.incidents.follow import Followed, follow
+from is21.workers.incidents.follow import Followed, follow, stored_at
 
 log = logging.getLogger(__name__)
 
 _META_FIELDS = {"captured_at", "request_id"}
+GATE = PixelDiffGate()
 DETECTOR_FAILED = "detector failed"  # how a result's error says it was ours
 
 
@@ -42,12 +45,14 @@ class Fault(enum.Enum):
 
 
 class Served(NamedTuple):
-    """A frame's result, whose fault it was if it failed, and the claim it served: its
-    tracking state and JPEG, for ``follow_frame`` when the result is published."""
+    """A frame's result, whose fault it was if it failed, the claim it served (its
+    tracking state and JPEG, for ``follow_frame`` when the result is published) and what
+    the change gate decided (the new reference, if the detectors ran)."""
 
     result: Result
     fault: Fault | None = None
     claim: Claim | None = None
+    decision: Decision | None = None
 
 
 class BadEntry(LookupError):
@@ -76,6 +81,7 @@ class Inputs:
     frame: tuple[str, str]  # camera id, frame id: two cameras' frames may share an id
     prepared: dict[Letterbox, Prepared] = field(default_factory=dict)
     timings: Timings = field(default_factory=Timings)
+    decision: Decision | None = None  # the gate's, when it looked ahead
 
     @staticmethod
     def of(inputs: Inputs | None, claim: Claim) -> Inputs:
@@ -86,17 +92,36 @@ class Inputs:
         return inputs
 
 
-def decode_ahead(claim: Claim, detectors: list[Detector], max_pixels: int) -> Inputs | None:
-    """The frame decoded for every detector (models sharing a layout share the decode);
-    None when it does not decode: its detection meets the same error and reports it."""
+def gate_frame(engine: Serving, claim: Claim) -> Decision:
+    """Whether the detectors run on the frame, or its result repeats the reference's."""
+    return decide(
+        GATE,
+        claim.jpeg,
+        Reference.decode(claim.gate),
+        stored_at(claim.frame_id),
+        engine.schema.gate_for(claim.camera_id),
+        engine.model,
+        engine.settings.max_pixels,
+    )
+
+
+def decode_ahead(engine: Serving, claim: Claim) -> Inputs | None:
+    """The gate's look at the frame, then, unless it skips the detectors, the frame
+    decoded for every detector (models sharing a layout share the decode); None when it
+    does not decode: its detection meets the same error and reports it."""
     if claim.problem is not None:
         return None
-    inputs = Inputs((claim.camera_id, claim.frame_id))
+    decision = gate_frame(engine, claim)
+    inputs = Inputs((claim.camera_id, claim.frame_id), decision=decision)
+    if not decision.run:
+        return inputs
     started = time.perf_counter()
     try:
-        for det in detectors:
+        for det in engine.detectors:
             if det.letterbox not in inputs.prepared:
-                inputs.prepared[det.letterbox] = prepare(claim.jpeg, det.letterbox, max_pixels)
+                inputs.prepared[det.letterbox] = prepare(
+                    claim.jpeg, det.letterbox, engine.settings.max_pixels
+                )
     except ImageError:
         return None
     inputs.timings.decode_ms = (time.perf_counter() - started) * 1000
@@ -122,9 +147,11 @@ def frame_meta(claim: Claim) -> FrameMeta:
 def run_frame(
     engine: Serving, claim: Claim, held_ms: float = 0.0, inputs: Inputs | None = None
 ) -> Served:
-    """Every detector on the frame; ``inputs``: the frame already decoded ahead, if it was."""
+    """Every detector on the frame, or, when the gate finds it unchanged, the detections
+    of the frame they last ran on; ``inputs``: the frame already looked at and decoded
+    ahead, if it was."""
     inputs = Inputs.of(inputs, claim)
-    timings = inputs.timings
+    timings, decision = inputs.timings, inputs.decision
     meta: FrameMeta | None = None
     detections: list[Detection] = []
     primary, error, fault = NO_EVENT, None, None
@@ -133,10 +160,12 @@ def run_frame(
         meta = frame_meta(claim)
         if claim.problem is not None:
             raise BadEntry(claim.problem)
-        for det in engine.detectors:
+        decision = decision or gate_frame(engine, claim)
+        for det in engine.detectors if decision.run else []:
             detections.extend(
                 det.detect(claim.jpeg, engine.settings.max_pixels, timings, inputs.prepared)
             )
+        detections = list(decision.repeats.detections) if decision.repeats else detections
         primary, events = engine.schema.evaluate(detections, claim.camera_id)
     except (ImageError, codec.CodecError, BadEntry) as exc:
         error, fault = f"{type(exc).__name__}: {exc}", Fault.FRAME
@@ -144,7 +173,8 @@ def run_frame(
         log.exception("detector failed on camera %s frame %s", claim.camera_id, claim.seq)
         error = f"{DETECTOR_FAILED}: {type(exc).__name__}: {exc}"
         fault = Fault.RUNTIME if isinstance(exc, InferenceFailed) else Fault.DETECTOR
-    size = next(((p.orig_width, p.orig_height) for p in inputs.prepared.values()), None)
+    gated = decision.repeats if decision is not None else None
+    size = frame_size(inputs, gated)
     result = Result(
         camera_id=claim.camera_id,
         frame_id=claim.frame_id,
@@ -154,10 +184,12 @@ def run_frame(
         primary_event=primary,
         events=events,
         detections=detections if error is None else [],
-        processing_ms=round(timings.total_ms, 2),
+        processing_ms=round(decision.ms if decision and gated else timings.total_ms, 2),
         queue_ms=claim.queue_ms,
         held_ms=round(held_ms, 2),
         skipped=claim.skipped,
+        gated=gated is not None,
+        gated_from=gated.frame_id if gated else None,
         width=size[0] if size else None,
         height=size[1] if size else None,
         model=engine.model,
@@ -168,7 +200,41 @@ def run_frame(
         captured_at=meta.captured_at if meta else None,
         claimed_at=claim.claimed_at,
     )
-    return Served(result, fault, claim)
+    return Served(result, fault, claim, decision)
+
+
+def frame_size(inputs: Inputs, gated: Reference | None) -> tuple[int, int] | None:
+    """Width and height: of the frame decoded, or of the reference a gated one repeats."""
+    if gated is not None and gated.width and gated.height:
+        return gated.width, gated.height
+    return next(((p.orig_width, p.orig_height) for p in inputs.prepared.values()), None)
+
+
+def after_frame(schema: EventSchema, served: Served | None) -> tuple[Followed | None, Looked]:
+    """What the publish writes beside the frame's result: the camera's tracks and
+    incidents after it, and the gate's new reference. A gated frame showed nothing new:
+    its tracks stay as they were, and so does the reference it was compared with."""
+    if served is None:
+        return None, Looked()
+    decision, result = served.decision, served.result
+    if decision is None or decision.picture is None:  # the gate did not look (off, no JPEG)
+        return follow_frame(schema, served), Looked()
+    if result.gated:
+        return None, Looked(ms=decision.ms)
+    followed = follow_frame(schema, served)
+    if result.status != "ok":
+        return followed, Looked(ms=decision.ms)
+    reference = Reference(
+        decision.picture,
+        result.frame_id,
+        stored_at(result.frame_id),
+        result.model,
+        result.detections,
+        result.width,
+        result.height,
+        hold=followed is not None and followed.hold,
+    )
+    return followed, Looked(reference.encode(), decision.ms)
 
 
 def follow_frame(schema: EventSchema, served: Served) -> Followed | None:
@@ -200,10 +266,12 @@ def log_incidents(followed: Followed | None) -> None:
         )
 
 
-def log_result(served: Served) -> None:
+def log_result(served: Served, followed: Followed | None = None) -> None:
+    """The stored result's line, after its incidents' lines."""
     # Events at INFO; the quiet majority (no_event) at DEBUG: 30 cameras at 5 fps would
     # otherwise write 150 lines a second to the journal, and building a JSON line costs
     # ~0.17 ms of the frame.
+    log_incidents(followed)
     result, fault = served.result, served.fault
     if fault is None:
         level = logging.INFO if result.is_event else logging.DEBUG

@@ -20,7 +20,7 @@ from is21.schemas.frames import entry_order
 from is21.schemas.results import PROTOCOL_VERSION, Result
 from is21.workers.incidents.lifecycle import Frame, Incident, IncidentRules, due, step
 from is21.workers.incidents.state import CameraState
-from is21.workers.track import TrackRules
+from is21.workers.track import TrackRules, TrackState
 from is21.workers.track.centroid import CentroidTracker
 
 
@@ -34,6 +34,9 @@ class Followed:
     records: dict[str, bytes] = field(default_factory=dict)  # open incident id -> record
     best_of: list[str] = field(default_factory=list)  # incidents whose best is this frame
     jpeg: bytes = b""  # this frame, kept as their snapshot
+    # An incident open or a confirmed track moving: the change gate must not skip the
+    # camera's next frame (workers/gate), whatever its picture shows.
+    hold: bool = False
 
     def args(self) -> list[bytes | str | int]:
         """The messages as the functions take them (common.lua ``send_incidents``)."""
@@ -84,7 +87,12 @@ def follow(state: bytes, result: Result, schema: EventSchema) -> Followed | None
         if i.best is not None and i.best is not bests.get(kind)
     ]
     after = CameraState(tracks, next_id, current.incidents)
-    return outcome(after, messages, track_rules.end_after, best_of)
+    followed = outcome(after, messages, track_rules.end_after, best_of)
+    followed.hold = bool(after.incidents) or any(
+        t.ever_moved and t.confirmed and t.state(at, track_rules) is TrackState.ACTIVE
+        for t in tracks
+    )
+    return followed
 
 
 def outcome(
