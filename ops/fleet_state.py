@@ -101,6 +101,7 @@ class CameraState:
     # Incidents by kind since the camera's hash began: started ("new") and ended.
     incidents_started: dict[str, int] = field(default_factory=dict)
     incidents_ended: dict[str, int] = field(default_factory=dict)
+    gated: int = 0  # of the processed frames, those the change gate answered unchanged
 
     def fps_out(self, now_ms: float, window_ms: float = 10_000) -> float:
         """Results a second over the last ``window_ms``: when the recent ones span less
@@ -123,6 +124,7 @@ class FleetState:
     counters: dict[str, int] = field(default_factory=dict)
     histogram: dict[str, float] = field(default_factory=dict)  # processing time
     latency: dict[str, float] = field(default_factory=dict)  # frame stored -> result out
+    gate: dict[str, float] = field(default_factory=dict)  # the change gate's look at a frame
     schema_version: str | None = None
     incidents: list[OpenIncident] = field(default_factory=list)  # open now, oldest first
     # Fleet keys that hold what no fleet process writes (a hand edit, another tenant):
@@ -178,6 +180,7 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
     pipe.hgetall(keys.PROCESSING_HISTOGRAM)
     pipe.hget(keys.SCHEMA, "version")
     pipe.hgetall(keys.LATENCY_HISTOGRAM)
+    pipe.hgetall(keys.GATE_HISTOGRAM)
     for cam in cams:
         pipe.hgetall(keys.camera(cam))
         pipe.xrevrange(keys.results(cam), count=RECENT)
@@ -197,8 +200,9 @@ def read_state(client: redis.Redis, queue: str) -> FleetState:
         ),
         schema_version=version.decode("utf-8", "replace") if version else None,
         latency=read.numbers(keys.LATENCY_HISTOGRAM, read.hash(keys.LATENCY_HISTOGRAM, replies[6])),
+        gate=read.numbers(keys.GATE_HISTOGRAM, read.hash(keys.GATE_HISTOGRAM, replies[7])),
     )
-    per_cam = replies[7:]
+    per_cam = replies[8:]
     state.cameras = [
         camera_state(read, cam, now, per_cam[2 * i], per_cam[2 * i + 1])
         for i, cam in enumerate(cams)
@@ -212,7 +216,7 @@ def camera_state(read: _Reader, cam: str, now: float, raw: object, last: Any) ->
     """One camera from its hash and its newest result entry."""
     key = keys.camera(cam)
     hashed = read.hash(key, raw)
-    fields = read.numbers(key, hashed, (*COUNTER_FIELDS, "pending_since"))
+    fields = read.numbers(key, hashed, (*COUNTER_FIELDS, "pending_since", "gated"))
     since = fields.get("pending_since")
     last_id = hashed.get(b"last_id", b"").split(b"-")[0]
     camera = CameraState(
@@ -220,6 +224,7 @@ def camera_state(read: _Reader, cam: str, now: float, raw: object, last: Any) ->
         counters={f: int(fields.get(f, 0)) for f in COUNTER_FIELDS},
         lag_ms=max(0.0, now - since) if since is not None else 0.0,
         last_frame_ms=float(last_id) if last_id.isdigit() else None,
+        gated=int(fields.get("gated", 0)),
     )
     for name, value in hashed.items():
         field_name = name.decode("utf-8", "replace")

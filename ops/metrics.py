@@ -56,8 +56,22 @@ class FleetCollector(Collector):
                 totals[outcome] += value
         yield frames
 
+        gate = CounterMetricFamily(
+            "is21_gate_frames",
+            "Frames served per camera by the change gate's decision: gated (unchanged, the "
+            "last detections repeated) or run (the detectors ran)",
+            labels=["camera_id", "decision"],
+        )
+        for cam in state.cameras:
+            gate.add_metric([cam.camera_id, "gated"], cam.gated)
+            gate.add_metric([cam.camera_id, "run"], max(cam.counters["processed"] - cam.gated, 0))
+        yield gate
+
         inference = CounterMetricFamily(
-            "is21_inference", "Frames run through the detectors, by status", labels=["status"]
+            "is21_inference",
+            "Frames answered with a result, by status; the change gate's among them "
+            "(is21_gate_frames_total)",
+            labels=["status"],
         )
         inference.add_metric(["success"], totals["processed"])
         inference.add_metric(["error"], totals["failed"])
@@ -84,6 +98,12 @@ class FleetCollector(Collector):
             f"Deprecated: is21_processing_duration_ms. {processing}",
             keys.PROCESSING_BUCKETS_MS,
             state.histogram,
+        )
+        yield histogram(
+            "is21_gate_duration_ms",
+            "The change gate's look at a frame (a small gray decode and a comparison), ms",
+            keys.GATE_BUCKETS_MS,
+            state.gate,
         )
         yield histogram(
             "is21_frame_latency_ms",

@@ -85,6 +85,7 @@ def camera_row(
         "last_result_age_s": age_s(now, c.last_result_ms),
         "lag_s": round(c.lag_ms / 1000, 2),
         **c.counters,
+        "gated": c.gated,
         "last_primary_event": c.last_primary_event,
     }
 

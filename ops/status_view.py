@@ -75,15 +75,21 @@ def camera_line(c: dict[str, Any]) -> str:
     return (
         f"{str(c['camera_id'])[:20]:<20} {v(c['fps_in']):>5} {v(c['fps_out']):>5} "
         f"{seconds(c['last_frame_age_s']):>6} {seconds(c['last_result_age_s']):>6} "
-        f"{v(c['lag_s']):>5} {c['failed']:>6} {c['skipped']:>7}  {v(c['last_primary_event'])}"
+        f"{v(c['lag_s']):>5} {c['failed']:>6} {c['skipped']:>7} {gated_share(c):>6}  "
+        f"{v(c['last_primary_event'])}"
     )
+
+
+def gated_share(c: dict[str, Any]) -> str:
+    """Of the camera's results, the share the change gate answered without the detectors."""
+    return f"{100 * c['gated'] / c['processed']:.0f}%" if c["processed"] else "-"
 
 
 def camera_lines(snap: dict[str, Any], room: int | None) -> list[str]:
     cams = sorted(snap["cameras"], key=urgency)
     out = [
         f"{'camera':<20} {'in/s':>5} {'out/s':>5} {'frame':>6} {'result':>6} "
-        f"{'lag':>5} {'failed':>6} {'skipped':>7}  event"
+        f"{'lag':>5} {'failed':>6} {'skipped':>7} {'gated':>6}  event"
     ]
     if room is not None and len(cams) > room - 1:
         shown, rest = cams[: max(room - 2, 0)], cams[max(room - 2, 0) :]
