@@ -217,14 +217,15 @@ def after_frame(schema: EventSchema, served: Served | None) -> tuple[Followed | 
     if served is None:
         return None, Looked()
     decision, result = served.decision, served.result
-    if decision is None or decision.picture is None:  # the gate did not look (off, no JPEG)
-        return follow_frame(schema, served), Looked()
-    if result.gated:
-        return None, Looked(ms=decision.ms)
+    ms = decision.ms if decision is not None and decision.picture is not None else None
+    if decision is not None and decision.repeats is not None:
+        return None, Looked(ms=ms)
     followed = follow_frame(schema, served)
-    if result.status != "ok":
-        return followed, Looked(ms=decision.ms)
-    reference = Reference(
+    if decision is None or result.status != "ok":
+        return followed, Looked(ms=ms)
+    if decision.picture is None and decision.reason != "hold":  # the gate off
+        return followed, Looked(ms=ms)
+    reference = Reference(  # while hold, without a picture: the next frame looks again
         decision.picture,
         result.frame_id,
         stored_at(result.frame_id),
@@ -234,7 +235,7 @@ def after_frame(schema: EventSchema, served: Served | None) -> tuple[Followed | 
         result.height,
         hold=followed is not None and followed.hold,
     )
-    return followed, Looked(reference.encode(), decision.ms)
+    return followed, Looked(reference.encode(), ms)
 
 
 def follow_frame(schema: EventSchema, served: Served) -> Followed | None:

@@ -51,6 +51,9 @@ COMMANDS: dict[str, CommandInfo] = {
     "bench-incidents": CommandInfo(
         "lab.bench_incidents", "BenchIncidents", "tracks and incidents on a real clip: the cost"
     ),
+    "bench-gate": CommandInfo(
+        "lab.bench_gate", "BenchGate", "the change gate on real frames: savings, cost, no miss"
+    ),
 }
 
 

@@ -102,6 +102,9 @@ def test_what_no_picture_can_tell_runs_the_detectors(
     ref = {None: None, "ref": reference_of(quiet), "held": reference_of(quiet, hold=True)}
     decision = decide(GATE, scene(), ref[reference], at, settings, model, MAX_PIXELS)
     assert decision.run and decision.reason == why and decision.repeats is None
+    # Every run but these takes the frame's picture as the next reference: while hold,
+    # the gate does not look; switched off, it does not either.
+    assert (decision.picture is None) == (why in ("hold", "off"))
 
 
 def test_an_unchanged_frame_repeats_the_reference() -> None:
@@ -124,10 +127,18 @@ def test_a_broken_reference_is_no_reference(stored: bytes) -> None:
     assert Reference.decode(stored) is None
 
 
+def test_a_reference_written_while_hold_has_no_picture_and_the_next_frame_runs() -> None:
+    held = Reference.decode(Reference(None, "1-0", 0.0, "m", hold=True).encode())
+    assert held is not None and held.picture is None and held.hold
+    after = Reference.decode(Reference(None, "2-0", 1.0, "m").encode())
+    decision = decide(GATE, scene(), after, 2.0, Gating(), "m", MAX_PIXELS)
+    assert decision.run and decision.reason == "first" and decision.picture is not None
+
+
 def test_a_reference_survives_its_record() -> None:
     ref = reference_of(scene(), at=12.5, hold=True)
     back = Reference.decode(ref.encode())
-    assert back is not None
+    assert back is not None and back.picture is not None and ref.picture is not None
     assert np.array_equal(back.picture, ref.picture)
     assert (back.frame_id, back.at, back.model, back.hold) == ("1-0", 12.5, "m", True)
     assert back.detections == ref.detections and (back.width, back.height) == (1280, 480)

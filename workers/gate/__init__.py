@@ -14,10 +14,12 @@ between workers, so, like its tracks, it is read with the claim and written with
 result, under the same holder check. It is a few KB (72 rows). A skipped frame's result
 repeats the reference's detections, so the camera server sees the events it would have.
 
-What no picture can tell is decided here, the same for every gate, before it looks:
-the detectors run while an incident is open or a confirmed track moves (``hold``), at
-least every ``max_skip`` seconds (a person standing still is seen again), after a model
-change, and whenever there is no reference to compare with.
+What no picture can tell is decided here, the same for every gate: the detectors run
+while an incident is open or a confirmed track moves (``hold``), at least every
+``max_skip`` seconds (a person standing still is seen again), after a model change, and
+whenever there is no reference picture to compare with. While ``hold`` is set the gate
+does not even look: the frames of an incident pay nothing for it, and the reference they
+write has no picture, so the first frame after the incident looks and runs.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Gate(ABC):
 class Reference:
     """What ``is21:gate:{cam}`` keeps: the last frame the detectors ran on."""
 
-    picture: Picture
+    picture: Picture | None  # None: written while ``hold``, without a look
     frame_id: str
     at: float  # seconds of Redis's clock: when that frame was stored (its stream id)
     model: str  # which models found its detections: a new model looks again
@@ -63,11 +65,11 @@ class Reference:
     hold: bool = False  # after it, an incident was open or a confirmed track moved
 
     def encode(self) -> bytes:
-        rows, cols = self.picture.shape
+        rows, cols = (0, 0) if self.picture is None else self.picture.shape
         return codec.packb(
             {
                 "v": VERSION,
-                "picture": self.picture.tobytes(),
+                "picture": b"" if self.picture is None else self.picture.tobytes(),
                 "rows": rows,
                 "cols": cols,
                 "frame_id": self.frame_id,
@@ -90,7 +92,8 @@ class Reference:
             raw: dict[str, Any] = codec.unpackb(data)
             if raw["v"] != VERSION:
                 return None
-            picture = np.frombuffer(raw["picture"], np.uint8).reshape(raw["rows"], raw["cols"])
+            shape = (raw["rows"], raw["cols"])
+            picture = np.frombuffer(raw["picture"], np.uint8).reshape(shape) if shape[0] else None
             return cls(
                 picture,
                 str(raw["frame_id"]),
@@ -109,7 +112,7 @@ class Reference:
 class Decision:
     run: bool
     reason: str  # why: unchanged (skipped), off, first, model, hold, recheck, changed, picture
-    picture: Picture | None = None  # this frame's: the new reference if the detectors run
+    picture: Picture | None = None  # this frame's, if the gate looked: the new reference
     reference: Reference | None = None  # what a skipped frame repeats
     ms: float = 0.0  # the gate's own time; 0 when it did not look
 
@@ -161,6 +164,8 @@ def decide(
     same error and the result says it."""
     if not settings.enabled:
         return Decision(True, "off")
+    if reference is not None and reference.hold:
+        return Decision(True, "hold")  # whatever the picture shows: no need to look
     started = time.perf_counter()
     try:
         picture = look(jpeg, max_pixels)
@@ -170,12 +175,10 @@ def decide(
     def run(reason: str) -> Decision:
         return Decision(True, reason, picture, ms=(time.perf_counter() - started) * 1000)
 
-    if reference is None or reference.picture.shape != picture.shape:
+    if reference is None or reference.picture is None or reference.picture.shape != picture.shape:
         return run("first")
     if reference.model != model:
         return run("model")
-    if reference.hold:
-        return run("hold")
     if at - reference.at > settings.max_skip:
         return run("recheck")
     why = gate.changed(picture, reference.picture, settings)
