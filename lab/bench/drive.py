@@ -4,10 +4,13 @@ every result and its latency."""
 from __future__ import annotations
 
 import base64
+import io
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+from PIL import Image
 from rq import Queue
 
 from is21.lab.naive_baseline import detect_frame
@@ -19,7 +22,13 @@ from is21.schemas.results import Result
 LIGHT_WARMUP = 1.0  # s: the light phase's first frame is not measured
 
 
-PHASE_NAMES = {"flat": "fleet flat out", "light": "fleet light 1fps", "naive": "naive RQ per frame"}
+PHASE_NAMES = {
+    "flat": "fleet flat out",
+    "light": "fleet light 1fps",
+    "naive": "naive RQ per frame",
+    "quiet": "80% quiet",
+}
+QUIET_RUN = 5  # a camera's frames come in runs of one scene: a change, then 4 quiet ones
 
 
 @dataclass(frozen=True)
@@ -28,22 +37,58 @@ class Phase:
     its result is out; light: one camera, one frame a second; naive: flat out through one
     RQ job per frame, the frame inside it."""
 
-    kind: Literal["flat", "light", "naive"]
+    kind: Literal["flat", "light", "naive", "quiet"]
     cameras: int
     # False: the cameras' event schema says no incidents; beside the same phase with
     # them, in the same repeats, what tracking and incidents cost the fleet.
     incidents: bool = True
+    # True: the change gate on (the schema's default); every other phase switches it off,
+    # so that each frame runs the detectors and the phases measure what they always did.
+    gated: bool = False
 
     @property
     def name(self) -> str:
         if not self.incidents:
             return "flat, no incidents"
+        if self.kind == "quiet":
+            return f"{PHASE_NAMES['quiet']}, {'gated' if self.gated else 'ungated'}"
         return PHASE_NAMES[self.kind]
 
     @property
     def tag(self) -> str:
         """What its cameras' ids carry: ``bench-TAG-NN``."""
-        return "naive" if self.kind == "naive" else f"{self.cameras}{'' if self.incidents else 'u'}"
+        if self.kind in ("naive", "light"):
+            return self.kind
+        suffix = {"flat": "", "quiet": "q"}[self.kind] + ("" if self.incidents else "u")
+        return f"{self.cameras}{suffix}{'g' if self.gated else ''}"
+
+
+@dataclass
+class QuietFrames:
+    """What a fixed camera sends: runs of ``QUIET_RUN`` frames of one scene, the first a
+    change (a photo), the others the same scene with a sensor noise of their own (sigma 3
+    gray levels, as a camera's JPEG at quality 80; made once, before the phase: the driver
+    shares the machine)."""
+
+    photos: list[bytes]
+    noisy: list[list[bytes]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        rng = np.random.default_rng(32)
+        for photo in self.photos:
+            pixels = np.asarray(Image.open(io.BytesIO(photo)).convert("RGB"), dtype=np.float32)
+            variants = []
+            for _ in range(QUIET_RUN - 1):
+                noisy = np.clip(pixels + rng.normal(0, 3, pixels.shape), 0, 255)
+                out = io.BytesIO()
+                Image.fromarray(noisy.astype(np.uint8)).save(out, "JPEG", quality=80)
+                variants.append(out.getvalue())
+            self.noisy.append(variants)
+
+    def frame(self, camera: int, k: int) -> bytes:
+        """Camera ``camera``'s ``k``-th frame."""
+        scene = (k // QUIET_RUN + camera) % len(self.photos)
+        return self.photos[scene] if k % QUIET_RUN == 0 else self.noisy[scene][k % QUIET_RUN - 1]
 
 
 @dataclass
@@ -68,10 +113,12 @@ def drive(
     fps: float | None,
     tag: str,
     naive: Queue | None = None,
+    quiet: QuietFrames | None = None,
 ) -> FleetRun:
     """Flat out (fps None): a camera gets its next frame as soon as its result is out, so
     every camera always has a frame waiting once cameras > workers. Light: each camera
-    submits at ``fps`` and waits for nothing."""
+    submits at ``fps`` and waits for nothing. ``quiet``: each camera's own runs of one
+    scene, else the photos in turn across all cameras."""
     names = [f"bench-{tag}-{i:02d}" for i in range(cameras)]
     submitted_at: dict[str, float] = {}
     # Start after whatever earlier repeats left in these streams, and count deltas.
@@ -82,10 +129,14 @@ def drive(
     added: list[float] = []
     results: list[Result] = []
     n = 0
+    sent = dict.fromkeys(names, 0)
 
     def submit(name: str) -> None:
         nonlocal n
-        if naive is None:
+        if quiet is not None:
+            producer.submit(name, quiet.frame(names.index(name), sent[name]))
+            sent[name] += 1
+        elif naive is None:
             producer.submit(name, photos[n % len(photos)])
         else:  # one RQ job per frame, the frame inside it
             jpeg = base64.b64encode(photos[n % len(photos)]).decode()

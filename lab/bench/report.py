@@ -99,6 +99,11 @@ def format_table(report: dict[str, Any]) -> str:
         f"cameras: ratio with minus without, per repeat "
         f"{report['incidents_cost']['ratio_with_minus_without']}, median "
         f"{report['incidents_cost']['median']}",
+        "change gate at {cameras} cameras, 80% quiet frames: {gated_per_s} results/s gated "
+        "({share} of them gated) vs {ungated_per_s} ungated; gated/ungated per repeat "
+        "{ratios}, median {median}".format(
+            **report["gate_capacity"], share=report["gate_capacity"]["gated_share"]
+        ),
         f"worker RSS: {report['worker_rss_mb']} MB   redis used_memory: "
         f"{report['redis_used_memory_mb']} MB (bound: frames kept x mean size x 1.25 = "
         f"{report['redis_memory_bound_mb']} MB)",

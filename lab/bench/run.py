@@ -18,7 +18,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from is21.lab.bench.alone import AloneRun, DetectorAlone, ceiling_at, detector_alone
-from is21.lab.bench.drive import LIGHT_WARMUP, FleetRun, Phase, drive
+from is21.lab.bench.drive import LIGHT_WARMUP, FleetRun, Phase, QuietFrames, drive
 from is21.lab.bench.fairness import (
     gaps_over_bound,
     ideal_wait_ratios,
@@ -80,14 +80,16 @@ def run_bench(
     photos = [data for _name, data in load_photos(images)]
     phases = [Phase("flat", c) for c in cameras]
     untracked = Phase("flat", max(cameras), incidents=False)
-    phases += [untracked, Phase("light", 1), Phase("naive", max(cameras))]
+    gated = Phase("quiet", max(cameras), gated=True)
+    phases += [untracked, Phase("quiet", max(cameras)), gated]
+    phases += [Phase("light", 1), Phase("naive", max(cameras))]
     measured = Measured(runs={phase: [] for phase in phases})
     with ExitStack() as stack:
         fleet = stack.enter_context(
             local_fleet(settings, workers=workers, prefix="bench", private=True)
         )
         naive = stack.enter_context(naive_baseline(fleet.url, fleet.log_dir, workers))
-        switch_off_incidents(fleet.producer, untracked)
+        push_bench_schema(fleet.producer, phases)
         bench = Bench(settings, images, fleet.producer, naive, photos, workers, seconds, warmup)
         for _ in range(repeats):
             bench.repeat(measured)
@@ -108,6 +110,7 @@ def run_bench(
         "seconds": seconds,
         "rows": [r.__dict__ for r in rows],
         "incidents_cost": incidents_cost(measured, untracked, workers),
+        "gate_capacity": gate_capacity(measured, gated, workers),
         "dispatch_p50_ms": round(statistics.median(dispatch), 3) if dispatch else None,
         "worker_rss_mb": [round(b["rss_bytes"] / 2**20, 1) for b in beats if b.get("rss_bytes")],
         "redis_used_memory_mb": round(int(measured.memory.get("used_memory", 0)) / 2**20, 1),
@@ -120,15 +123,40 @@ def run_bench(
     }
 
 
-def switch_off_incidents(producer: FrameProducer, phase: Phase) -> None:
-    """The event schema with no incidents for that phase's cameras, all else the default."""
-    cameras = {
-        f"bench-{phase.tag}-{i:02d}": {"tracking": {"incidents": False}}
-        for i in range(phase.cameras)
-    }
+def push_bench_schema(producer: FrameProducer, phases: list[Phase]) -> None:
+    """The default event schema, but for each phase's cameras: no incidents where the
+    phase says so, and the change gate off but in the gated phase. The quiet phases track
+    nothing either: their changes jump from photo to photo, which the tracker takes for
+    people moving, and an open incident holds the gate open (as it must); quiet frames
+    are a scene where nothing happens."""
+    cameras: dict[str, dict[str, Any]] = {}
+    for phase in phases:
+        for i in range(phase.cameras):
+            override: dict[str, Any] = {} if phase.gated else {"gate": {"enabled": False}}
+            if not phase.incidents or phase.kind == "quiet":
+                override["tracking"] = {"incidents": False}
+            if override:
+                cameras[f"bench-{phase.tag}-{i:02d}"] = override
     producer.push_schema(
         {**DEFAULT_SCHEMA.model_dump(), "version": "2026-12-06.90", "cameras": cameras}
     )
+
+
+def gate_capacity(measured: Measured, gated: Phase, workers: int) -> dict[str, Any]:
+    """Frames a second the fleet serves flat out at 80 % quiet frames, gated over ungated,
+    each repeat's phases side by side: cameras x fps one machine sustains, as a ratio."""
+    ungated = Phase("quiet", gated.cameras)
+    pairs = zip(measured.runs[gated], measured.runs[ungated], strict=True)
+    ratios = [round(g.rate / u.rate, 2) for g, u in pairs if u.rate > 0]
+    share = [sum(x.gated for x in r.results) / max(len(r.results), 1) for r in measured.runs[gated]]
+    return {
+        "cameras": gated.cameras,
+        "gated_per_s": round(statistics.median(r.rate for r in measured.runs[gated]), 2),
+        "ungated_per_s": round(statistics.median(r.rate for r in measured.runs[ungated]), 2),
+        "ratios": ratios,
+        "median": round(statistics.median(ratios), 2) if ratios else None,
+        "gated_share": round(statistics.median(share), 3) if share else None,
+    }
 
 
 def incidents_cost(measured: Measured, untracked: Phase, workers: int) -> dict[str, Any]:
@@ -173,12 +201,17 @@ class Bench:
     workers: int
     seconds: float
     warmup: float
+    quiet: QuietFrames | None = None
+
+    def __post_init__(self) -> None:
+        self.quiet = QuietFrames(self.photos)
 
     def repeat(self, measured: Measured) -> None:
         """One repeat: the detector alone for half its time, the flat-out phases, the naive
         one, the detector alone again, then the light phase beside the paced detector."""
         before = self.alone(self.seconds / 2)
         self.drive(measured, "flat")
+        self.drive(measured, "quiet")
         if not measured.memory:  # the fleet's own keys, before any naive job adds its own
             measured.memory = self.producer.client.info("memory")
             measured.stored = frames_stored(self.producer)
@@ -202,6 +235,17 @@ class Bench:
                 continue
             if kind == "light":
                 run = drive(self.producer, self.photos, 1, self.seconds, LIGHT_WARMUP, 1.0, kind)
+            elif kind == "quiet":
+                run = drive(
+                    self.producer,
+                    self.photos,
+                    phase.cameras,
+                    self.seconds,
+                    self.warmup,
+                    None,
+                    phase.tag,
+                    quiet=self.quiet,
+                )
             else:
                 tag = phase.tag
                 queue = self.naive if kind == "naive" else None

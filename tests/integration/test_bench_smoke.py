@@ -39,10 +39,17 @@ def test_bench_smoke() -> None:
         ("fleet flat out", 1),
         ("fleet flat out", 3),
         ("flat, no incidents", 3),
+        ("80% quiet, ungated", 3),
+        ("80% quiet, gated", 3),
         ("fleet light 1fps", 1),
         ("naive RQ per frame", 3),
     ]
-    assert rows[5]["results_per_s"] > 0 and rows[5]["ratio"] > 0
+    assert rows[7]["results_per_s"] > 0 and rows[7]["ratio"] > 0
+    gate = report["gate_capacity"]  # the same frames, gated and not, in each repeat
+    assert gate["cameras"] == 3 and len(gate["ratios"]) == 1
+    assert gate["gated_per_s"] == rows[5]["results_per_s"] > 0 and rows[4]["results_per_s"] > 0
+    assert gate["ratios"][0] == round(rows[5]["results_per_s"] / rows[4]["results_per_s"], 2)
+    assert 0.5 < gate["gated_share"] < 1  # the quiet frames, not the changes
     cost = report["incidents_cost"]  # the same phase without incidents, in each repeat
     assert cost["cameras"] == 3 and len(cost["ratio_with_minus_without"]) == 1
     assert cost["median"] == round(rows[2]["ratio"] - rows[3]["ratio"], 3)
@@ -67,5 +74,5 @@ def test_bench_smoke() -> None:
     assert len(report["worker_rss_mb"]) == 1 and 20 < report["worker_rss_mb"][0] < 2000
     assert report["redis_used_memory_mb"] > 0
     assert report["paced_per_image_ms"] > 0
-    light = rows[4]
+    light = rows[6]
     assert 0 < light["added_p50_ms"] < light["latency_p50_ms"]

@@ -44,9 +44,10 @@ def changed(frame: bytes, before: bytes, settings: Gating | None = None) -> str 
 
 
 def test_the_picture_is_small_gray_and_keeps_the_frames_shape() -> None:
-    picture = look(scene(), MAX_PIXELS)
-    assert picture.dtype == np.uint8 and picture.shape[0] == GATE_ROWS
-    assert picture.shape[1] == round(1280 * GATE_ROWS / 480)
+    picture = look(scene(), MAX_PIXELS)  # 1280x480: libjpeg's 1/8 is 160x60
+    assert picture.dtype == np.uint8 and picture.shape == (60, 160)
+    big = look(jpeg(np.zeros((1080, 1920, 3))), MAX_PIXELS)  # 1/8 is 135 rows: boxed to 72
+    assert big.shape == (GATE_ROWS, 128)
     assert picture.nbytes < 20_000  # read with every claim, written with every run
 
 
