@@ -143,6 +143,17 @@ def fallback_counts(state: FleetState) -> dict[str, int]:
     }
 
 
+def gate_summary(state: FleetState) -> dict[str, Any]:
+    """The change gate fleet-wide: results it answered without the detectors, and the
+    mean time of its look (its histogram's sum over count)."""
+    looks = state.gate.get("count", 0)
+    return {
+        "gated": sum(c.gated for c in state.cameras),
+        "processed": sum(c.counters["processed"] for c in state.cameras),
+        "look_ms_mean": round(state.gate.get("sum", 0) / looks, 2) if looks else None,
+    }
+
+
 def snapshot(
     client: redis.Redis, settings: Settings, before: FleetState | None, seconds: float
 ) -> dict[str, Any]:
@@ -168,6 +179,7 @@ def snapshot(
         "ready": state.ready,
         "dispatch_jobs": state.jobs,
         "fallbacks": fallback_counts(state),
+        "gate": gate_summary(state),
         "cameras": cameras,
         "incidents": [
             {

@@ -34,7 +34,19 @@ def header(snap: dict[str, Any], interval: float) -> list[str]:
         f"workers {snap['workers_alive']} alive of {snap['workers_expected']} expected  "
         f"queue {snap['queue_depth']}  ready {snap['ready']}  jobs {snap['dispatch_jobs']}  "
         f"fallbacks {fallbacks}",
+        gate_line(snap["gate"]),
     ]
+
+
+def gate_line(gate: dict[str, Any]) -> str:
+    if not gate["processed"]:
+        return "change gate: no results yet"
+    share = 100 * gate["gated"] / gate["processed"]
+    look = "-" if gate["look_ms_mean"] is None else f"{gate['look_ms_mean']} ms"
+    return (
+        f"change gate: {share:.0f}% of {gate['processed']} results without the detectors, "
+        f"its look {look} on average"
+    )
 
 
 def banner_lines(snap: dict[str, Any]) -> list[str]:

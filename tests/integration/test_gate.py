@@ -73,6 +73,7 @@ def test_an_unchanged_scene_is_answered_without_the_detectors(
     status = run_is21("status", "--once", "--all", env=fleet_env(redis_server.url)).stdout
     line = next(row for row in status.splitlines() if row.startswith("still "))
     assert " 75% " in line, status
+    assert "change gate: 43% of 7 results without the detectors, its look " in status
 
 
 def test_what_must_not_be_skipped_is_not(

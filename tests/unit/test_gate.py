@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from is21.schemas.events import Gating
-from is21.schemas.results import Detection
+from is21.schemas.events import DEFAULT_SCHEMA, Gating
+from is21.schemas.results import Detection, Result
 from is21.workers.gate import GATE_ROWS, Reference, decide, look
 from is21.workers.gate.pixel_diff import PixelDiffGate
+from is21.workers.incidents.follow import follow
 from tests.scenes import background, walker_at
 
 GATE = PixelDiffGate()
@@ -143,3 +144,34 @@ def test_a_reference_survives_its_record() -> None:
     assert np.array_equal(back.picture, ref.picture)
     assert (back.frame_id, back.at, back.model, back.hold) == ("1-0", 12.5, "m", True)
     assert back.detections == ref.detections and (back.width, back.height) == (1280, 480)
+
+
+def holds(xs: list[float], seconds_apart: float = 1.0) -> list[bool]:
+    """``Followed.hold`` after each frame of one person at these x positions."""
+    state, out = b"", []
+    for i, x in enumerate(xs):
+        person = Detection(label="person", score=0.9, box=(x, 100.0, x + 50, 220.0))
+        result = Result(
+            camera_id="cam",
+            frame_id=f"{1_800_000_000_000 + int(i * seconds_apart * 1000)}-0",
+            seq=i + 1,
+            status="ok",
+            detections=[person],
+            width=1280,
+            height=480,
+        )
+        followed = follow(state, result, DEFAULT_SCHEMA)
+        assert followed is not None
+        state = followed.state
+        out.append(followed.hold)
+    return out
+
+
+def test_what_holds_the_gate_open_is_a_moving_object_not_a_still_one() -> None:
+    # A poster (never moved) never holds it; a walker does once confirmed (2 hits), and
+    # the incident it opened holds it after the walker stops, until the incident ends.
+    assert holds([400.0] * 6) == [False] * 6
+    walk = holds([100.0, 200.0, 300.0, 300.0, 300.0])
+    assert walk[0] is False and all(walk[1:])
+    stopped = holds([100.0, 200.0] + [200.0] * 40)  # stationary after 10 s; ends at 30 s
+    assert stopped[20] is True and stopped[-1] is False
