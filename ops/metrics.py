@@ -39,6 +39,7 @@ class FleetCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         state = read_state(self.client, self.settings.queue)
         yield from self.frames(state)
+        yield from self.gate(state)
         yield from self.dispatch(state, read_progress(self.client))
         yield from self.workers(state)
         yield from self.incidents(state)
@@ -55,17 +56,6 @@ class FleetCollector(Collector):
                 frames.add_metric([cam.camera_id, outcome], value)
                 totals[outcome] += value
         yield frames
-
-        gate = CounterMetricFamily(
-            "is21_gate_frames",
-            "Frames served per camera by the change gate's decision: gated (unchanged, the "
-            "last detections repeated) or run (the detectors ran)",
-            labels=["camera_id", "decision"],
-        )
-        for cam in state.cameras:
-            gate.add_metric([cam.camera_id, "gated"], cam.gated)
-            gate.add_metric([cam.camera_id, "run"], max(cam.counters["processed"] - cam.gated, 0))
-        yield gate
 
         inference = CounterMetricFamily(
             "is21_inference",
@@ -100,12 +90,6 @@ class FleetCollector(Collector):
             state.histogram,
         )
         yield histogram(
-            "is21_gate_duration_ms",
-            "The change gate's look at a frame (a small gray decode and a comparison), ms",
-            keys.GATE_BUCKETS_MS,
-            state.gate,
-        )
-        yield histogram(
             "is21_frame_latency_ms",
             "Frame stored -> its result published, ms (the fleet's promise, end to end)",
             keys.LATENCY_BUCKETS_MS,
@@ -120,6 +104,25 @@ class FleetCollector(Collector):
         for cam in state.cameras:
             lag.add_metric([cam.camera_id], cam.lag_ms / 1000)
         yield lag
+
+    def gate(self, state: FleetState) -> Iterator[Metric]:
+        """The change gate: what it decided per camera, and how long its look took."""
+        gate = CounterMetricFamily(
+            "is21_gate_frames",
+            "Frames served per camera by the change gate's decision: gated (unchanged, the "
+            "last detections repeated) or run (the detectors ran)",
+            labels=["camera_id", "decision"],
+        )
+        for cam in state.cameras:
+            gate.add_metric([cam.camera_id, "gated"], cam.gated)
+            gate.add_metric([cam.camera_id, "run"], max(cam.counters["processed"] - cam.gated, 0))
+        yield gate
+        yield histogram(
+            "is21_gate_duration_ms",
+            "The change gate's look at a frame (a small gray decode and a comparison), ms",
+            keys.GATE_BUCKETS_MS,
+            state.gate,
+        )
 
     def dispatch(self, state: FleetState, progress: Progress) -> Iterator[Metric]:
         """Whether what waits is being served."""
