@@ -17,7 +17,8 @@ quietly() {  # run a step, its output to the log; on failure show the log's tail
 # redis-server (the fleet's Redis), systemd-analyze (the units are checked in the tests),
 # node and npm (the protocol's second client, examples/node), promtool (the alert rules'
 # unit tests; Debian's prometheus package), ip (iproute2: hosts in network namespaces),
-# opencv-doc (its examples/data/vtest.avi).
+# opencv-doc (its examples/data/vtest.avi), chromium and its driver (the status page in a
+# real browser, headless).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
@@ -27,6 +28,8 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)  # the multi-host tests' namespaces
 # vtest.avi, a real fixed-camera clip with pedestrians: the incident benchmark and tests.
 [ -f /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || missing+=(opencv-doc)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${missing[*]} (apt-get) ..." >&2

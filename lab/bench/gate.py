@@ -49,14 +49,12 @@ class Engine:
     schema: EventSchema
     settings: Settings = field(default_factory=Settings)
     worker_name: str = "bench"
+    model: str = ""  # the detectors' names and digests, "+"-joined as a worker's
+    model_sha256: str = ""
 
-    @property
-    def model(self) -> str:
-        return "+".join(d.spec.name for d in self.detectors)
-
-    @property
-    def model_sha256(self) -> str:
-        return "+".join(d.spec.sha256 for d in self.detectors)
+    def __post_init__(self) -> None:
+        self.model = "+".join(d.spec.name for d in self.detectors)
+        self.model_sha256 = "+".join(d.spec.sha256 for d in self.detectors)
 
 
 @dataclass
@@ -129,7 +127,7 @@ def cost(detectors: list[Detector], busy: list[bytes]) -> dict[str, float]:
     """The gate's look at each busy frame against the one before (a change: its whole
     comparison runs), beside the full decode and the detectors on the same frames."""
     settings, gate_ms, frame_ms = Gating(), [], []
-    model = "+".join(d.spec.name for d in detectors)
+    model = Engine(detectors, DEFAULT_SCHEMA).model
     for before, frame in itertools.pairwise(busy):
         ref = decide(GATE, before, None, 0.0, settings, model, MAX_PIXELS).picture
         assert ref is not None
@@ -189,7 +187,7 @@ def no_miss(
     }
 
 
-def run_gate_bench(detectors: list[Detector], clip: Path = CLIP) -> dict[str, Any]:
+def run_on_clip(detectors: list[Detector], clip: Path = CLIP) -> dict[str, Any]:
     frames = load_clip(clip)
     background = median_background(frames)
     busy = [jpeg(f) for i, f in enumerate(frames) if i % CLIP_FPS == 0]  # 1 fps

@@ -203,7 +203,7 @@ def cost(detected: Detected, cameras: int = 30) -> dict[str, float]:
     }
 
 
-def run_incident_bench(detectors: list[Detector], clip: Path = CLIP) -> dict[str, Any]:
+def run_on_clip(detectors: list[Detector], clip: Path = CLIP) -> dict[str, Any]:
     frames = load_clip(clip)
     sampled = {i: f for i, f in enumerate(frames) if i % (CLIP_FPS // 2) == 0}  # 2 fps
     detected = Detected.run(detectors, sampled)

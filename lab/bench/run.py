@@ -235,7 +235,7 @@ class Bench:
                 continue
             if kind == "light":
                 run = drive(self.producer, self.photos, 1, self.seconds, LIGHT_WARMUP, 1.0, kind)
-            elif kind == "quiet":
+            else:
                 run = drive(
                     self.producer,
                     self.photos,
@@ -244,20 +244,8 @@ class Bench:
                     self.warmup,
                     None,
                     phase.tag,
-                    quiet=self.quiet,
-                )
-            else:
-                tag = phase.tag
-                queue = self.naive if kind == "naive" else None
-                run = drive(
-                    self.producer,
-                    self.photos,
-                    phase.cameras,
-                    self.seconds,
-                    self.warmup,
-                    None,
-                    tag,
-                    queue,
+                    self.naive if kind == "naive" else None,
+                    self.quiet if kind == "quiet" else None,
                 )
             runs.append(run)
 

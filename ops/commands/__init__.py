@@ -32,6 +32,9 @@ COMMANDS: dict[str, CommandInfo] = {
     ),
     "status": CommandInfo("ops.status", "Status", "workers, queue, cameras and recent events"),
     "results": CommandInfo("ops.results", "Results", "a camera's recent results and errors"),
+    "snapshot": CommandInfo(
+        "ops.snapshot", "Snapshot", "a camera's newest frame with its result drawn on"
+    ),
     "workers": CommandInfo("ops.workers", "Workers", "the workers the fleet expects; forget one"),
     "retention": CommandInfo(
         "ops.retention", "Retention", "trim frames, results and events by age"

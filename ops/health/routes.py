@@ -1,6 +1,7 @@
 """What the endpoint serves besides ``/healthz``: capabilities, the event schema (read,
-and replaced by an admin), and the fleet's metrics. These may read much more than a probe
-(``/metrics`` reads every camera), so they run on Redis connections of their own."""
+and replaced by an admin), the fleet's metrics, incidents' snapshots and cameras' newest
+frames. These may read much more than a probe (``/metrics`` reads every camera, a frame
+is drawn on), so they run on Redis connections of their own."""
 
 from __future__ import annotations
 
@@ -8,22 +9,30 @@ import hmac
 import ipaddress
 import json
 import logging
+import threading
+import time
 from typing import Any
 
 import redis
 from prometheus_client import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from is21.ops.fleet_state import live_workers
+from is21.ops.annotate import annotate
+from is21.ops.fleet_state import FleetState, live_workers
+from is21.ops.latest import NoFrame, latest_picture
 from is21.ops.metrics import FleetCollector
+from is21.ops.status import snapshot
 from is21.protocol.schema_store import SchemaError, load_schema, parse_schema, store_schema
 from is21.schemas import keys
 from is21.schemas.settings import Settings
+from is21.workers.image import ImageError
 from is21.workers.manifest import ModelError, load_manifest, manifest_path
 
 log = logging.getLogger(__name__)
 
 Answer = tuple[int, dict[str, Any]]
+STATUS_EVERY = 1.0  # s: the page's facts are read once a second, however many look
+THUMB_WIDTH = 320
 
 
 def is_loopback(host: str) -> bool:
@@ -40,6 +49,25 @@ class Routes:
         self.client, self.settings = client, settings
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(FleetCollector(client, settings))
+        self._status_lock = threading.Lock()
+        self._status: tuple[float, dict[str, Any], FleetState] | None = None
+
+    def status(self) -> Answer:
+        """``is21 status --json``'s facts, for the page: read at most once a second and
+        shared by every viewer, so twenty open pages cost Redis what one does; rates are
+        over the time since the reading before."""
+        with self._status_lock:
+            now, last = time.monotonic(), self._status
+            if last is not None and now - last[0] < STATUS_EVERY:
+                return 200, last[1]
+            before, seconds = (last[2], now - last[0]) if last is not None else (None, 0.0)
+            try:
+                facts = snapshot(self.client, self.settings, before, seconds)
+            except redis.RedisError as exc:
+                return 503, {"error": str(exc)}
+            state = facts.pop("_state")
+            self._status = (now, facts, state)
+            return 200, facts
 
     def capabilities(self) -> Answer:
         """What a client may ask of this fleet: backends, models, events, workers."""
@@ -113,6 +141,21 @@ class Routes:
             message = f"no snapshot of incident {incident_id}: none yet, or past its TTL"
             return 404, json.dumps({"error": message}).encode(), "application/json"
         return 200, bytes(jpeg), "image/jpeg"
+
+    def latest(self, camera: str, raw: bool, thumb: bool = False) -> tuple[int, bytes, str]:
+        """A camera's newest frame with its own result drawn on (``raw``: as sent;
+        ``thumb``: 320 pixels wide, for the page)."""
+        try:
+            picture = latest_picture(self.client, camera)
+            width = THUMB_WIDTH if thumb else None
+            jpeg = picture.jpeg if raw else annotate(picture, self.settings.max_pixels, width)
+        except redis.RedisError as exc:
+            return 503, json.dumps({"error": str(exc)}).encode(), "application/json"
+        except NoFrame as exc:
+            return 404, json.dumps({"error": str(exc)}).encode(), "application/json"
+        except ImageError as exc:  # what the camera sent: ?raw=1 still serves it
+            return 502, json.dumps({"error": f"the frame: {exc}"}).encode(), "application/json"
+        return 200, jpeg, "image/jpeg"
 
     def metrics(self) -> tuple[int, bytes]:
         try:

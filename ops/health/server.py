@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 import redis
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from is21.ops.health import page
 from is21.ops.health.decision import decide
 from is21.ops.health.probe import read_snapshot
 from is21.ops.health.routes import Routes
@@ -57,6 +58,9 @@ GETS: dict[str, Callable[[HealthApp], Reply]] = {
     "/v1/capabilities": lambda app: _json(app.routes.capabilities()),
     "/v1/schema": lambda app: _json(app.routes.get_schema()),
     "/metrics": lambda app: (*app.routes.metrics(), CONTENT_TYPE_LATEST),
+    "/": lambda app: (200, page.HTML.encode(), "text/html; charset=utf-8"),
+    "/page.js": lambda app: (200, page.JS.encode(), "text/javascript; charset=utf-8"),
+    "/v1/status": lambda app: _json(app.routes.status()),
 }
 # Each path and the methods it answers (HEAD wherever GET).
 ROUTES: dict[str, set[str]] = {path: {"GET"} for path in GETS} | {"/v1/schema": {"GET", "PUT"}}
@@ -67,13 +71,21 @@ SNAPSHOT = re.compile(
 )
 
 
-def resolve(path: str) -> tuple[set[str], Callable[[HealthApp], Reply]] | None:
+# A camera's newest frame, drawn on (``?raw=1``: as the camera sent it).
+LATEST = re.compile(r"/v1/cameras/([A-Za-z0-9_.-]{1,64})/latest\.jpg")
+
+
+def resolve(path: str, query: str = "") -> tuple[set[str], Callable[[HealthApp], Reply]] | None:
     """The methods a path answers and how it answers GET; None if it is no route."""
     if path in ROUTES:
         return ROUTES[path], GETS.get(path, lambda app: (405, b"", "text/plain"))
     if match := SNAPSHOT.fullmatch(unquote(path)):
         incident = match.group(1)
         return {"GET"}, lambda app: app.routes.snapshot(incident)
+    if match := LATEST.fullmatch(unquote(path)):
+        asked = parse_qs(query)
+        camera, raw, thumb = match.group(1), asked.get("raw") == ["1"], asked.get("thumb") == ["1"]
+        return {"GET"}, lambda app: app.routes.latest(camera, raw, thumb)
     return None
 
 
@@ -88,6 +100,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        if content_type.startswith("text/html"):
+            self.send_header("Content-Security-Policy", page.CSP)
+            self.send_header("X-Content-Type-Options", "nosniff")
         if status == 405:
             found = resolve(self.path.split("?", 1)[0])
             allowed = found[0] if found else set()
@@ -108,8 +123,8 @@ class Handler(BaseHTTPRequestHandler):
         if not self.path.startswith("/"):  # '*' or an absolute URI: not ours to serve
             self.error(400, f"bad request target for {self.command}")
             return None
-        path = self.path.split("?", 1)[0]
-        found = resolve(path)
+        path, _, query = self.path.partition("?")
+        found = resolve(path, query)
         if found is None:
             self.error(404, f"no such path: {path[:200]}")
             return None
