@@ -224,6 +224,7 @@ class Chaos:
             raise SiteUnavailable(f"the camera server failed:\n{self.camera_log()}")
         result = json.loads(report.read_text())
         self.run.accounts, self.run.minutes = result["accounts"], result["minutes"]
+        self.run.timeline = result["timeline"]
         self.run.explain({cam: tuple(gap) for cam, gap in result["gaps"].items()})
         self.settled()
         return self.run

@@ -68,9 +68,12 @@ def main() -> None:
     follower = Follower(producer, cams, ledger)
     follower.start()
     tick = 0
+    fallbacks: Counter[int] = Counter()  # per second since the start: answered no_event
     while not stop.wait(1 / args.fps):
         for cam in cams:
-            producer.submit(cam, photos[(tick + len(cam)) % len(photos)])
+            ticket = producer.submit(cam, photos[(tick + len(cam)) % len(photos)])
+            if ticket.fallback is not None:
+                fallbacks[int(time.time() - follower.started)] += 1
         tick += 1
         watch.check()
     settle(producer)
@@ -79,6 +82,11 @@ def main() -> None:
     report = {
         "accounts": {cam: asdict(a) for cam, a in accounts.items()},
         "gaps": follower.gaps,
+        "timeline": {
+            "start": follower.started,
+            "results": follower.seconds,
+            "fallbacks": fallbacks,
+        },
         "minutes": [
             {
                 "start": follower.started + i * MINUTE,
@@ -106,6 +114,7 @@ class Follower(threading.Thread):
         self.gaps: dict[str, tuple[float, float]] = {}
         self.started = self.ended = time.time()
         self.minutes: list[Counter[str]] = []  # from the start
+        self.seconds: Counter[int] = Counter()  # results per second since the start
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -130,6 +139,7 @@ class Follower(threading.Thread):
             self.gaps[camera] = (before, at)
         self.last[camera] = max(at, before or at)
         self.ended = max(self.ended, at)
+        self.seconds[max(0, int(at - self.started))] += 1
         minute = max(0, int((at - self.started) // MINUTE))
         while len(self.minutes) <= minute:
             self.minutes.append(Counter())

@@ -35,6 +35,8 @@ class Run:
     live_at_end: list[str] = field(default_factory=list)
     replication: str = ""
     switches: list[str] = field(default_factory=list)  # the sentinels' +switch-master lines
+    # start (wall time), and results and fallbacks per second since it (JSON: str keys)
+    timeline: dict[str, Any] = field(default_factory=dict)
 
     def explain(self, gaps: dict[str, tuple[float, float]]) -> None:
         """Every lost frame next to a failover; the longest wait for a result (``gaps``:

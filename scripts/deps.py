@@ -47,7 +47,9 @@ def inputs(dev: bool) -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     found = list(project["project"]["dependencies"])
     for extra, reqs in project["project"]["optional-dependencies"].items():
-        if dev or extra != "dev":  # rknn: only where its marker holds (the boards' aarch64)
+        # rknn: only where its marker holds (the boards' aarch64); plots: an operator's
+        # choice, not the service's (the dev lock has it, so the tests draw them).
+        if dev or extra not in ("dev", "plots"):
             found += reqs
     found += project["build-system"]["requires"]
     found.append("pip")

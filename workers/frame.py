@@ -106,12 +106,15 @@ def gate_frame(engine: Serving, claim: Claim) -> Decision:
 
 
 def decode_ahead(engine: Serving, claim: Claim) -> Inputs | None:
-    """The gate's look at the frame, then, unless it skips the detectors, the frame
-    decoded for every detector (models sharing a layout share the decode); None when it
-    does not decode: its detection meets the same error and reports it."""
+    """The gate's look, then, unless it skips the detectors, the frame decoded for each
+    layout they take; None when it does not decode: its detection meets that and says so."""
     if claim.problem is not None:
         return None
-    decision = gate_frame(engine, claim)
+    try:
+        decision = gate_frame(engine, claim)
+    except Exception:  # a fault of the gate's: run_frame meets it again, and reports it
+        log.exception("change gate failed on camera %s frame %s", claim.camera_id, claim.seq)
+        return None
     inputs = Inputs((claim.camera_id, claim.frame_id), decision=decision)
     if not decision.run:
         return inputs

@@ -109,6 +109,10 @@ def run_bench(
         "repeats": repeats,
         "seconds": seconds,
         "rows": [r.__dict__ for r in rows],
+        "latency_quantiles": {
+            f"{p.name}, {p.cameras} cam": quantiles([x for r in runs for x in r.latencies])
+            for p, runs in measured.runs.items()
+        },
         "incidents_cost": incidents_cost(measured, untracked, workers),
         "gate_capacity": gate_capacity(measured, gated, workers),
         "dispatch_p50_ms": round(statistics.median(dispatch), 3) if dispatch else None,
@@ -121,6 +125,13 @@ def run_bench(
         "paced_per_image_ms": round(statistics.median(measured.paced), 2),
         "per_image_p99_ms": round(statistics.median(a.p99_ms for a in alone_runs), 2),
     }
+
+
+def quantiles(values: list[float]) -> list[float]:
+    """The 1st to 99th percentiles, for a distribution's curve; [] for too few values."""
+    if len(values) < 2:
+        return []
+    return [round(q, 2) for q in statistics.quantiles(values, n=100, method="inclusive")]
 
 
 def push_bench_schema(producer: FrameProducer, phases: list[Phase]) -> None:

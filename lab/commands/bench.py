@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from is21.ops.commands.base import SAMPLES, Command, count, rate
 from is21.ops.embedded_redis import RedisUnavailable
@@ -24,6 +27,7 @@ class Bench(Command):
             "--repeats", type=count, default=3, help="interleaved repeats (medians)"
         )
         parser.add_argument("--json", action="store_true", help="the table as JSON")
+        parser.add_argument("--plot", type=Path, metavar="DIR", help="also draw its figures")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         from is21.lab.bench import format_table, run_bench
@@ -37,4 +41,18 @@ class Bench(Command):
             repeats=args.repeats,
         )
         print(json.dumps(report) if args.json else format_table(report))
+        if args.plot is not None:
+            plot(lambda plots: plots.bench_plots(report, args.plot))
         return 0
+
+
+def plot(draw: Callable[[Any], list[Path]]) -> None:
+    """Draws the figures with ``lab/plots.py``; without matplotlib, says so and goes on:
+    the report is out already."""
+    from is21.lab import plots
+
+    try:
+        for path in draw(plots):
+            print(f"drew {path}", file=sys.stderr)
+    except plots.PlotsUnavailable as exc:
+        print(f"no plots: {exc}", file=sys.stderr)

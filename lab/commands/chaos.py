@@ -19,6 +19,7 @@ class Chaos(Command):
         parser.add_argument("--minutes", type=rate, default=3.0, help="how long it runs")
         parser.add_argument("--interval", type=rate, default=20.0, help="seconds between faults")
         parser.add_argument("--seed", type=int, default=0, help="the faults' order and targets")
+        parser.add_argument("--plot", type=Path, metavar="DIR", help="also draw its timeline")
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         """Needs root (network namespaces); the hosts, Redis and workers are its own, and
@@ -33,4 +34,8 @@ class Chaos(Command):
         images = Path(args.images)
         run = run_chaos(images, settings.model_dir, args.minutes, args.seed, args.interval)
         print(format_ledger(run))
+        if args.plot is not None:
+            from is21.lab.commands.bench import plot
+
+            plot(lambda plots: plots.chaos_plot(run, args.plot))
         return 0 if run.balanced() and not run.unexplained_lost else 1
