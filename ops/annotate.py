@@ -38,6 +38,7 @@ class Picture:
     frame_id: str
     result: Result | None = None
     why: str = ""
+    result_id: str = ""  # its entry in is21:results:{camera}, where it came from there
 
 
 def colour(label: str) -> tuple[int, int, int]:
@@ -54,7 +55,8 @@ def caption(picture: Picture) -> str:
     at = when.strftime("%Y-%m-%d %H:%M:%S UTC") if when is not None else "time unknown"
     said = result.primary_event if result.status == "ok" else f"error: {result.error}"
     gated = f"  (gated: boxes of {result.gated_from})" if result.gated else ""
-    return f"{picture.camera_id}  frame {result.frame_id}  {at}  {said}{gated}"
+    named = f"  result {picture.result_id}" if picture.result_id else ""
+    return f"{picture.camera_id}  frame {result.frame_id}{named}  {at}  {said}{gated}"
 
 
 def annotate(picture: Picture, max_pixels: int, width: int | None = None) -> bytes:

@@ -43,11 +43,11 @@ def latest_picture(client: redis.Redis, camera: str, frame_id: str | None = None
     frame = entry_id.decode()
     answers: Any = client.xrevrange(keys.results(camera), count=RECENT)
     newer = []
-    for _rid, entry in answers:
+    for rid, entry in answers:
         said = entry.get(b"frame_id", b"").decode()
         if said == frame:
             result = codec.decode(entry[b"data"], Result)
-            return Picture(fields[b"jpeg"], camera, frame, result)
+            return Picture(fields[b"jpeg"], camera, frame, result, result_id=rid.decode())
         if said and entry_order(said) > entry_order(frame):
             newer.append(said)
     why = (

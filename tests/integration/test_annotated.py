@@ -62,7 +62,9 @@ def test_a_cameras_newest_frame_is_served_with_its_own_boxes(
     assert drawn.shape == pixels(frame).shape  # the frame's own size
     # Exactly what ops/annotate.py draws for this frame and its result (the unit tests
     # check that pixel by pixel); on a crowded street boxes and labels cover each other.
-    assert jpeg == annotate(Picture(frame, "street", result.frame_id, result), 10**8)
+    (rid,) = [i for i, _ in producer.client.xrange(keys.results("street"))]
+    drawn_here = Picture(frame, "street", result.frame_id, result, result_id=rid.decode())
+    assert jpeg == annotate(drawn_here, 10**8)
     assert red_on_top_edges(drawn, result) > 0.5
     assert red_on_top_edges(pixels(frame), result) < 0.1  # the photo alone is not red there
     assert health.request("/v1/cameras/street/latest.jpg?raw=1") == (200, frame)
@@ -71,7 +73,8 @@ def test_a_cameras_newest_frame_is_served_with_its_own_boxes(
     env = fleet_env(redis_server.url)
     said = run_is21("snapshot", "street", "--out", str(out), env=env)
     assert said.returncode == 0, said.stderr
-    assert f"frame {result.frame_id}" in said.stdout and "human" in said.stdout
+    assert f"frame {result.frame_id}  result {rid.decode()}  " in said.stdout, said.stdout
+    assert said.stdout.rstrip().endswith("human")
     assert out.read_bytes() == jpeg
     # Unknown cameras and other keys are not there to be read.
     missing, body = health.request("/v1/cameras/nobody/latest.jpg")

@@ -88,8 +88,10 @@ def test_a_frame_without_its_own_result_is_drawn_bare_and_says_why() -> None:
 
 
 def test_the_caption_names_the_result_camera_time_and_event() -> None:
-    told = caption(Picture(b"", "door", "1796000000000-0", result()))
-    assert told == "door  frame 1796000000000-0  2026-12-06 03:12:05 UTC  human"
+    told = caption(Picture(b"", "door", "1796000000000-0", result(), result_id="1796000000050-0"))
+    assert told == (
+        "door  frame 1796000000000-0  result 1796000000050-0  2026-12-06 03:12:05 UTC  human"
+    )
     gated = caption(Picture(b"", "door", "2-0", result(gated=True, gated_from="1-0")))
     assert gated.endswith("human  (gated: boxes of 1-0)")
 
