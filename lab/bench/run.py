@@ -26,6 +26,7 @@ from is21.lab.bench.fairness import (
     max_turns_ratio,
 )
 from is21.lab.bench.report import Row, percentile
+from is21.lab.bench.sides import gate_capacity, push_bench_schema, quantiles
 from is21.lab.naive_baseline import QUEUE as NAIVE_QUEUE
 from is21.lab.preprocess_bench import as_1080p, compare_fresh
 from is21.ops.harness import local_fleet, stop_workers
@@ -33,7 +34,6 @@ from is21.producer import FrameProducer
 from is21.producer.replay import load_photos
 from is21.protocol.connection import connect
 from is21.schemas import keys
-from is21.schemas.events import DEFAULT_SCHEMA
 from is21.schemas.settings import Settings
 from is21.workers.image import Letterbox
 
@@ -124,49 +124,6 @@ def run_bench(
         "light_load_target_ms": round(per_image + 3, 2),
         "paced_per_image_ms": round(statistics.median(measured.paced), 2),
         "per_image_p99_ms": round(statistics.median(a.p99_ms for a in alone_runs), 2),
-    }
-
-
-def quantiles(values: list[float]) -> list[float]:
-    """The 1st to 99th percentiles, for a distribution's curve; [] for too few values."""
-    if len(values) < 2:
-        return []
-    return [round(q, 2) for q in statistics.quantiles(values, n=100, method="inclusive")]
-
-
-def push_bench_schema(producer: FrameProducer, phases: list[Phase]) -> None:
-    """The default event schema, but for each phase's cameras: no incidents where the
-    phase says so, and the change gate off but in the gated phase. The quiet phases track
-    nothing either: their changes jump from photo to photo, which the tracker takes for
-    people moving, and an open incident holds the gate open (as it must); quiet frames
-    are a scene where nothing happens."""
-    cameras: dict[str, dict[str, Any]] = {}
-    for phase in phases:
-        for i in range(phase.cameras):
-            override: dict[str, Any] = {} if phase.gated else {"gate": {"enabled": False}}
-            if not phase.incidents or phase.kind == "quiet":
-                override["tracking"] = {"incidents": False}
-            if override:
-                cameras[f"bench-{phase.tag}-{i:02d}"] = override
-    producer.push_schema(
-        {**DEFAULT_SCHEMA.model_dump(), "version": "2026-12-06.90", "cameras": cameras}
-    )
-
-
-def gate_capacity(measured: Measured, gated: Phase, workers: int) -> dict[str, Any]:
-    """Frames a second the fleet serves flat out at 80 % quiet frames, gated over ungated,
-    each repeat's phases side by side: cameras x fps one machine sustains, as a ratio."""
-    ungated = Phase("quiet", gated.cameras)
-    pairs = zip(measured.runs[gated], measured.runs[ungated], strict=True)
-    ratios = [round(g.rate / u.rate, 2) for g, u in pairs if u.rate > 0]
-    share = [sum(x.gated for x in r.results) / max(len(r.results), 1) for r in measured.runs[gated]]
-    return {
-        "cameras": gated.cameras,
-        "gated_per_s": round(statistics.median(r.rate for r in measured.runs[gated]), 2),
-        "ungated_per_s": round(statistics.median(r.rate for r in measured.runs[ungated]), 2),
-        "ratios": ratios,
-        "median": round(statistics.median(ratios), 2) if ratios else None,
-        "gated_share": round(statistics.median(share), 3) if share else None,
     }
 
 
