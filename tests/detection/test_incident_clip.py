@@ -1,7 +1,7 @@
 """Incidents on a real fixed-camera clip (issue 31): Debian's vtest.avi, a plaza with
 pedestrians, through the real model and the workers' own tracking code
 (``workers/incidents/follow.py``), sampled at the fleet's frame rates. The hand labels of
-a 20 s stretch are in ``lab/bench/vtest_labels.py``; ``is21 bench-incidents`` prints the
+40 s of it are in ``lab/bench/vtest_labels.py``; ``is21 bench-incidents`` prints the
 same figures."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from is21.lab.bench.incidents import (
     load_clip,
     median_background,
 )
+from is21.lab.bench.vtest_labels import STRETCHES
 from is21.schemas.events import DEFAULT_SCHEMA
 from is21.workers.detector import load_detectors
 from is21.workers.manifest import REPO_MANIFEST, load_manifest
@@ -48,14 +49,26 @@ def test_people_in_view_all_along_are_one_incident_not_an_event_a_frame(
     assert len(replay.messages) / minutes < 12  # a new, then an update at most a change
 
 
-@pytest.mark.parametrize(("fps", "bound"), [(1.0, 1.2), (0.5, 1.25)])
+@pytest.mark.parametrize(
+    ("fps", "stretch", "bound"),
+    [
+        (1.0, "first 20 s", 1.2),
+        (0.5, "first 20 s", 1.25),
+        (1.0, "all 40 s", 1.35),
+        (0.5, "all 40 s", 1.9),
+    ],
+)
 def test_each_pedestrian_keeps_one_track_at_the_fleets_frame_rates(
-    clip: tuple[Detected, Detected], fps: float, bound: float
+    clip: tuple[Detected, Detected], fps: float, stretch: str, bound: float
 ) -> None:
-    """The issue's bound is 1.2; at 0.5 fps one swap of two people passing each other
-    behind others (B and E, frames 500-540) makes it 11 tracks for 9 pedestrians."""
-    found = fragmentation(clip_replay(clip[0], fps), clip[0], fps)
-    assert len(found["per_pedestrian"]) == 9, found
+    """The issue's bound is 1.2, met at 1 fps on the first 20 s (1.0), and not elsewhere:
+    at 0.5 fps there one swap of two people passing each other half hidden (B and E) makes
+    it 11 tracks for 9 pedestrians (1.22); on all 40 s, where up to nine people cross in
+    black or behind each other, 1.31 at 1 fps and 1.85 at 0.5 fps. The other bounds here
+    hold what was measured, so that a change to the tracker cannot make it worse unseen;
+    issue 31 says why they are not met (docs/performance.md, "Incidents")."""
+    found = fragmentation(clip_replay(clip[0], fps), clip[0], fps, STRETCHES[stretch])
+    assert len(found["per_pedestrian"]) == (9 if stretch == "first 20 s" else 13), found
     assert found["tracks_per_pedestrian"] <= bound, found
 
 
