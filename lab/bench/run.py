@@ -26,7 +26,7 @@ from is21.lab.bench.fairness import (
     max_turns_ratio,
 )
 from is21.lab.bench.report import Row, percentile
-from is21.lab.bench.sides import gate_capacity, incidents_cost, push_bench_schema, quantiles
+from is21.lab.bench.sides import gate_capacity, push_bench_schema, quantiles
 from is21.lab.naive_baseline import QUEUE as NAIVE_QUEUE
 from is21.lab.preprocess_bench import as_1080p, compare_fresh
 from is21.ops.harness import local_fleet, stop_workers
@@ -98,13 +98,10 @@ def run_bench(
     preprocess = compare_fresh(frames_1080p, Letterbox(416, 416, "BGR", "top-left"))
     alone_runs = [run for pair in measured.alone for run in pair]
     per_image = statistics.median(a.per_image_ms for a in alone_runs)
-    by_phase = {
-        phase: phase_row(phase, runs, measured.alone, workers)
-        for phase, runs in measured.runs.items()
-    }
-    alone = alone_row(measured.alone, workers)
-    rows = [alone, *by_phase.values()]
-    tracked = Phase("flat", max(cameras))
+    rows = [alone_row(measured.alone, workers)]
+    rows += [
+        phase_row(phase, runs, measured.alone, workers) for phase, runs in measured.runs.items()
+    ]
     dispatch = [b["dispatch_ms_p50"] for b in beats if b.get("dispatch_ms_p50") is not None]
     return {
         "cores": os.cpu_count(),
@@ -116,9 +113,7 @@ def run_bench(
             f"{p.name}, {p.cameras} cam": quantiles([x for r in runs for x in r.latencies])
             for p, runs in measured.runs.items()
         },
-        "incidents_cost": incidents_cost(
-            by_phase[tracked], by_phase[untracked], measured.runs[tracked], alone
-        ),
+        "incidents_cost": incidents_cost(measured, untracked, workers),
         "gate_capacity": gate_capacity(measured, gated, workers),
         "dispatch_p50_ms": round(statistics.median(dispatch), 3) if dispatch else None,
         "worker_rss_mb": [round(b["rss_bytes"] / 2**20, 1) for b in beats if b.get("rss_bytes")],
@@ -129,6 +124,19 @@ def run_bench(
         "light_load_target_ms": round(per_image + 3, 2),
         "paced_per_image_ms": round(statistics.median(measured.paced), 2),
         "per_image_p99_ms": round(statistics.median(a.p99_ms for a in alone_runs), 2),
+    }
+
+
+def incidents_cost(measured: Measured, untracked: Phase, workers: int) -> dict[str, Any]:
+    """Each repeat's ratio with incidents minus without, at the same camera count and in
+    the same repeat (so the VM's drift between repeats cancels out), and their median."""
+    tracked = Phase("flat", untracked.cameras)
+    rows = [phase_row(p, measured.runs[p], measured.alone, workers) for p in (tracked, untracked)]
+    diffs = [round(a - b, 3) for a, b in zip(rows[0].ratios, rows[1].ratios, strict=True)]
+    return {
+        "cameras": untracked.cameras,
+        "ratio_with_minus_without": diffs,
+        "median": round(statistics.median(diffs), 3) if diffs else None,
     }
 
 

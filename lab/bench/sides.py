@@ -1,19 +1,15 @@
 """The bench's side-by-side parts: which cameras of which phase run with incidents and the
-change gate (the event schema it pushes), what incidents cost and the gate's capacity
-from the phases run side by side, and a phase's latency percentiles for the plots."""
+change gate (the event schema it pushes), the gate's capacity figure from the two quiet
+phases, and a phase's latency percentiles for the plots."""
 
 from __future__ import annotations
 
 import statistics
-import time
 from typing import TYPE_CHECKING, Any
 
-from is21.lab.bench.drive import FleetRun, Phase
-from is21.lab.bench.report import Row
+from is21.lab.bench.drive import Phase
 from is21.producer import FrameProducer
 from is21.schemas.events import DEFAULT_SCHEMA
-from is21.schemas.results import Result
-from is21.workers.incidents.follow import follow
 
 if TYPE_CHECKING:
     from is21.lab.bench.run import Measured
@@ -60,45 +56,3 @@ def gate_capacity(measured: Measured, gated: Phase, workers: int) -> dict[str, A
         "median": round(statistics.median(ratios), 2) if ratios else None,
         "gated_share": round(statistics.median(share), 3) if share else None,
     }
-
-
-def incidents_cost(
-    tracked: Row, untracked: Row, runs: list[FleetRun], alone: Row
-) -> dict[str, Any]:
-    """Each repeat's ratio with incidents minus without, at the same camera count and in
-    the same repeat (so the VM's drift between repeats cancels out), and their median; and
-    a bound on it that no noise blurs: ``follow``'s CPU a frame over the detector's alone
-    (the least CPU a frame can take). Flat out the fleet is CPU-bound, and tracking's CPU
-    can displace the detectors' at most one for one, so the ratio loses at most this
-    share of itself."""
-    diffs = [round(a - b, 3) for a, b in zip(tracked.ratios, untracked.ratios, strict=True)]
-    follow_ms = follow_cpu(runs)
-    share = follow_ms / alone.per_image_ms if alone.per_image_ms else 0.0
-    return {
-        "cameras": untracked.cameras,
-        "ratio_with_minus_without": diffs,
-        "median": round(statistics.median(diffs), 3) if diffs else None,
-        "follow_cpu_ms": round(follow_ms, 3),
-        "detector_ms": alone.per_image_ms,
-        "share": round(share, 4),
-        "ratio_bound": round((tracked.ratio or 0.0) * share, 4),
-    }
-
-
-def follow_cpu(runs: list[FleetRun]) -> float:
-    """``follow``'s CPU a frame (ms), the phase's own results replayed camera by camera in
-    the order the workers followed them."""
-    spent, frames = 0.0, 0
-    for run in runs:
-        cameras: dict[str, list[Result]] = {}
-        for result in run.results:
-            cameras.setdefault(result.camera_id, []).append(result)
-        for results in cameras.values():
-            state = b""
-            for result in sorted(results, key=lambda r: tuple(map(int, r.frame_id.split("-")))):
-                started = time.thread_time()
-                followed = follow(state, result, DEFAULT_SCHEMA)
-                spent += time.thread_time() - started
-                state = followed.state if followed is not None else state
-                frames += 1
-    return spent * 1000 / max(frames, 1)

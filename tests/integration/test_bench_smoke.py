@@ -53,11 +53,6 @@ def test_bench_smoke() -> None:
     cost = report["incidents_cost"]  # the same phase without incidents, in each repeat
     assert cost["cameras"] == 3 and len(cost["ratio_with_minus_without"]) == 1
     assert cost["median"] == round(rows[2]["ratio"] - rows[3]["ratio"], 3)
-    # Its bound: follow()'s CPU on the phase's own results, replayed (people in every photo),
-    # over the detector alone's time an image.
-    assert cost["detector_ms"] == rows[0]["per_image_ms"] > cost["follow_cpu_ms"] > 0
-    assert abs(cost["share"] - cost["follow_cpu_ms"] / cost["detector_ms"]) < 1e-3
-    assert abs(cost["ratio_bound"] - rows[2]["ratio"] * cost["share"]) < 1e-3
     assert rows[0]["results_per_s"] > 0 and rows[0]["per_image_ms"] > 0
     assert len(rows[0]["runs"]) == 2  # before and after the fleet's phases
     for r in rows[1:4]:
