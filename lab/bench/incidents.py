@@ -195,7 +195,9 @@ def known_truth(
 
 def cost(detected: Detected, cameras: int = 30) -> dict[str, float]:
     """``follow``'s CPU a frame with 30 cameras' states interleaved, as a worker serves
-    them, over the detector's: the most tracking can take from a CPU-bound fleet."""
+    them, over the detector's, each alone. Not a bound on what it takes from the fleet:
+    there, beside inference, Redis and the driver on the same cores, the same ``follow``
+    takes two to three times this CPU (docs/performance.md, "Incidents")."""
     replays = [Replay(camera=f"cam{i}") for i in range(cameras)]
     for seq, index in enumerate(sorted(i for i in detected.by_frame if i % CLIP_FPS == 0)):
         for replay in replays:
@@ -271,7 +273,7 @@ def format_report(report: dict[str, Any]) -> str:
                 f"  {fps} fps, motion alone from the true past, {m['steps']} steps: the feet "
                 f"miss where their pace said by {m['miss_median']} box sizes (median, p90 "
                 f"{m['miss_p90']}), the nearest other pedestrian is "
-                f"{m['nearest_other_median']} from it, and nearer in {m['another_nearer']}"
+                f"{m['nearest_other_median']} from it, and nearer in {m['another_nearer']} of them"
             )
     truth, cost_ = report["known_truth"], report["cost"]
     lines += [
