@@ -1,7 +1,7 @@
 """Incidents on a real fixed-camera clip (issue 31): Debian's vtest.avi, a plaza with
 pedestrians, through the real model and the workers' own tracking code
 (``workers/incidents/follow.py``), sampled at the fleet's frame rates. The hand labels of
-40 s of it are in ``lab/bench/vtest_labels.py``; ``is21 bench-incidents`` prints the
+60 s of it are in ``lab/bench/vtest_labels.py``; ``is21 bench-incidents`` prints the
 same figures."""
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ def test_people_in_view_all_along_are_one_incident_not_an_event_a_frame(
     assert len(replay.messages) / minutes < 12  # a new, then an update at most a change
 
 
+PEDESTRIANS = {"first 20 s": 9, "all 40 s": 13, "20 s before": 8}
+
+
 @pytest.mark.parametrize(
     ("fps", "stretch", "bound"),
     [
@@ -57,6 +60,8 @@ def test_people_in_view_all_along_are_one_incident_not_an_event_a_frame(
         (0.5, "first 20 s", 1.25),
         (1.0, "all 40 s", 1.35),
         (0.5, "all 40 s", 1.9),
+        (1.0, "20 s before", 1.3),
+        (0.5, "20 s before", 1.8),
     ],
 )
 def test_each_pedestrian_keeps_one_track_at_the_fleets_frame_rates(
@@ -65,11 +70,12 @@ def test_each_pedestrian_keeps_one_track_at_the_fleets_frame_rates(
     """The issue's bound is 1.2, met at 1 fps on the first 20 s (1.0), and not elsewhere:
     at 0.5 fps there one swap of two people passing each other half hidden (B and E) makes
     it 11 tracks for 9 pedestrians (1.22); on all 40 s, where up to nine people cross in
-    black or behind each other, 1.31 at 1 fps and 1.85 at 0.5 fps. The other bounds here
-    hold what was measured, so that a change to the tracker cannot make it worse unseen;
-    issue 31 says why they are not met (docs/performance.md, "Incidents")."""
+    black or behind each other, 1.31 at 1 fps and 1.85 at 0.5 fps; on the 20 s before
+    (kept to tune on), 1.25 and 1.75. The other bounds here hold what was measured, so
+    that a change to the tracker cannot make it worse unseen; issue 31 says why they are
+    not met (docs/performance.md, "Incidents")."""
     found = fragmentation(clip_replay(clip[0], fps), clip[0], fps, STRETCHES[stretch])
-    assert len(found["per_pedestrian"]) == (9 if stretch == "first 20 s" else 13), found
+    assert len(found["per_pedestrian"]) == PEDESTRIANS[stretch], found
     assert found["tracks_per_pedestrian"] <= bound, found
 
 
