@@ -58,12 +58,11 @@ def motion_margin(by_frame: dict[int, list[Detection]], step: int, frames: range
             misses.append(miss)
             others.append(other)
             nearer += other < miss
+    finite = [o for o in others if o < math.inf]  # a frame with nobody else: no other
     return {
         "steps": len(misses),
         "miss_median": round(statistics.median(misses), 2) if misses else None,
         "miss_p90": round(statistics.quantiles(misses, n=10)[-1], 2) if len(misses) > 1 else None,
-        "nearest_other_median": round(statistics.median(o for o in others if o < math.inf), 2)
-        if others
-        else None,
+        "nearest_other_median": round(statistics.median(finite), 2) if finite else None,
         "another_nearer": nearer,
     }
