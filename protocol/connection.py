@@ -7,6 +7,7 @@ msgpack payloads are bytes.
 
 from __future__ import annotations
 
+import errno
 import time
 from collections import deque
 from collections.abc import Callable
@@ -30,6 +31,22 @@ from is21.schemas.settings import REDIS_SCHEMES
 # Redis gone (restarting, network) rather than refusing a command: wait and retry.
 CONNECTION_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 _BUFFER_CUTOFF = 6000  # redis-py's own: values longer than this are sent unjoined
+
+
+# A connect that failed because the host cannot be reached (no route, no answer to ARP,
+# the link down, the kernel's own timeout) has spent its time already, as a timeout has.
+UNREACHABLE = frozenset(
+    {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN, errno.ETIMEDOUT}
+)
+
+
+def worth_retrying(error: Exception) -> bool:
+    """A broken connection (a restart, ``CLIENT KILL``, a refused connect while Redis
+    starts) is asked again; a host that cannot be reached is not: one more attempt would
+    double the call's bound (seen: a camera server's submit took 2 s on a 1 s timeout
+    when its link went down), and the caller's fallback is the answer then."""
+    cause = error.__cause__
+    return not (isinstance(cause, OSError) and cause.errno in UNREACHABLE | {errno.ENOENT})
 
 
 def refuses_writes(exc: redis.RedisError) -> bool:
@@ -93,10 +110,11 @@ def connect(
 ) -> redis.Redis:
     """Open a client; ``retries`` reconnect attempts, with jittered backoff, per command.
 
-    A retry follows a broken connection (a restart, ``CLIENT KILL``), never a timeout: a
-    Redis that does not answer is not asked again, so a call is bounded by ``timeout``
-    once, not once per attempt. The pool holds ``max_connections``; a thread that finds
-    them all in use waits up to ``timeout`` for one, then gets ``PoolExhausted``.
+    A retry follows a broken connection (a restart, ``CLIENT KILL``), never a timeout nor
+    a host that cannot be reached (``worth_retrying``): a Redis that does not answer is
+    not asked again, so a call is bounded by ``timeout`` once, not once per attempt. The
+    pool holds ``max_connections``; a thread that finds them all in use waits up to
+    ``timeout`` for one, then gets ``PoolExhausted``.
     """
     if not url.startswith(REDIS_SCHEMES):
         raise ValueError(f"Redis URL must start with one of {', '.join(REDIS_SCHEMES)}: {url!r}")
@@ -111,6 +129,7 @@ def connect(
             ExponentialWithJitterBackoff(base=0.01, cap=0.5),
             retries,
             supported_errors=(redis.ConnectionError,),
+            is_retryable=worth_retrying,
         ),
     }
     pool: BlockingConnectionPool

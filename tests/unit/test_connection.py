@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 import hiredis
 import pytest
+import redis
 from redis.connection import PythonRespSerializer
 
 from is21.protocol.connection import connect
@@ -37,3 +41,35 @@ def test_small_commands_are_packed_by_hiredis_with_the_same_bytes(
         assert len(chunks) == 1  # hiredis: one buffer, packed in C
         assert chunks[0] == b"".join(python.pack(*args))
     assert len(packed_in_c) == 3
+
+
+def unreachable(code: int) -> redis.ConnectionError:
+    """What redis-py raises for a connect that failed with ``code``: the OSError its cause."""
+    try:
+        raise redis.ConnectionError("connect failed") from OSError(code, os.strerror(code))
+    except redis.ConnectionError as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    ("code", "attempts"),
+    [
+        (errno.EHOSTUNREACH, 1),  # the link down: asked once, the call bounded by one timeout
+        (errno.ENETUNREACH, 1),
+        (errno.ETIMEDOUT, 1),
+        (errno.ECONNREFUSED, 4),  # Redis restarting: asked again, the retries allow three
+        (errno.ECONNRESET, 4),
+    ],
+)
+def test_a_host_that_cannot_be_reached_is_not_asked_again(code: int, attempts: int) -> None:
+    client = connect("redis://127.0.0.1:1/0", timeout=0.1, retries=3)
+    retry = client.connection_pool.connection_kwargs["retry"]
+    calls: list[int] = []
+
+    def fail() -> None:
+        calls.append(1)
+        raise unreachable(code)
+
+    with pytest.raises(redis.ConnectionError):
+        retry.call_with_retry(fail, lambda _error: None)
+    assert len(calls) == attempts
