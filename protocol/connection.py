@@ -41,12 +41,13 @@ UNREACHABLE = frozenset(
 
 
 def worth_retrying(error: Exception) -> bool:
-    """A broken connection (a restart, ``CLIENT KILL``, a refused connect while Redis
-    starts) is asked again; a host that cannot be reached is not: one more attempt would
-    double the call's bound (seen: a camera server's submit took 2 s on a 1 s timeout
-    when its link went down), and the caller's fallback is the answer then."""
+    """A broken connection (a restart, ``CLIENT KILL``, a refused connect or a unix socket
+    not there yet while Redis starts) is asked again; a host that cannot be reached is
+    not: one more attempt would double the call's bound (seen: a camera server's submit
+    took 2 s on a 1 s timeout when its link went down), and the caller's fallback is the
+    answer then."""
     cause = error.__cause__
-    return not (isinstance(cause, OSError) and cause.errno in UNREACHABLE | {errno.ENOENT})
+    return not (isinstance(cause, OSError) and cause.errno in UNREACHABLE)
 
 
 def refuses_writes(exc: redis.RedisError) -> bool:

@@ -59,6 +59,7 @@ def unreachable(code: int) -> redis.ConnectionError:
         (errno.ETIMEDOUT, 1),
         (errno.ECONNREFUSED, 4),  # Redis restarting: asked again, the retries allow three
         (errno.ECONNRESET, 4),
+        (errno.ENOENT, 4),  # its unix socket not there yet: a restart, ridden out
     ],
 )
 def test_a_host_that_cannot_be_reached_is_not_asked_again(code: int, attempts: int) -> None:
