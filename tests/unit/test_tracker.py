@@ -83,18 +83,28 @@ def test_a_track_ends_after_its_seconds_without_a_detection_and_a_new_one_starts
     assert [t.id for t in tracks] == [2] and next_id == 3
 
 
-def test_clutter_never_believed_is_forgotten_within_seconds() -> None:
+def test_a_candidate_the_next_frame_does_not_extend_is_forgotten() -> None:
+    """Clutter, or a glimpse: gone at the camera's next frame, whenever that comes (a
+    camera at 0.2 fps waits its 5 s), and a person missed once is believed two frames on."""
     rules = TrackRules()
     tracker = CentroidTracker(rules)
-    tracks, _next_id = tracker.update([], [person(100, score=0.6)], 0.0, 1)
+    tracks, next_id = tracker.update([], [person(100, score=0.9)], 0.0, 1)
     assert tracks[0].state(5.0, rules) is TrackState.PENDING  # a camera at 0.2 fps: wait
     assert tracks[0].state(6.5, rules) is TrackState.ENDED  # not end_after (30 s)
+    tracks, next_id = tracker.update(tracks, [person(110)], 5.0, next_id)
+    assert [t.id for t in tracks] == [1] and tracks[0].confirmed  # 5 s on: extended
+    tracks, next_id = tracker.update(tracks, [person(400)], 6.0, next_id)  # far: a new one
+    tracks, next_id = tracker.update(tracks, [], 7.0, next_id)
+    assert [t.id for t in tracks] == [1]  # the candidate missed a frame: gone
+    walker = [(0.0, [person(500)]), (1.0, []), (2.0, [person(560)]), (3.0, [person(620)])]
+    assert [(t.id, t.confirmed) for t in run(walker)] == [(1, False), (2, True)]
 
 
 def test_a_crowd_keeps_the_record_bounded() -> None:
     tracker, tracks, next_id = CentroidTracker(), list[Track](), 1
-    for t in range(20):  # 20 newcomers a second, scattered, each seen once
-        crowd = [person(37.0 * k + t, 50.0 * (k % 9)) for k in range(20)]
-        tracks, next_id = tracker.update(tracks, crowd, t * 0.5, next_id)
-    assert len(tracks) <= MAX_TRACKS
-    assert max(t.last_seen for t in tracks) == 9.5  # the ones dropped: those unseen longest
+    for t in range(20):  # 20 newcomers a second, scattered, each believed, then gone
+        crowd = [person(37.0 * k + 2000 * t, 50.0 * (k % 9)) for k in range(20)]
+        for at in (t, t + 0.5):
+            tracks, next_id = tracker.update(tracks, crowd, at, next_id)
+    assert len(tracks) == MAX_TRACKS and all(t.confirmed for t in tracks)
+    assert max(t.last_seen for t in tracks) == 19.5  # the ones dropped: those unseen longest

@@ -22,8 +22,9 @@ from is21.schemas.results import Detection
 Box = tuple[float, float, float, float]
 
 
-# Seconds an unconfirmed track waits for its next detection: more than a camera at 0.2 fps
-# takes between frames, far less than end_after, so flickering clutter does not pile up.
+# An unconfirmed track must be extended by the camera's next frame (the tracker drops it
+# otherwise), and that frame must come within these seconds: more than a camera at 0.2 fps
+# takes between frames, far less than end_after.
 PENDING_FOR = 6.0
 
 
@@ -93,5 +94,6 @@ class Tracker(ABC):
         self, tracks: list[Track], detections: list[Detection], at: float, next_id: int
     ) -> tuple[list[Track], int]:
         """The tracks after a frame taken at ``at`` (seconds) with these detections: each
-        detection extends a track or starts one (ids from ``next_id``); ended tracks are
-        dropped. Returns the tracks and the next free id."""
+        detection extends a track or starts one (ids from ``next_id``); ended tracks, and
+        unconfirmed ones this frame did not extend, are dropped. Returns the tracks and
+        the next free id."""
