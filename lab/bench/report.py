@@ -98,7 +98,11 @@ def format_table(report: dict[str, Any]) -> str:
         f"incidents (tracking, lifecycle, their writes) at {report['incidents_cost']['cameras']} "
         f"cameras: ratio with minus without, per repeat "
         f"{report['incidents_cost']['ratio_with_minus_without']}, median "
-        f"{report['incidents_cost']['median']}",
+        f"{report['incidents_cost']['median']}; the fleet's CPU a result with and without "
+        f"(ms) {report['incidents_cost']['cpu_ms_with']} vs "
+        f"{report['incidents_cost']['cpu_ms_without']}: the ratio change that implies, per "
+        f"repeat {report['incidents_cost']['implied_by_cpu']}, median "
+        f"{report['incidents_cost']['implied_median']}",
         "change gate at {cameras} cameras, 80% quiet frames: {gated_per_s} results/s gated "
         "({share} of them gated) vs {ungated_per_s} ungated; gated/ungated per repeat "
         "{ratios}, median {median}".format(

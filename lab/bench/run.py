@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from is21.lab.bench.alone import AloneRun, DetectorAlone, ceiling_at, detector_alone
+from is21.lab.bench.cpu_seconds import fleet_cpu
 from is21.lab.bench.drive import LIGHT_WARMUP, FleetRun, Phase, QuietFrames, drive
 from is21.lab.bench.fairness import (
     gaps_over_bound,
@@ -91,6 +92,7 @@ def run_bench(
         naive = stack.enter_context(naive_baseline(fleet.url, fleet.log_dir, workers))
         push_bench_schema(fleet.producer, phases)
         bench = Bench(settings, images, fleet.producer, naive, photos, workers, seconds, warmup)
+        bench.cpu = fleet_cpu([p.pid for p in fleet.workers], fleet.producer.client)
         for _ in range(repeats):
             bench.repeat(measured)
         beats = heartbeats(fleet.producer, [f"bench-{i}" for i in range(workers)])
@@ -129,14 +131,25 @@ def run_bench(
 
 def incidents_cost(measured: Measured, untracked: Phase, workers: int) -> dict[str, Any]:
     """Each repeat's ratio with incidents minus without, at the same camera count and in
-    the same repeat (so the VM's drift between repeats cancels out), and their median."""
+    the same repeat (so the VM's drift between repeats cancels out), and their median.
+
+    Beside it, the same from the CPU a result costs, which the VM's noise moves far less:
+    the fleet is CPU-bound flat out, so with incidents its ratio is the ratio without
+    times (CPU a result without / with), and each repeat's difference that implies."""
     tracked = Phase("flat", untracked.cameras)
     rows = [phase_row(p, measured.runs[p], measured.alone, workers) for p in (tracked, untracked)]
     diffs = [round(a - b, 3) for a, b in zip(rows[0].ratios, rows[1].ratios, strict=True)]
+    runs = zip(measured.runs[tracked], measured.runs[untracked], rows[1].ratios, strict=True)
+    cpu = [(a.cpu_ms, b.cpu_ms, ratio) for a, b, ratio in runs if a.cpu_ms and b.cpu_ms]
+    implied = [round(ratio * (without / with_ - 1), 4) for with_, without, ratio in cpu]
     return {
         "cameras": untracked.cameras,
         "ratio_with_minus_without": diffs,
         "median": round(statistics.median(diffs), 3) if diffs else None,
+        "cpu_ms_with": [round(c[0], 3) for c in cpu],
+        "cpu_ms_without": [round(c[1], 3) for c in cpu],
+        "implied_by_cpu": implied,
+        "implied_median": round(statistics.median(implied), 4) if implied else None,
     }
 
 
@@ -170,6 +183,7 @@ class Bench:
     seconds: float
     warmup: float
     quiet: QuietFrames | None = None
+    cpu: Callable[[], float] | None = None  # the fleet's CPU seconds (cpu_seconds.py)
 
     def __post_init__(self) -> None:
         self.quiet = QuietFrames(self.photos)
@@ -214,6 +228,7 @@ class Bench:
                     phase.tag,
                     self.naive if kind == "naive" else None,
                     self.quiet if kind == "quiet" else None,
+                    self.cpu,
                 )
             runs.append(run)
 
