@@ -212,9 +212,13 @@ class Bench:
         return detector_alone(self.settings, self.images, self.workers, seconds)
 
     def drive(self, measured: Measured, kind: str) -> None:
-        for phase, runs in measured.runs.items():
-            if phase.kind != kind:
-                continue
+        """Each phase of ``kind`` once. Phases compared side by side (with and without
+        incidents, gated and not) run in one order in even repeats and in the other in odd
+        ones, so that the VM's drift within a repeat falls on both alike."""
+        phases = [(phase, runs) for phase, runs in measured.runs.items() if phase.kind == kind]
+        if len(measured.alone) % 2:  # the repeats done so far
+            phases.reverse()
+        for phase, runs in phases:
             if kind == "light":
                 run = drive(self.producer, self.photos, 1, self.seconds, LIGHT_WARMUP, 1.0, kind)
             else:

@@ -53,6 +53,46 @@ def stored_at(frame_id: str) -> float:
     return entry_order(frame_id)[0] / 1000
 
 
+@dataclass(frozen=True)
+class CameraRules:
+    """What one camera's tracking takes from the event schema: worked out once a schema,
+    not once a frame (pydantic's dumps and the label maps were a tenth of ``follow``)."""
+
+    incidents: bool
+    track: TrackRules
+    incident: IncidentRules
+    kinds: dict[str, tuple[str, float]]  # label -> (event, the score it needs)
+    events: dict[str, str]  # label -> event
+
+    @classmethod
+    def of(cls, schema: EventSchema, camera: str) -> CameraRules:
+        tracking, kinds = schema.tracking_for(camera), schema.kinds(camera)
+        return cls(
+            tracking.incidents,
+            TrackRules.of(tracking),
+            IncidentRules(update_every=tracking.update_every),
+            kinds,
+            {label: kind for label, (kind, _) in kinds.items()},
+        )
+
+
+# The schema in force and its cameras' rules. Its identity, not its version, is the key:
+# a worker holds one schema at a time, and a new one (even of the same version) starts
+# afresh. At most MEMO_CAMERAS cameras: camera ids come from the frames.
+_memo: list[tuple[EventSchema, dict[str, CameraRules]]] = []
+MEMO_CAMERAS = 1024
+
+
+def camera_rules(schema: EventSchema, camera: str) -> CameraRules:
+    if not _memo or _memo[0][0] is not schema or len(_memo[0][1]) >= MEMO_CAMERAS:
+        _memo[:] = [(schema, {})]
+    cameras = _memo[0][1]
+    rules = cameras.get(camera)
+    if rules is None:
+        rules = cameras[camera] = CameraRules.of(schema, camera)
+    return rules
+
+
 def follow(state: bytes, result: Result, schema: EventSchema) -> Followed | None:
     """The frame's detections through the camera's tracks and incidents; None when the
     state stays as it was: a frame that failed (it says nothing of what is in view), or an
@@ -60,11 +100,10 @@ def follow(state: bytes, result: Result, schema: EventSchema) -> Followed | None
     if result.status != "ok":
         return None
     camera = result.camera_id
-    tracking = schema.tracking_for(camera)
-    if not tracking.incidents:
+    rules = camera_rules(schema, camera)
+    if not rules.incidents:
         return None  # the sweep still ends what was open when they were switched off
-    track_rules = TrackRules.of(tracking)
-    kinds = schema.kinds(camera)
+    track_rules, kinds = rules.track, rules.kinds
     detections = [d for d in result.detections if d.label in kinds and d.score >= kinds[d.label][1]]
     if not state and not detections:
         return None  # a camera with nothing tracked and nothing in view: nothing to write
@@ -76,11 +115,8 @@ def follow(state: bytes, result: Result, schema: EventSchema) -> Followed | None
     )
     size = (result.width, result.height) if result.width and result.height else None
     frame = Frame(camera, result.frame_id, at, tracks, size, offset)
-    rules = IncidentRules(update_every=tracking.update_every)
     bests = {kind: i.best for kind, i in current.incidents.items()}
-    messages = step(
-        current.incidents, frame, {label: k for label, (k, _) in kinds.items()}, rules, track_rules
-    )
+    messages = step(current.incidents, frame, rules.events, rules.incident, track_rules)
     best_of = [  # a best frame replaced by this one: its JPEG goes with the result
         i.id
         for kind, i in current.incidents.items()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from is21.schemas import keys
+from is21.schemas import codec, keys
 from is21.workers.track import Box, Track, TrackRules, TrackState
 
 EDGE_PX = 2.0  # a box this close to the frame's border is cut off: not the best picture
@@ -60,7 +60,9 @@ class Incident:
     # Seconds from Redis's clock (the lifecycle's) to the camera's (captured_at), as of
     # its latest frame: what the messages say, so that the camera server sees its own times.
     offset: float = 0.0
-    sent: dict[str, Any] | None = None  # the record as last sent: the next message's before
+    # The record as last sent, packed: the next message's ``before``. Kept as bytes, it
+    # is not unpacked and packed again with the camera's state on every frame between.
+    sent: bytes | None = None
 
     def record(self, end: float | None = None) -> dict[str, Any]:
         """The incident as a message tells it, in the camera's time."""
@@ -96,7 +98,8 @@ class Incident:
         """``new``, ``update`` or ``end``: the record before (as last sent) and after, as
         Frigate's events carry them, so that a consumer sees what changed."""
         after = self.record(end)
-        before, self.sent = self.sent, after
+        before = None if self.sent is None else codec.unpackb(self.sent)
+        self.sent = codec.packb(after)
         return {
             "type": kind,
             "id": self.id,

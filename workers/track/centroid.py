@@ -99,13 +99,16 @@ class CentroidTracker(Tracker):
         gate: the same answer as one matrix of everything, at a fraction of the work for
         a camera that keeps dozens of tracks (this runs for every frame of every camera).
         """
+        rows: dict[str, list[Track]] = {}
+        for track in tracks:
+            rows.setdefault(track.label, []).append(track)
         columns: dict[str, list[int]] = {}
         for j, det in enumerate(dets):
-            columns.setdefault(det.label, []).append(j)
+            if det.label in rows:
+                columns.setdefault(det.label, []).append(j)
         taken: set[int] = set()
         for label, cols in columns.items():
-            pairs = self.pairs([t for t in tracks if t.label == label], dets, cols, at)
-            for track, col in assign(pairs):
+            for track, col in assign(self.pairs(rows[label], dets, cols, at)):
                 self.extend(track, dets[col], at)
                 taken.add(col)
         return [d for j, d in enumerate(dets) if j not in taken]
@@ -114,8 +117,6 @@ class CentroidTracker(Tracker):
         self, tracks: list[Track], dets: list[Detection], cols: list[int], at: float
     ) -> list[tuple[Track, int, float]]:
         """Every (track, detection, distance) within the track's gate."""
-        if not tracks:
-            return []
         placed = [(j, *foot(dets[j].box), size(dets[j].box)) for j in cols]
         out = []
         for track in tracks:
@@ -162,11 +163,15 @@ class CentroidTracker(Tracker):
 
 def assign(pairs: list[tuple[Track, int, float]]) -> list[tuple[Track, int]]:
     """The most pairs at the least total distance, each track and detection in one at
-    most (scipy's ``linear_sum_assignment``; a lone pair needs no solver)."""
+    most (scipy's ``linear_sum_assignment``). Pairs that share neither their track nor
+    their detection with another are that answer already: people apart from each other,
+    most frames of most cameras, need no solver."""
     if len(pairs) <= 1:
         return [(track, col) for track, col, _ in pairs]
     rows = list({id(t): t for t, _, _ in pairs}.values())
     cols = sorted({col for _, col, _ in pairs})
+    if len(rows) == len(cols) == len(pairs):
+        return [(track, col) for track, col, _ in pairs]
     row_of = {id(t): i for i, t in enumerate(rows)}
     col_of = {c: i for i, c in enumerate(cols)}
     cost = np.full((len(rows), len(cols)), FAR)
