@@ -36,6 +36,7 @@ from is21.workers.frame import (
     log_result,
     run_frame,
 )
+from is21.workers.gate import Looked
 from is21.workers.heartbeat import Heartbeat
 from is21.workers.incidents.follow import Followed
 from is21.workers.pipeline import Pipeline, wait_for_redis
@@ -164,12 +165,12 @@ class Engine:
         did with it is counted and logged (``report``)."""
         if claim is None:
             if served is not None:
-                followed, looked = after_frame(self.schema, served)
+                followed, looked = self.after_frame(served)
                 published = self.scripts.publish(job_id, served.result, release, followed, looked)
                 self.report(served, published, followed)
             return Next(None, None)
         result = served.result if served is not None else None
-        followed, looked = after_frame(self.schema, served)
+        followed, looked = self.after_frame(served)
         lease_ms = self.reservation.lease_ms
         outcome, claimed = self.scripts.publish_and_claim(
             job_id, result, claim, lease_ms, followed, looked
@@ -177,6 +178,16 @@ class Engine:
         if served is not None and outcome is not None:
             self.report(served, outcome, followed)
         return claimed
+
+    def after_frame(self, served: Served | None) -> tuple[Followed | None, Looked]:
+        """``after_frame``, its CPU counted (the heartbeat's ``tracking_cpu_ms``): what
+        the tracks, incidents and gate cost a frame beside its inference, measured where
+        they run, among the inference threads, not alone."""
+        started = time.thread_time()
+        try:
+            return after_frame(self.schema, served)
+        finally:
+            self.stats.tracking_cpu_ms += (time.thread_time() - started) * 1000
 
     def release(self, job_id: str, camera: str) -> None:
         self.scripts.release(job_id, camera)

@@ -54,6 +54,9 @@ class WorkerStats:
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     processing_ms: Recent = field(default_factory=Recent)  # decode + inference + outputs
     dispatch_ms: Recent = field(default_factory=Recent)
+    # CPU ms, since the worker started, of what follows a frame's inference when its
+    # result is published: the camera's tracks, incidents and change-gate reference.
+    tracking_cpu_ms: float = 0.0
     # Monotonic times the last frames finished: the heartbeat's fps, measured here
     # because a reader sampling two heartbeats 2 s apart reads 0 or double.
     finished: deque[float] = field(default_factory=lambda: deque(maxlen=2048))
@@ -91,5 +94,6 @@ class WorkerStats:
             "inference_ms_p99": self.processing_ms.percentile(99),
             "dispatch_ms_p50": self.dispatch_ms.percentile(50),
             "dispatch_ms_p99": self.dispatch_ms.percentile(99),
+            "tracking_cpu_ms": round(self.tracking_cpu_ms, 1),
             "rss_bytes": rss_bytes(),
         }

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -103,7 +102,6 @@ class FleetRun:
     # Each result's latency minus its frame's own decode + inference: what the fleet adds
     # (a per-frame difference, so the machine's drift cancels out).
     added: list[float]
-    cpu_ms: float | None = None  # the fleet's CPU a result in the window (cpu_seconds.py)
 
 
 def drive(
@@ -116,13 +114,11 @@ def drive(
     tag: str,
     naive: Queue | None = None,
     quiet: QuietFrames | None = None,
-    cpu: Callable[[], float] | None = None,
 ) -> FleetRun:
     """Flat out (fps None): a camera gets its next frame as soon as its result is out, so
     every camera always has a frame waiting once cameras > workers. Light: each camera
     submits at ``fps`` and waits for nothing. ``quiet``: each camera's own runs of one
-    scene, else the photos in turn across all cameras. ``cpu``: the fleet's CPU seconds
-    so far, read as the measured window opens and closes."""
+    scene, else the photos in turn across all cameras."""
     names = [f"bench-{tag}-{i:02d}" for i in range(cameras)]
     submitted_at: dict[str, float] = {}
     # Start after whatever earlier repeats left in these streams, and count deltas.
@@ -152,13 +148,10 @@ def drive(
     measuring_from, end = start + warmup, start + warmup + seconds
     at = start + warmup + seconds / 2  # CLOCK_MONOTONIC, as the detector's runs
     next_tick = start
-    cpu_from = None
     if fps is None:
         for name in names:
             submit(name)
     while (now := time.monotonic()) < end:
-        if cpu is not None and cpu_from is None and now >= measuring_from:
-            cpu_from = cpu()
         if fps is not None and now >= next_tick:
             for name in names:
                 submit(name)
@@ -172,9 +165,6 @@ def drive(
                 results += got
             if fps is None:
                 submit(name)
-    cpu_ms = None
-    if cpu is not None and cpu_from is not None and results:
-        cpu_ms = (cpu() - cpu_from) * 1000 / len(results)
     settle(producer, naive)
     skipped = expired = 0
     for name in names:
@@ -182,8 +172,7 @@ def drive(
         old: Any = before[name]
         skipped += int(raw[0] or 0) - int(old[0] or 0)
         expired += int(raw[1] or 0) - int(old[1] or 0)
-    rate = len(results) / seconds
-    return FleetRun(rate, latencies, results, skipped, expired, at, added, cpu_ms)
+    return FleetRun(len(results) / seconds, latencies, results, skipped, expired, at, added)
 
 
 def settle(producer: FrameProducer, naive: Queue | None, timeout: float = 60.0) -> None:

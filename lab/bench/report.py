@@ -95,14 +95,11 @@ def format_table(report: dict[str, Any]) -> str:
             for n, over in [r["ideal_over_bound"]]
         ),
         f"dispatch overhead per frame (workers' own p50): {report['dispatch_p50_ms']} ms",
-        f"incidents (tracking, lifecycle, their writes) at {report['incidents_cost']['cameras']} "
-        f"cameras: ratio with minus without, per repeat "
-        f"{report['incidents_cost']['ratio_with_minus_without']}, median "
-        f"{report['incidents_cost']['median']}; the fleet's CPU a result with and without "
-        f"(ms) {report['incidents_cost']['cpu_ms_with']} vs "
-        f"{report['incidents_cost']['cpu_ms_without']}: the ratio change that implies, per "
-        f"repeat {report['incidents_cost']['implied_by_cpu']}, median "
-        f"{report['incidents_cost']['implied_median']}",
+        "incidents (tracking, lifecycle, their writes) at {cameras} cameras: ratio with minus "
+        "without, per repeat {ratio_with_minus_without}, median {median}; in the workers, "
+        "after inference, {tracking_ms_with} ms of CPU a frame with them, {tracking_ms_without} "
+        "ms without, of {worker_cpu_ms_with} ms a frame: a share of {share}, a ratio change "
+        "of {implied} per repeat, median {implied_median}".format(**report["incidents_cost"]),
         "change gate at {cameras} cameras, 80% quiet frames: {gated_per_s} results/s gated "
         "({share} of them gated) vs {ungated_per_s} ungated; gated/ungated per repeat "
         "{ratios}, median {median}".format(

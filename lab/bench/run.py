@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,6 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from is21.lab.bench.alone import AloneRun, DetectorAlone, ceiling_at, detector_alone
-from is21.lab.bench.cpu_seconds import fleet_cpu
 from is21.lab.bench.drive import LIGHT_WARMUP, FleetRun, Phase, QuietFrames, drive
 from is21.lab.bench.fairness import (
     gaps_over_bound,
@@ -28,6 +26,7 @@ from is21.lab.bench.fairness import (
 )
 from is21.lab.bench.report import Row, percentile
 from is21.lab.bench.sides import gate_capacity, push_bench_schema, quantiles
+from is21.lab.bench.worker_cpu import Tally, heartbeats, tally
 from is21.lab.naive_baseline import QUEUE as NAIVE_QUEUE
 from is21.lab.preprocess_bench import as_1080p, compare_fresh
 from is21.ops.harness import local_fleet, stop_workers
@@ -37,15 +36,6 @@ from is21.protocol.connection import connect
 from is21.schemas import keys
 from is21.schemas.settings import Settings
 from is21.workers.image import Letterbox
-
-
-def heartbeats(producer: FrameProducer, workers: list[str]) -> list[dict[str, Any]]:
-    beats = []
-    for w in workers:
-        raw: Any = producer.client.get(keys.heartbeat(w))
-        if raw:
-            beats.append(json.loads(raw))
-    return beats
 
 
 def frames_stored(producer: FrameProducer) -> int:
@@ -63,6 +53,7 @@ class Measured:
 
     alone: list[tuple[AloneRun, AloneRun]] = field(default_factory=list)  # before, after
     runs: dict[Phase, list[FleetRun]] = field(default_factory=dict)
+    cpu: dict[Phase, list[Tally]] = field(default_factory=dict)  # flat phases: the workers'
     paced: list[float] = field(default_factory=list)  # the detector alone at 1 image/s
     memory: dict[str, Any] = field(default_factory=dict)  # Redis, after the fleet's phases
     stored: int = 0  # bytes of JPEG the frame streams held then
@@ -92,7 +83,7 @@ def run_bench(
         naive = stack.enter_context(naive_baseline(fleet.url, fleet.log_dir, workers))
         push_bench_schema(fleet.producer, phases)
         bench = Bench(settings, images, fleet.producer, naive, photos, workers, seconds, warmup)
-        bench.cpu = fleet_cpu([p.pid for p in fleet.workers], fleet.producer.client)
+        bench.pids = [p.pid for p in fleet.workers]
         for _ in range(repeats):
             bench.repeat(measured)
         beats = heartbeats(fleet.producer, [f"bench-{i}" for i in range(workers)])
@@ -133,23 +124,32 @@ def incidents_cost(measured: Measured, untracked: Phase, workers: int) -> dict[s
     """Each repeat's ratio with incidents minus without, at the same camera count and in
     the same repeat (so the VM's drift between repeats cancels out), and their median.
 
-    Beside it, the same from the CPU a result costs, which the VM's noise moves far less:
-    the fleet is CPU-bound flat out, so with incidents its ratio is the ratio without
-    times (CPU a result without / with), and each repeat's difference that implies."""
+    Beside it, what the VM's noise does not move (``worker_cpu.py``): the workers' CPU a
+    frame spent after inference on tracks and incidents, with and without, over their
+    CPU a frame; and the ratio change that share implies, each repeat's."""
     tracked = Phase("flat", untracked.cameras)
     rows = [phase_row(p, measured.runs[p], measured.alone, workers) for p in (tracked, untracked)]
     diffs = [round(a - b, 3) for a, b in zip(rows[0].ratios, rows[1].ratios, strict=True)]
-    runs = zip(measured.runs[tracked], measured.runs[untracked], rows[1].ratios, strict=True)
-    cpu = [(a.cpu_ms, b.cpu_ms, ratio) for a, b, ratio in runs if a.cpu_ms and b.cpu_ms]
-    implied = [round(ratio * (without / with_ - 1), 4) for with_, without, ratio in cpu]
+    pairs = zip(measured.cpu[tracked], measured.cpu[untracked], rows[1].ratios, strict=True)
+    per_frame = [(a.per_frame(), b.per_frame(), ratio) for a, b, ratio in pairs]
+    cpu = [(a, b, ratio) for a, b, ratio in per_frame if a and b]
+    extra = [a[1] - b[1] for a, b, _ in cpu]  # ms a frame
+    share = [x / a[0] for x, (a, _, _) in zip(extra, cpu, strict=True)]
+    implied = [-ratio * s for s, (_, _, ratio) in zip(share, cpu, strict=True)]
+
+    def median(values: list[float], digits: int) -> float | None:
+        return round(statistics.median(values), digits) if values else None
+
     return {
         "cameras": untracked.cameras,
         "ratio_with_minus_without": diffs,
-        "median": round(statistics.median(diffs), 3) if diffs else None,
-        "cpu_ms_with": [round(c[0], 3) for c in cpu],
-        "cpu_ms_without": [round(c[1], 3) for c in cpu],
-        "implied_by_cpu": implied,
-        "implied_median": round(statistics.median(implied), 4) if implied else None,
+        "median": median(diffs, 3),
+        "tracking_ms_with": median([a[1] for a, _, _ in cpu], 3),
+        "tracking_ms_without": median([b[1] for _, b, _ in cpu], 3),
+        "worker_cpu_ms_with": median([a[0] for a, _, _ in cpu], 2),
+        "share": median(share, 4),
+        "implied": [round(x, 4) for x in implied],
+        "implied_median": median(implied, 4),
     }
 
 
@@ -183,7 +183,7 @@ class Bench:
     seconds: float
     warmup: float
     quiet: QuietFrames | None = None
-    cpu: Callable[[], float] | None = None  # the fleet's CPU seconds (cpu_seconds.py)
+    pids: list[int] = field(default_factory=list)  # the workers' (worker_cpu.py)
 
     def __post_init__(self) -> None:
         self.quiet = QuietFrames(self.photos)
@@ -218,7 +218,9 @@ class Bench:
         phases = [(phase, runs) for phase, runs in measured.runs.items() if phase.kind == kind]
         if len(measured.alone) % 2:  # the repeats done so far
             phases.reverse()
+        names = [f"bench-{i}" for i in range(self.workers)]
         for phase, runs in phases:
+            before = tally(self.producer, names, self.pids) if kind == "flat" else None
             if kind == "light":
                 run = drive(self.producer, self.photos, 1, self.seconds, LIGHT_WARMUP, 1.0, kind)
             else:
@@ -232,9 +234,12 @@ class Bench:
                     phase.tag,
                     self.naive if kind == "naive" else None,
                     self.quiet if kind == "quiet" else None,
-                    self.cpu,
                 )
             runs.append(run)
+            if before is not None:  # the phase has settled: its frames are all counted
+                measured.cpu.setdefault(phase, []).append(
+                    tally(self.producer, names, self.pids) - before
+                )
 
 
 def alone_row(alone: list[tuple[AloneRun, AloneRun]], workers: int) -> Row:

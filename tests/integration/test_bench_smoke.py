@@ -53,6 +53,11 @@ def test_bench_smoke() -> None:
     cost = report["incidents_cost"]  # the same phase without incidents, in each repeat
     assert cost["cameras"] == 3 and len(cost["ratio_with_minus_without"]) == 1
     assert cost["median"] == round(rows[2]["ratio"] - rows[3]["ratio"], 3)
+    # The workers' own count: tracking costs CPU where incidents are on, next to nothing
+    # where the schema switches them off, and a small part of a frame's CPU either way.
+    assert cost["tracking_ms_with"] > cost["tracking_ms_without"] >= 0, cost
+    assert cost["worker_cpu_ms_with"] > cost["tracking_ms_with"], cost
+    assert 0 < cost["share"] < 0.5 and len(cost["implied"]) == 1, cost
     assert rows[0]["results_per_s"] > 0 and rows[0]["per_image_ms"] > 0
     assert len(rows[0]["runs"]) == 2  # before and after the fleet's phases
     for r in rows[1:4]:
