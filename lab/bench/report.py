@@ -98,8 +98,10 @@ def format_table(report: dict[str, Any]) -> str:
         "incidents (tracking, lifecycle, their writes) at {cameras} cameras: ratio with minus "
         "without, per repeat {ratio_with_minus_without}, median {median}; in the workers, "
         "after inference, {tracking_ms_with} ms of CPU a frame with them, {tracking_ms_without} "
-        "ms without, of {worker_cpu_ms_with} ms a frame: a share of {share}, a ratio change "
-        "of {implied} per repeat, median {implied_median}".format(**report["incidents_cost"]),
+        "ms without, and Redis's functions {functions_ms_with} ms a frame with them, "
+        "{functions_ms_without} ms without; what they add, of the workers' "
+        "{worker_cpu_ms_with} ms a frame: a share of {share}, a ratio change of {implied} "
+        "per repeat, median {implied_median}".format(**report["incidents_cost"]),
         "change gate at {cameras} cameras, 80% quiet frames: {gated_per_s} results/s gated "
         "({share} of them gated) vs {ungated_per_s} ungated; gated/ungated per repeat "
         "{ratios}, median {median}".format(

@@ -125,16 +125,18 @@ def incidents_cost(measured: Measured, untracked: Phase, workers: int) -> dict[s
     the same repeat (so the VM's drift between repeats cancels out), and their median.
 
     Beside it, what the VM's noise does not move (``worker_cpu.py``): the workers' CPU a
-    frame spent after inference on tracks and incidents, with and without, over their
-    CPU a frame; and the ratio change that share implies, each repeat's."""
+    frame spent after inference on tracks and incidents, and Redis's time a frame in the
+    fleet's functions, with and without, what they add over the workers' CPU a frame; and
+    the ratio change that share implies, each repeat's."""
     tracked = Phase("flat", untracked.cameras)
     rows = [phase_row(p, measured.runs[p], measured.alone, workers) for p in (tracked, untracked)]
     diffs = [round(a - b, 3) for a, b in zip(rows[0].ratios, rows[1].ratios, strict=True)]
     pairs = zip(measured.cpu[tracked], measured.cpu[untracked], rows[1].ratios, strict=True)
     per_frame = [(a.per_frame(), b.per_frame(), ratio) for a, b, ratio in pairs]
     cpu = [(a, b, ratio) for a, b, ratio in per_frame if a and b]
-    extra = [a[1] - b[1] for a, b, _ in cpu]  # ms a frame
-    share = [x / a[0] for x, (a, _, _) in zip(extra, cpu, strict=True)]
+    # ms a frame the incidents add: in the workers, and in Redis's functions
+    extra = [(a.tracking_ms - b.tracking_ms, a.functions_ms - b.functions_ms) for a, b, _ in cpu]
+    share = [(w + r) / a.cpu_ms for (w, r), (a, _, _) in zip(extra, cpu, strict=True)]
     implied = [-ratio * s for s, (_, _, ratio) in zip(share, cpu, strict=True)]
 
     def median(values: list[float], digits: int) -> float | None:
@@ -144,9 +146,11 @@ def incidents_cost(measured: Measured, untracked: Phase, workers: int) -> dict[s
         "cameras": untracked.cameras,
         "ratio_with_minus_without": diffs,
         "median": median(diffs, 3),
-        "tracking_ms_with": median([a[1] for a, _, _ in cpu], 3),
-        "tracking_ms_without": median([b[1] for _, b, _ in cpu], 3),
-        "worker_cpu_ms_with": median([a[0] for a, _, _ in cpu], 2),
+        "tracking_ms_with": median([a.tracking_ms for a, _, _ in cpu], 3),
+        "tracking_ms_without": median([b.tracking_ms for _, b, _ in cpu], 3),
+        "functions_ms_with": median([a.functions_ms for a, _, _ in cpu], 3),
+        "functions_ms_without": median([b.functions_ms for _, b, _ in cpu], 3),
+        "worker_cpu_ms_with": median([a.cpu_ms for a, _, _ in cpu], 2),
         "share": median(share, 4),
         "implied": [round(x, 4) for x in implied],
         "implied_median": median(implied, 4),

@@ -57,6 +57,7 @@ def test_bench_smoke() -> None:
     # where the schema switches them off, and a small part of a frame's CPU either way.
     assert cost["tracking_ms_with"] > cost["tracking_ms_without"] >= 0, cost
     assert cost["worker_cpu_ms_with"] > cost["tracking_ms_with"], cost
+    assert cost["functions_ms_with"] > 0 and cost["functions_ms_without"] > 0, cost
     assert 0 < cost["share"] < 0.5 and len(cost["implied"]) == 1, cost
     assert rows[0]["results_per_s"] > 0 and rows[0]["per_image_ms"] > 0
     assert len(rows[0]["runs"]) == 2  # before and after the fleet's phases

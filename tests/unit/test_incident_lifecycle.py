@@ -6,8 +6,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from is21.schemas import codec
+from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
 from is21.schemas.results import Detection
+from is21.workers.incidents.follow import camera_rules
 from is21.workers.incidents.lifecycle import Frame, Incident, due, step
+from is21.workers.incidents.state import CameraState
 from is21.workers.track import Track
 from is21.workers.track.centroid import CentroidTracker
 
@@ -127,3 +131,36 @@ def test_the_best_frame_is_not_cut_off_by_the_edge() -> None:
     cam.frame(3.0, [person(300, y=300, w=50, h=120)])  # whole, smaller
     best = cam.incidents["human"].best
     assert best is not None and best.frame_id == "1000-0" and best.box[0] == 160
+
+
+def test_the_camera_state_keeps_an_incident_whole_across_its_record() -> None:
+    """The state read with each claim gives back what the last frame left, down to the
+    record the next message's ``before`` is; one written before that record was kept
+    packed (a map, not bytes) is read too, so no open incident loses its ``end``."""
+    cam = Camera()
+    for t in range(4):
+        cam.frame(float(t), [person(100 + 25 * t)])
+    (new,) = cam.messages
+    state = CameraState(cam.tracks, cam.next_id, cam.incidents)
+    raw = codec.unpackb(state.encode())
+    (incident,) = raw["incidents"]
+    incident["sent"] = codec.unpackb(incident["sent"])  # as records were written before
+    for data in (state.encode(), codec.packb(raw)):
+        back = CameraState.decode(data)
+        assert [vars(t) for t in back.tracks] == [vars(t) for t in cam.tracks]
+        (end,) = due(back.incidents, 60.0)
+        assert end["type"] == "end" and end["before"] == new["after"]
+
+
+def test_a_schema_s_camera_rules_apply_from_its_first_frame() -> None:
+    """Worked out once a schema, not once a frame, and never carried over to another
+    schema, even one of the same version."""
+    before = DEFAULT_SCHEMA
+    after = EventSchema.model_validate(
+        {**before.model_dump(), "cameras": {"door": {"tracking": {"end_after": 5}}}}
+    )
+    assert after.version == before.version
+    assert camera_rules(before, "door").track.end_after == 30
+    assert camera_rules(after, "door").track.end_after == 5
+    assert camera_rules(after, "yard").track.end_after == 30
+    assert camera_rules(before, "door").track.end_after == 30
