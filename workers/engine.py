@@ -36,7 +36,6 @@ from is21.workers.frame import (
     log_result,
     run_frame,
 )
-from is21.workers.gate import Looked
 from is21.workers.heartbeat import Heartbeat
 from is21.workers.incidents.follow import Followed
 from is21.workers.pipeline import Pipeline, wait_for_redis
@@ -139,6 +138,8 @@ class Engine:
             served = run_frame(self, claim, held_ms, inputs)
         finally:
             self._busy_since = None
+        if served.result.gated:  # the detectors did not run: it says nothing of them
+            return served
         error = served.result.error
         if served.fault is Fault.DETECTOR or served.fault is Fault.RUNTIME:
             self._failures_in_a_row += 1
@@ -163,31 +164,20 @@ class Engine:
         """The one way a result leaves: stored, with ``release`` given back, or stored
         together with the claim of ``claim``'s newest frame (one round trip); what Redis
         did with it is counted and logged (``report``)."""
+        with self.stats.tracking():
+            followed, looked = after_frame(self.schema, served)
         if claim is None:
             if served is not None:
-                followed, looked = self.after_frame(served)
                 published = self.scripts.publish(job_id, served.result, release, followed, looked)
                 self.report(served, published, followed)
             return Next(None, None)
-        result = served.result if served is not None else None
-        followed, looked = self.after_frame(served)
-        lease_ms = self.reservation.lease_ms
+        result, lease_ms = (served.result if served else None), self.reservation.lease_ms
         outcome, claimed = self.scripts.publish_and_claim(
             job_id, result, claim, lease_ms, followed, looked
         )
         if served is not None and outcome is not None:
             self.report(served, outcome, followed)
         return claimed
-
-    def after_frame(self, served: Served | None) -> tuple[Followed | None, Looked]:
-        """``after_frame``, its CPU counted (the heartbeat's ``tracking_cpu_ms``): what
-        the tracks, incidents and gate cost a frame beside its inference, measured where
-        they run, among the inference threads, not alone."""
-        started = time.thread_time()
-        try:
-            return after_frame(self.schema, served)
-        finally:
-            self.stats.tracking_cpu_ms += (time.thread_time() - started) * 1000
 
     def release(self, job_id: str, camera: str) -> None:
         self.scripts.release(job_id, camera)
@@ -197,8 +187,7 @@ class Engine:
         return self.core.failed is not None
 
     def frame_done(self, served: Served, wall_ms: float, overlapped_ms: float) -> None:
-        """A frame's times: ``wall_ms`` claim to claim, of which ``overlapped_ms`` (its
-        decode ahead) ran beside the frame before it."""
+        """``wall_ms`` claim to claim, ``overlapped_ms`` of it decoding ahead, beside."""
         self.reservation.record(wall_ms)
         result = served.result
         dispatch_ms = wall_ms - (result.processing_ms - overlapped_ms)

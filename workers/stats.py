@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -66,6 +67,17 @@ class WorkerStats:
         now = time.monotonic()
         done = sum(1 for t in self.finished if now - t <= window_s)
         return round(done / max(min(window_s, now - self.born), 1e-3), 2)
+
+    @contextmanager
+    def tracking(self) -> Iterator[None]:
+        """Counts the CPU of what follows a frame's inference (``tracking_cpu_ms``), in
+        the thread that does it, among the inference threads: there, not alone, is what
+        tracks, incidents and the gate cost a frame."""
+        started = time.thread_time()
+        try:
+            yield
+        finally:
+            self.tracking_cpu_ms += (time.thread_time() - started) * 1000
 
     def record(self, ok: bool, processing_ms: float, dispatch_ms: float) -> None:
         if ok:

@@ -46,6 +46,15 @@ def test_two_people_crossing_keep_their_tracks() -> None:
     assert left.box[0] == 100 + 40 * 9 and right.box[0] == 500 - 40 * 9
 
 
+def test_a_box_that_jumps_does_not_fling_its_track_across_the_frame() -> None:
+    """At 20 fps a jump of 100 px between two frames reads as 2000 px/s: held to a
+    walker's pace, the track is not predicted onto what is detected 300 px on."""
+    walk = [(0.05 * k, [person(100 + 2 * k)]) for k in range(3)] + [(0.15, [person(204)])]
+    signpost = (0.3, [person(504)])  # where 2000 px/s would have put the walker
+    walker, *others = run([*walk, signpost])
+    assert walker.box == person(204).box and [t.box for t in others] == [person(504).box]
+
+
 def test_labels_never_share_a_track() -> None:
     frames = [(float(t), [person(200 + t), person(200 + t, label="dog")]) for t in range(4)]
     assert sorted(t.label for t in run(frames)) == ["dog", "person"]

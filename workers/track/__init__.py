@@ -76,10 +76,14 @@ class Track:
     confirmed: bool = False
     ever_moved: bool = False  # a track that never moved raises no incident (a parked car)
 
-    def state(self, now: float, rules: TrackRules) -> TrackState:
+    def ended(self, now: float, rules: TrackRules) -> bool:
         unseen = now - self.last_seen
-        if unseen > rules.end_after or (not self.confirmed and unseen > PENDING_FOR):
-            return TrackState.ENDED  # one never believed is forgotten sooner: clutter
+        # One never believed is forgotten sooner: clutter.
+        return unseen > rules.end_after or (not self.confirmed and unseen > PENDING_FOR)
+
+    def state(self, now: float, rules: TrackRules) -> TrackState:
+        if self.ended(now, rules):
+            return TrackState.ENDED
         if not self.confirmed:
             return TrackState.PENDING
         # Still while it was last seen: a track out of sight keeps what it was doing.

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from is21.schemas.results import Detection
-from is21.workers.track import Box, Track, Tracker, TrackRules, TrackState
+from is21.workers.track import Box, Track, Tracker, TrackRules
 
 RECENT = 10  # scores kept per track: the median that confirms it
 FAR = 1e9  # the cost of a pair that must not match
@@ -39,6 +39,7 @@ GATE_SECONDS = 5.0
 # left): the record read and written with every frame, and the matching, stay bounded.
 MAX_TRACKS = 48
 SMOOTHING = 1.0  # weight of the newest step in a track's velocity: its last step
+FASTEST = 2.0  # a track's pace at most this many gates a second (max_distance box sizes)
 
 
 def foot(box: Box) -> tuple[float, float]:
@@ -71,7 +72,7 @@ class CentroidTracker(Tracker):
         self, tracks: list[Track], detections: list[Detection], at: float, next_id: int
     ) -> tuple[list[Track], int]:
         rules = self.rules
-        live = [t for t in tracks if t.state(at, rules) is not TrackState.ENDED]
+        live = [t for t in tracks if not t.ended(at, rules)]
         if len(live) > MAX_TRACKS:  # a crowd, or flickering clutter: the longest unseen go
             live = sorted(live, key=lambda t: -t.last_seen)[:MAX_TRACKS]
         free = [d for d in detections if d.score >= rules.min_score]
@@ -138,6 +139,14 @@ class CentroidTracker(Tracker):
         if dt > 0:
             (ox, oy), (nx, ny) = foot(track.box), foot(det.box)
             step = ((nx - ox) / dt, (ny - oy) / dt)
+            # Held to FASTEST: a faster step is a box that jumped (two people merging, a
+            # bad detection), and a track that kept it would be predicted across the frame
+            # and, unseen, take whatever is detected there, a signpost's flicker (at 20 fps
+            # one jump of 100 px reads as 2000 px/s).
+            most = FASTEST * self.rules.max_distance * size(det.box)
+            pace = math.hypot(*step)
+            if pace > most:
+                step = (step[0] * most / pace, step[1] * most / pace)
             w = SMOOTHING if track.velocity != (0.0, 0.0) else 1.0
             track.velocity = (
                 w * step[0] + (1 - w) * track.velocity[0],
