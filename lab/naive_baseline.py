@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from is21.ops.harness import stop_workers
 from is21.protocol.connection import connect
 from is21.schemas import codec, keys
 from is21.schemas.events import DEFAULT_SCHEMA
@@ -47,7 +56,6 @@ def detect_frame(camera_id: str, seq: int, jpeg_b64: str) -> None:
 def main() -> None:
     """A worker process: preload the model, then RQ's default (forking) Worker."""
     from rq import Worker
-    from rq.serializers import JSONSerializer
 
     from is21.workers.detector import detectors_from_settings
 
@@ -60,6 +68,25 @@ def main() -> None:
         name=f"naive-{os.getpid()}",
     )
     worker.work(logging_level="WARNING")
+
+
+@contextmanager
+def naive_workers(url: str, log_dir: Path, workers: int) -> Iterator[Queue]:
+    """The design the fleet is compared with: one plain RQ job per frame, in as many RQ
+    worker processes as the fleet has workers."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "is21.lab.naive_baseline"],
+            env={**os.environ, "IS21_REDIS_URL": url},
+            stdout=subprocess.DEVNULL,
+            stderr=(log_dir / "naive.log").open("wb"),
+        )
+        for _ in range(workers)
+    ]
+    try:
+        yield Queue(QUEUE, connection=connect(url), serializer=JSONSerializer)
+    finally:
+        stop_workers(procs)
 
 
 if __name__ == "__main__":

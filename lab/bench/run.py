@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rq import Queue
-from rq.serializers import JSONSerializer
 
 from is21.lab.bench.alone import AloneRun, DetectorAlone, ceiling_at, detector_alone
 from is21.lab.bench.drive import LIGHT_WARMUP, FleetRun, Phase, QuietFrames, drive
@@ -27,12 +23,11 @@ from is21.lab.bench.fairness import (
 from is21.lab.bench.report import Row, percentile
 from is21.lab.bench.sides import gate_capacity, push_bench_schema, quantiles
 from is21.lab.bench.worker_cpu import Tally, heartbeats, tally
-from is21.lab.naive_baseline import QUEUE as NAIVE_QUEUE
+from is21.lab.naive_baseline import naive_workers
 from is21.lab.preprocess_bench import as_1080p, compare_fresh
-from is21.ops.harness import local_fleet, stop_workers
+from is21.ops.harness import local_fleet
 from is21.producer import FrameProducer
 from is21.producer.replay import load_photos
-from is21.protocol.connection import connect
 from is21.schemas import keys
 from is21.schemas.settings import Settings
 from is21.workers.image import Letterbox
@@ -80,7 +75,7 @@ def run_bench(
         fleet = stack.enter_context(
             local_fleet(settings, workers=workers, prefix="bench", private=True)
         )
-        naive = stack.enter_context(naive_baseline(fleet.url, fleet.log_dir, workers))
+        naive = stack.enter_context(naive_workers(fleet.url, fleet.log_dir, workers))
         push_bench_schema(fleet.producer, phases)
         bench = Bench(settings, images, fleet.producer, naive, photos, workers, seconds, warmup)
         bench.pids = [p.pid for p in fleet.workers]
@@ -155,25 +150,6 @@ def incidents_cost(measured: Measured, untracked: Phase, workers: int) -> dict[s
         "implied": [round(x, 4) for x in implied],
         "implied_median": median(implied, 4),
     }
-
-
-@contextmanager
-def naive_baseline(url: str, log_dir: Path, workers: int) -> Iterator[Queue]:
-    """The design the fleet is compared with: one plain RQ job per frame, in as many RQ
-    worker processes as the fleet has workers."""
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "is21.lab.naive_baseline"],
-            env={**os.environ, "IS21_REDIS_URL": url},
-            stdout=subprocess.DEVNULL,
-            stderr=(log_dir / "naive.log").open("wb"),
-        )
-        for _ in range(workers)
-    ]
-    try:
-        yield Queue(NAIVE_QUEUE, connection=connect(url), serializer=JSONSerializer)
-    finally:
-        stop_workers(procs)
 
 
 @dataclass
