@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from is21.lab.bench.separable import motion_margin
+from is21.lab.bench.separable import look_margin, motion_margin
 from is21.lab.bench.vtest_labels import LABELS, NOT_PEOPLE, STRETCHES
 from is21.schemas.events import DEFAULT_SCHEMA, EventSchema
 from is21.schemas.results import NO_EVENT, Detection, Result
@@ -239,6 +239,7 @@ def run_on_clip(detectors: list[Detector], clip: Path = CLIP) -> dict[str, Any]:
         "seconds": len(frames) / CLIP_FPS,
         "rates": rates,
         "background_detections": [d.label for d in quiet],
+        "looks": look_margin(detectors[0], {i: jpeg(frames[i]) for i in LABELS}, detected.by_frame),
         "known_truth": known_truth(detected, quiet, DEFAULT_SCHEMA.tracking.end_after),
         "cost": cost(detected),
     }
@@ -275,6 +276,15 @@ def format_report(report: dict[str, Any]) -> str:
                 f"{m['miss_p90']}), the nearest other pedestrian is "
                 f"{m['nearest_other_median']} from it, and nearer in {m['another_nearer']} of them"
             )
+    lines.append(
+        "looks, where motion cannot tell (the true past; another pedestrian within the gate"
+        " of one a step later): the nearest look is their own in"
+    )
+    for cue, steps in report["looks"].items():
+        lines.append(
+            f"  {cue}: "
+            + ", ".join(f"{m['rank1']} of {m['cases']} at {step}" for step, m in steps.items())
+        )
     truth, cost_ = report["known_truth"], report["cost"]
     lines += [
         f"known truth (empty plaza, the labelled 20 s, empty plaza): {truth['messages']}; "

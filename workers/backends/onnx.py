@@ -13,6 +13,7 @@ class OnnxBackend:
     name = "onnx"
 
     def __init__(self, path: Path, *, input_scale: float = 1.0, threads: int = 0) -> None:
+        self.path = path
         options = ort.SessionOptions()
         # One worker process per core is the fleet's unit of parallelism; letting each
         # session also spread over every core makes workers fight for the same cores.
