@@ -98,12 +98,11 @@ GATE = 2.5  # box sizes: the tracker's max_distance, where pedestrians can be co
 STEPS = {"1 s": 10, "2 s": 20}  # clip frames a step, at 1 and 0.5 fps
 
 
-def feature_maps(model: onnx.ModelProto) -> dict[str, str]:
-    """The YOLOX graph's tensors each cue pools, found by their place, not their names
-    (numbers that change with every export): the last map at stride 4 (edges and colour),
-    the backbone's last at stride 8 (before the neck mixes the levels), and what the
-    head's classifier reads at stride 8."""
-    graph = shape_inference.infer_shapes(model).graph
+def feature_maps(graph: onnx.GraphProto) -> dict[str, str]:
+    """The YOLOX graph's tensors each cue pools (its shapes inferred), found by their
+    place, not their names (numbers that change with every export): the last map at
+    stride 4 (edges and colour), the backbone's last at stride 8 (before the neck mixes
+    the levels), and what the head's classifier reads at stride 8."""
     side = {v.name: v.type.tensor_type.shape.dim[-1].dim_value for v in graph.value_info}
     width = graph.input[0].type.tensor_type.shape.dim[-1].dim_value
     at, neck = {}, False
@@ -159,8 +158,9 @@ def looks(
     if not isinstance(detector.backend, OnnxBackend):
         raise ValueError("the detector's features are read from its ONNX file")
     model = onnx.load(str(detector.backend.path))
-    maps = feature_maps(model)
-    shapes = {v.name: v for v in shape_inference.infer_shapes(model).graph.value_info}
+    graph = shape_inference.infer_shapes(model).graph
+    maps = feature_maps(graph)
+    shapes = {v.name: v for v in graph.value_info}
     model.graph.output.extend(shapes[name] for name in maps.values())
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     width = detector.letterbox.width
